@@ -1,0 +1,168 @@
+//! The `Backend` trait: what yardstick asks of an inference engine, whatever it is
+//! (in-process llama.cpp today, OpenAI-compatible servers later), its request and response
+//! types, and the capability model that lets a run refuse, before starting, a backend that
+//! cannot answer it honestly (e.g. loglikelihood tasks on a server without logprobs).
+//!
+//! This crate defines contracts only: no inference, no I/O.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What a backend can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Log-probabilities of a continuation given a context.
+    pub loglikelihood: bool,
+    /// Text generation with stop sequences.
+    pub generate: bool,
+    /// Tokenize and detokenize with the model's own vocabulary.
+    pub tokenize: bool,
+    /// A chat template is available.
+    pub chat_template: bool,
+}
+
+/// Static facts about a loaded backend, recorded in run fingerprints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendDescription {
+    /// e.g. `llamacpp`.
+    pub kind: String,
+    /// Engine version, e.g. the llama.cpp build number.
+    pub engine_version: String,
+    /// How loglikelihood requests are batched (documented per backend); part of the
+    /// fingerprint because it could change scores.
+    pub batching_scheme: String,
+    /// Inference threads.
+    pub threads: u32,
+    pub capabilities: Capabilities,
+    /// Context window the backend was loaded with, in tokens.
+    pub context_tokens: u32,
+}
+
+/// One (context, continuation) pair to score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContinuationPair {
+    pub context: String,
+    pub continuation: String,
+}
+
+/// All the pairs of one dataset item (e.g. the four choices of a question). A backend scores
+/// them as a unit and may share the KV cache of their common token prefix; the result must
+/// depend only on this request, never on what else is being scored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoglikelihoodRequest {
+    pub pairs: Vec<ContinuationPair>,
+}
+
+/// The score of one continuation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ContinuationScore {
+    /// Sum of the log-probabilities (natural log) of the continuation's tokens.
+    pub loglikelihood: f64,
+    /// Whether greedy decoding from the context would produce exactly these tokens.
+    pub is_greedy: bool,
+    /// Number of continuation tokens scored.
+    pub continuation_tokens: u32,
+    /// Number of context tokens (including BOS when the model adds one).
+    pub context_tokens: u32,
+}
+
+/// A generation request. Greedy unless a sampler is added by a later issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub prompt: String,
+    pub max_tokens: u32,
+    /// Generation stops before the first occurrence of any of these strings.
+    pub stop: Vec<String>,
+    /// Keep generating through end-of-sequence tokens (for speed measurements).
+    pub ignore_eos: bool,
+}
+
+/// Why a generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// A stop sequence was produced (it is not part of the text).
+    Stop,
+    /// The model produced its end-of-sequence token.
+    EndOfSequence,
+    /// `max_tokens` was reached.
+    Length,
+}
+
+/// Timing of one generation, measured by the backend with a monotonic clock.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GenerationTiming {
+    /// From the request to the first generated token (prefill included).
+    pub time_to_first_token: Duration,
+    /// Time spent evaluating the prompt.
+    pub prefill: Duration,
+    /// Time from the first generated token to the last.
+    pub decode: Duration,
+}
+
+/// A finished generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    pub text: String,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub finish_reason: FinishReason,
+    pub timing: GenerationTiming,
+}
+
+/// One message for a chat template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// Errors a backend reports. Each says what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("loading model {path}: {reason}")]
+    Load { path: String, reason: String },
+    #[error("tokenizing {what}: {reason}")]
+    Tokenize { what: String, reason: String },
+    #[error("{what} needs {needed} tokens but the context window is {available}")]
+    ContextOverflow {
+        what: String,
+        needed: usize,
+        available: usize,
+    },
+    #[error("inference failed while {what}: {reason}")]
+    Inference { what: String, reason: String },
+    #[error("this backend cannot {0}")]
+    Unsupported(String),
+    #[error("inference worker stopped: {0}")]
+    WorkerGone(String),
+}
+
+/// An inference engine. Implementations run inference off the async executor (blocking
+/// threads) so that callers never block.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn describe(&self) -> BackendDescription;
+
+    /// Scores every pair of one item, lm-eval's way: context and continuation are tokenized
+    /// together and split at the context's token length.
+    async fn loglikelihood(
+        &self,
+        request: LoglikelihoodRequest,
+    ) -> Result<Vec<ContinuationScore>, BackendError>;
+
+    async fn generate(&self, request: GenerateRequest) -> Result<Generation, BackendError>;
+
+    /// Tokens of `text`; `add_special` adds BOS where the model's metadata asks for it.
+    async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<u32>, BackendError>;
+
+    async fn detokenize(&self, tokens: &[u32]) -> Result<String, BackendError>;
+
+    /// Renders messages with the model's own chat template.
+    async fn apply_chat_template(
+        &self,
+        messages: &[ChatMessage],
+        add_generation_prompt: bool,
+    ) -> Result<String, BackendError>;
+}

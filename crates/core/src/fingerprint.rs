@@ -1,0 +1,150 @@
+//! Run fingerprints: everything that can change a score, recorded with every run.
+//!
+//! Two runs with the same fingerprint id must produce bit-identical per-item scores; the
+//! test suite checks this against the real models.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// What identifies the task side of a run: its definition, data and rendered prompts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFingerprint {
+    pub task: String,
+    /// sha256 of the resolved task definition (after includes), as canonical JSON.
+    pub task_hash: String,
+    /// sha256 of each dataset file the task read, by file name.
+    pub dataset_sha256: BTreeMap<String, String>,
+    /// sha256 over every rendered prompt (context and continuations) of the selected items.
+    pub prompt_hash: String,
+    /// `--limit` as given (None: the whole dataset).
+    pub limit: Option<u64>,
+    /// Number of items selected.
+    pub items: u64,
+}
+
+/// Everything that can change the scores of one model on one task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub model: String,
+    pub model_sha256: String,
+    pub task: TaskFingerprint,
+    pub yardstick_version: String,
+    pub git_commit: String,
+    pub llama_cpp_version: String,
+    pub seed: u64,
+    pub batching_scheme: String,
+    pub threads: u32,
+}
+
+impl Fingerprint {
+    /// A short, stable identifier: the first 16 hex digits of the sha256 of the canonical
+    /// JSON form (serde_json writes struct fields in declaration order and BTreeMaps sorted).
+    pub fn id(&self) -> String {
+        short_hash(self)
+    }
+}
+
+/// The fingerprint of a whole `eval` invocation: the shared settings and one
+/// [`Fingerprint`] per model × task unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFingerprint {
+    pub yardstick_version: String,
+    pub git_commit: String,
+    pub llama_cpp_version: String,
+    pub seed: u64,
+    pub batching_scheme: String,
+    pub threads: u32,
+    pub units: Vec<Fingerprint>,
+}
+
+impl RunFingerprint {
+    pub fn id(&self) -> String {
+        short_hash(self)
+    }
+}
+
+/// sha256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn short_hash<T: Serialize>(value: &T) -> String {
+    // Serialising these plain structs cannot fail: no maps with non-string keys, no floats.
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let mut digest = sha256_hex(&json);
+    digest.truncate(16);
+    digest
+}
+
+/// Incremental sha256 for hashing many pieces (prompts) in order, with unambiguous framing.
+#[derive(Debug, Default, Clone)]
+pub struct StreamHasher {
+    hasher: Sha256,
+}
+
+impl StreamHasher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one piece, length-prefixed so that ("ab","c") and ("a","bc") differ.
+    pub fn update(&mut self, piece: &str) {
+        self.hasher.update((piece.len() as u64).to_le_bytes());
+        self.hasher.update(piece.as_bytes());
+    }
+
+    pub fn finish(self) -> String {
+        hex::encode(self.hasher.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Fingerprint {
+        Fingerprint {
+            model: "gemma".into(),
+            model_sha256: "ab".into(),
+            task: TaskFingerprint {
+                task: "arc_easy".into(),
+                task_hash: "t".into(),
+                dataset_sha256: BTreeMap::from([("a.jsonl".into(), "d".into())]),
+                prompt_hash: "p".into(),
+                limit: Some(10),
+                items: 10,
+            },
+            yardstick_version: "0.1.0".into(),
+            git_commit: "c".into(),
+            llama_cpp_version: "b1".into(),
+            seed: 1234,
+            batching_scheme: "s".into(),
+            threads: 2,
+        }
+    }
+
+    #[test]
+    fn id_is_stable_and_sensitive() {
+        let first = sample();
+        assert_eq!(first.id(), sample().id());
+        assert_eq!(first.id().len(), 16);
+        let mut other = sample();
+        other.seed = 1;
+        assert_ne!(first.id(), other.id());
+        let mut other = sample();
+        other.task.prompt_hash = "q".into();
+        assert_ne!(first.id(), other.id());
+    }
+
+    #[test]
+    fn stream_hasher_frames_pieces() {
+        let mut one = StreamHasher::new();
+        one.update("ab");
+        one.update("c");
+        let mut two = StreamHasher::new();
+        two.update("a");
+        two.update("bc");
+        assert_ne!(one.finish(), two.finish());
+    }
+}

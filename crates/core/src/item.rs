@@ -1,0 +1,38 @@
+//! Per-item results: what a run records for each dataset item it scored.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of scoring one multiple-choice (or loglikelihood) item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    /// Position of the item in the dataset, in dataset order (0-based).
+    pub item_index: u64,
+    /// The dataset's own id for the item, where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// Sum of token log-probabilities of each choice's continuation.
+    pub choice_loglikelihoods: Vec<f64>,
+    /// Whether each choice's continuation is the greedy one (lm-eval's `is_greedy`).
+    pub choice_is_greedy: Vec<bool>,
+    /// Index of the gold choice.
+    pub gold: usize,
+    /// argmax of the loglikelihoods (first on ties).
+    pub prediction: usize,
+    /// argmax of the length-normalised loglikelihoods (first on ties).
+    pub prediction_norm: usize,
+    /// The per-item metric values (e.g. `acc` = 1.0 or 0.0, `acc_norm`).
+    pub metrics: Vec<(String, f64)>,
+}
+
+impl ItemResult {
+    pub fn correct(&self) -> bool {
+        self.prediction == self.gold
+    }
+
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(metric, _)| metric == name)
+            .map(|(_, value)| *value)
+    }
+}

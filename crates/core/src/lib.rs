@@ -1,0 +1,15 @@
+//! Pure types shared by every yardstick crate: metric records (one schema for quality,
+//! speed, memory and later cost), run fingerprints, per-item results and the statistics
+//! used to summarise them (means, standard errors, percentiles).
+//!
+//! This crate must not do I/O, must not be async and must not read a clock: everything
+//! here is a pure function of its inputs, so it can be tested exhaustively.
+
+pub mod fingerprint;
+pub mod item;
+pub mod metric;
+pub mod stats;
+
+pub use fingerprint::{sha256_hex, Fingerprint, RunFingerprint, StreamHasher, TaskFingerprint};
+pub use item::ItemResult;
+pub use metric::{MetricRecord, Unit};

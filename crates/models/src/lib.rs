@@ -1,0 +1,1 @@
+//! yardstick-models (being built).

@@ -1,0 +1,1 @@
+//! yardstick-store (being built).

@@ -1,0 +1,1 @@
+//! yardstick-tasks (being built).

@@ -1,0 +1,1 @@
+//! A deterministic fake backend (filled in below).

@@ -1,0 +1,1 @@
+//! Paths to real models and datasets, with skip reasons.

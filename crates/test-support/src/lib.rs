@@ -1,0 +1,6 @@
+//! Fakes and fixtures shared by yardstick's tests: a deterministic fake backend, a fake
+//! Hugging Face hub / PyPI index on loopback, paths to the real models and datasets.
+//! Test-only code: never a dependency of a non-dev build.
+
+pub mod fake_backend;
+pub mod fixtures;
