@@ -1,0 +1,418 @@
+//! `process_docs` hooks written in Rust. lm-eval runs Python functions here
+//! (`process_docs: !function utils.process_docs`); yardstick cannot, so a config names one
+//! of these instead, with the same tag and the module `yardstick`:
+//!
+//! ```yaml
+//! process_docs: !function yardstick.hellaswag
+//! ```
+//!
+//! The built-in ones read the datasets in their *original* published layouts (what is in the
+//! data directory) and return docs shaped like the Hugging Face datasets lm-eval's templates
+//! were written for, plus whatever lm-eval's own `process_docs` adds (HellaSwag). A hook sees
+//! one record at a time (so nothing holds the dataset in memory), may drop it (MMLU keeps
+//! the records of one subject), and may read further files named in `data_files` (PIQA's
+//! labels).
+
+use crate::dataset::{open_text, resolve_data_file, RawRecord};
+use crate::error::TaskError;
+use crate::python;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
+
+/// The module name of yardstick's hooks in `!function yardstick.<name>`.
+pub const MODULE: &str = "yardstick";
+
+/// What a hook is created with.
+#[derive(Debug, Clone, Copy)]
+pub struct HookContext<'a> {
+    pub task: &'a str,
+    pub dataset_name: Option<&'a str>,
+    pub data_dir: &'a Path,
+    pub data_files: &'a BTreeMap<String, Vec<String>>,
+}
+
+/// Converts records into docs, one at a time, in dataset order.
+pub trait DocProcessor {
+    /// The doc for `record`, `Ok(None)` to drop the record, or what is wrong with it.
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String>;
+}
+
+/// A registered hook.
+#[derive(Debug, Clone, Copy)]
+pub struct Hook {
+    /// The name after `yardstick.`.
+    pub name: &'static str,
+    /// What the hook expects and returns.
+    pub summary: &'static str,
+    /// `data_files` keys the hook reads besides the evaluation split.
+    pub extra_files: &'static [&'static str],
+    create: fn(&HookContext<'_>) -> Result<Box<dyn DocProcessor>, TaskError>,
+}
+
+impl Hook {
+    pub fn create(&self, context: &HookContext<'_>) -> Result<Box<dyn DocProcessor>, TaskError> {
+        (self.create)(context)
+    }
+}
+
+pub const HOOKS: &[Hook] = &[
+    Hook {
+        name: "arc",
+        summary: "ARC jsonl (question.stem, question.choices[{text,label}], answerKey) -> allenai/ai2_arc",
+        extra_files: &[],
+        create: |_| Ok(Box::new(Arc { stem_key: "question" })),
+    },
+    Hook {
+        name: "openbookqa",
+        summary: "OpenBookQA main jsonl (same layout as ARC) -> allenai/openbookqa main (question_stem)",
+        extra_files: &[],
+        create: |_| Ok(Box::new(Arc { stem_key: "question_stem" })),
+    },
+    Hook {
+        name: "boolq",
+        summary: "BoolQ jsonl (question, title, passage, answer: bool) -> super_glue boolq (passage = title + ' -- ' + passage, label 0/1, idx)",
+        extra_files: &[],
+        create: |_| Ok(Box::new(BoolQ { index: 0 })),
+    },
+    Hook {
+        name: "piqa",
+        summary: "PIQA jsonl (goal, sol1, sol2) + the `labels` data file, one 0/1 per line -> baber/piqa (label)",
+        extra_files: &["labels"],
+        create: Piqa::create,
+    },
+    Hook {
+        name: "hellaswag",
+        summary: "HellaSwag jsonl -> Rowan/hellaswag (label as text), then lm-eval's hellaswag process_docs (query, choices, gold)",
+        extra_files: &[],
+        create: |_| Ok(Box::new(HellaSwag)),
+    },
+    Hook {
+        name: "mmlu",
+        summary: "MMLU jsonl of all subjects (question, subject, choices, answer) -> cais/mmlu, keeping the subject named by dataset_name",
+        extra_files: &[],
+        create: Mmlu::create,
+    },
+];
+
+/// The hook named `module.name`, if it is one of yardstick's.
+pub fn find(full_name: &str) -> Option<&'static Hook> {
+    let name = full_name.strip_prefix(MODULE)?.strip_prefix('.')?;
+    HOOKS.iter().find(|hook| hook.name == name)
+}
+
+/// `yardstick.arc, yardstick.boolq, ...` for error messages.
+pub fn known_names() -> String {
+    HOOKS
+        .iter()
+        .map(|hook| format!("{MODULE}.{}", hook.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn field<'a>(record: &'a Map<String, Value>, path: &str) -> Result<&'a Value, String> {
+    let mut parts = path.split('.');
+    let first = parts.next().unwrap_or(path);
+    let mut value = record
+        .get(first)
+        .ok_or_else(|| format!("missing field `{path}`"))?;
+    for part in parts {
+        value = value
+            .as_object()
+            .and_then(|object| object.get(part))
+            .ok_or_else(|| format!("missing field `{path}`"))?;
+    }
+    Ok(value)
+}
+
+fn text(record: &Map<String, Value>, path: &str) -> Result<String, String> {
+    match field(record, path)? {
+        Value::String(text) => Ok(text.clone()),
+        other => Err(format!("field `{path}` is {other}, not a string")),
+    }
+}
+
+fn strings(record: &Map<String, Value>, path: &str) -> Result<Vec<String>, String> {
+    match field(record, path)? {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("field `{path}` has a non-string item {item}"))
+            })
+            .collect(),
+        other => Err(format!("field `{path}` is {other}, not a list")),
+    }
+}
+
+fn object(entries: Vec<(&str, Value)>) -> Map<String, Value> {
+    entries
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect()
+}
+
+struct Arc {
+    stem_key: &'static str,
+}
+
+impl DocProcessor for Arc {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let fields = &record.fields;
+        let Value::Array(choices) = field(fields, "question.choices")? else {
+            return Err("field `question.choices` is not a list".into());
+        };
+        let mut texts = Vec::with_capacity(choices.len());
+        let mut labels = Vec::with_capacity(choices.len());
+        for (position, choice) in choices.iter().enumerate() {
+            let Value::Object(choice) = choice else {
+                return Err(format!("question.choices[{position}] is not an object"));
+            };
+            texts.push(Value::from(
+                text(choice, "text").map_err(|e| format!("question.choices[{position}]: {e}"))?,
+            ));
+            labels.push(Value::from(
+                text(choice, "label").map_err(|e| format!("question.choices[{position}]: {e}"))?,
+            ));
+        }
+        Ok(Some(object(vec![
+            ("id", Value::from(text(fields, "id")?)),
+            (self.stem_key, Value::from(text(fields, "question.stem")?)),
+            (
+                "choices",
+                Value::Object(object(vec![
+                    ("text", Value::Array(texts)),
+                    ("label", Value::Array(labels)),
+                ])),
+            ),
+            ("answerKey", Value::from(text(fields, "answerKey")?)),
+        ])))
+    }
+}
+
+struct BoolQ {
+    index: u64,
+}
+
+impl DocProcessor for BoolQ {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let fields = &record.fields;
+        let answer = match field(fields, "answer")? {
+            Value::Bool(answer) => *answer,
+            other => return Err(format!("field `answer` is {other}, not true or false")),
+        };
+        // SuperGLUE's BoolQ passages are the original passages prefixed with the page title.
+        let passage = format!("{} -- {}", text(fields, "title")?, text(fields, "passage")?);
+        let doc = object(vec![
+            ("question", Value::from(text(fields, "question")?)),
+            ("passage", Value::from(passage)),
+            ("idx", Value::from(self.index)),
+            ("label", Value::from(u8::from(answer))),
+        ]);
+        self.index += 1;
+        Ok(Some(doc))
+    }
+}
+
+struct Piqa {
+    labels_file: String,
+    labels: Box<dyn BufRead>,
+    line: u64,
+}
+
+impl Piqa {
+    fn create(context: &HookContext<'_>) -> Result<Box<dyn DocProcessor>, TaskError> {
+        let labels_file = match context.data_files.get("labels").map(Vec::as_slice) {
+            Some([one]) => one.clone(),
+            _ => {
+                return Err(TaskError::Config {
+                    origin: format!("task {}", context.task),
+                    key: "dataset_kwargs.data_files.labels".into(),
+                    message: "yardstick.piqa needs exactly one labels file (one 0/1 per line)"
+                        .into(),
+                })
+            }
+        };
+        let path = resolve_data_file(context.task, context.data_dir, &labels_file)?;
+        let labels = open_text(&path).map_err(|source| TaskError::Io {
+            task: context.task.to_string(),
+            file: labels_file.clone(),
+            source,
+        })?;
+        Ok(Box::new(Piqa {
+            labels_file,
+            labels,
+            line: 0,
+        }))
+    }
+}
+
+impl DocProcessor for Piqa {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let mut line = String::new();
+        self.line += 1;
+        let read = self
+            .labels
+            .read_line(&mut line)
+            .map_err(|error| format!("reading {}: {error}", self.labels_file))?;
+        if read == 0 {
+            return Err(format!(
+                "{} has no line {} (fewer labels than questions)",
+                self.labels_file, self.line
+            ));
+        }
+        let label: u8 = match line.trim() {
+            "0" => 0,
+            "1" => 1,
+            other => {
+                return Err(format!(
+                    "line {} of {}: label `{other}` is not 0 or 1",
+                    self.line, self.labels_file
+                ))
+            }
+        };
+        let fields = &record.fields;
+        Ok(Some(object(vec![
+            ("goal", Value::from(text(fields, "goal")?)),
+            ("sol1", Value::from(text(fields, "sol1")?)),
+            ("sol2", Value::from(text(fields, "sol2")?)),
+            ("label", Value::from(label)),
+        ])))
+    }
+}
+
+struct HellaSwag;
+
+/// lm-eval's `hellaswag/utils.py` `preprocess`: strip, " [title]" -> ". ", drop `[...]`
+/// (non-greedy, not across lines: Python's `re.sub("\\[.*?\\]", "", text)`), then replace
+/// double spaces once, left to right.
+pub fn hellaswag_preprocess(text: &str) -> String {
+    let text = python::strip(text).replace(" [title]", ". ");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        match after.find([']', '\n']) {
+            Some(close) if after[close..].starts_with(']') => {
+                out.push_str(&rest[..open]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("  ", " ")
+}
+
+impl DocProcessor for HellaSwag {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let mut doc = record.fields;
+        let activity_label = text(&doc, "activity_label")?;
+        let context = format!(
+            "{} {}",
+            text(&doc, "ctx_a")?,
+            python::capitalize(&text(&doc, "ctx_b")?)
+        );
+        let endings = strings(&doc, "endings")?;
+        let gold = match field(&doc, "label")? {
+            Value::Number(number) => number
+                .as_i64()
+                .ok_or_else(|| format!("field `label` is {number}, not an integer"))?,
+            Value::String(label) => label
+                .trim()
+                .parse()
+                .map_err(|_| format!("field `label` is `{label}`, not an integer"))?,
+            other => return Err(format!("field `label` is {other}, not an integer")),
+        };
+        // Hugging Face's Rowan/hellaswag stores the label as text.
+        doc.insert("label".into(), Value::from(gold.to_string()));
+        doc.insert(
+            "query".into(),
+            Value::from(hellaswag_preprocess(&format!(
+                "{activity_label}: {context}"
+            ))),
+        );
+        doc.insert(
+            "choices".into(),
+            Value::Array(
+                endings
+                    .iter()
+                    .map(|ending| Value::from(hellaswag_preprocess(ending)))
+                    .collect(),
+            ),
+        );
+        doc.insert("gold".into(), Value::from(gold));
+        Ok(Some(doc))
+    }
+}
+
+struct Mmlu {
+    subject: String,
+}
+
+impl Mmlu {
+    fn create(context: &HookContext<'_>) -> Result<Box<dyn DocProcessor>, TaskError> {
+        let subject = context.dataset_name.ok_or_else(|| TaskError::Config {
+            origin: format!("task {}", context.task),
+            key: "dataset_name".into(),
+            message: "yardstick.mmlu needs the subject as dataset_name".into(),
+        })?;
+        Ok(Box::new(Mmlu {
+            subject: subject.to_string(),
+        }))
+    }
+}
+
+impl DocProcessor for Mmlu {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        if text(&record.fields, "subject")? != self.subject {
+            return Ok(None);
+        }
+        let fields = &record.fields;
+        let answer = field(fields, "answer")?;
+        if !answer.is_i64() {
+            return Err(format!("field `answer` is {answer}, not an integer"));
+        }
+        Ok(Some(object(vec![
+            ("question", Value::from(text(fields, "question")?)),
+            ("subject", Value::from(self.subject.clone())),
+            ("choices", Value::from(strings(fields, "choices")?)),
+            ("answer", answer.clone()),
+        ])))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hellaswag_preprocess_matches_lm_eval() {
+        // Expected values printed by lm-eval's `preprocess` (hellaswag/utils.py) under Python 3.11.
+        assert_eq!(
+            hellaswag_preprocess(" Foo [title] Bar [step] baz "),
+            "Foo. Bar baz"
+        );
+        assert_eq!(hellaswag_preprocess("a [x] [y] b"), "a  b");
+        assert_eq!(hellaswag_preprocess("a   b"), "a  b");
+        assert_eq!(
+            hellaswag_preprocess("keep [open\n] and [ok]"),
+            "keep [open\n] and "
+        );
+        assert_eq!(hellaswag_preprocess("a [unclosed"), "a [unclosed");
+        assert_eq!(hellaswag_preprocess("[a]]b[[c]d"), "]bd");
+    }
+
+    #[test]
+    fn hooks_are_found_by_full_name_only() {
+        assert!(find("yardstick.arc").is_some());
+        assert!(find("utils.process_docs").is_none());
+        assert!(find("arc").is_none());
+        assert!(known_names().starts_with("yardstick.arc, yardstick.openbookqa"));
+    }
+}
