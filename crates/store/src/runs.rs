@@ -1,0 +1,366 @@
+//! Runs (one `eval` or `profile` invocation) and their units (model × task): creation,
+//! lifecycle and the look-ups that `--resume` needs.
+
+use crate::column::{from_i64, named_enum, parse_name, to_i64};
+use crate::error::{database, json, Result, StoreError};
+use crate::Store;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use yardstick_core::Fingerprint;
+
+/// Which command a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunKind {
+    Eval,
+    Profile,
+}
+
+named_enum!(RunKind, "run kind", {
+    Eval => "eval",
+    Profile => "profile",
+});
+
+/// Where a run or a unit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Running,
+    Complete,
+    /// Stopped by the user or a signal; resumable.
+    Interrupted,
+    /// Stopped by an error; resumable once the cause is fixed.
+    Failed,
+}
+
+named_enum!(Status, "status", {
+    Running => "running",
+    Complete => "complete",
+    Interrupted => "interrupted",
+    Failed => "failed",
+});
+
+impl Status {
+    /// Whether this status ends a run or unit (and so sets its `finished_at`).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Status::Running)
+    }
+}
+
+/// A short, readable, sortable run id: the UTC creation time to the second and 6 random hex
+/// digits, e.g. `20250614-101530-3fa9c1`.
+pub fn new_run_id(created_at: DateTime<Utc>) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", created_at.format("%Y%m%d-%H%M%S"), &random[..6])
+}
+
+/// A run to record, as it starts (status `running`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    pub run_id: String,
+    pub kind: RunKind,
+    pub created_at: DateTime<Utc>,
+    /// The validated command plan, enough to re-create the command on `--resume`.
+    pub plan: serde_json::Value,
+    /// The run's fingerprint (`RunFingerprint` for eval, the profile fingerprint for profile).
+    pub fingerprint: serde_json::Value,
+    pub fingerprint_id: String,
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub run_id: String,
+    pub kind: RunKind,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    /// Set when the status became final; cleared when a resumed run runs again.
+    pub finished_at: Option<DateTime<Utc>>,
+    pub plan: serde_json::Value,
+    pub fingerprint: serde_json::Value,
+    pub fingerprint_id: String,
+}
+
+/// A unit to record, as it starts (status `running`). Its fingerprint id is
+/// `fingerprint.id()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRunUnit {
+    pub run_id: String,
+    pub model: String,
+    pub task: String,
+    pub fingerprint: Fingerprint,
+    pub items_total: u64,
+    pub started_at: DateTime<Utc>,
+}
+
+/// A unit as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunUnit {
+    pub unit_id: i64,
+    pub run_id: String,
+    pub model: String,
+    pub task: String,
+    pub fingerprint: Fingerprint,
+    pub fingerprint_id: String,
+    pub items_total: u64,
+    /// Items stored for this unit so far.
+    pub items_completed: u64,
+    pub status: Status,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const RUN_COLUMNS: &str =
+    "run_id, kind, status, created_at, finished_at, plan, fingerprint, fingerprint_id";
+
+/// The columns of a [`RunUnit`] from `run_units AS u`, with the stored item count.
+pub(crate) const UNIT_COLUMNS: &str = "u.unit_id, u.run_id, u.model, u.task, u.fingerprint, \
+     u.fingerprint_id, u.items_total, u.status, u.started_at, u.finished_at, \
+     (SELECT COUNT(*) FROM items AS i WHERE i.unit_id = u.unit_id) AS items_completed";
+
+impl Store {
+    /// Records a new run with status `running`.
+    pub async fn create_run(&self, run: &NewRun) -> Result<Run> {
+        let action = || format!("creating run {}", run.run_id);
+        let plan = serde_json::to_string(&run.plan).map_err(json(action))?;
+        let fingerprint = serde_json::to_string(&run.fingerprint).map_err(json(action))?;
+        let sql = format!(
+            "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, NULL, ?, ?, ?) \
+             RETURNING {RUN_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&run.run_id)
+            .bind(run.kind.as_str())
+            .bind(Status::Running.as_str())
+            .bind(run.created_at)
+            .bind(plan)
+            .bind(fingerprint)
+            .bind(&run.fingerprint_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database(action))?;
+        run_from_row(&row)
+    }
+
+    /// The run with this id, if any.
+    pub async fn run(&self, run_id: &str) -> Result<Option<Run>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?");
+        let row = sqlx::query(&sql)
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database(|| format!("reading run {run_id}")))?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// Every run, newest first.
+    pub async fn list_runs(&self) -> Result<Vec<Run>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY created_at DESC, run_id DESC");
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database(|| "listing runs".to_string()))?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Sets the run's status. A final status sets `finished_at` to `at`; `running` (a resume)
+    /// clears it.
+    pub async fn set_run_status(
+        &self,
+        run_id: &str,
+        status: Status,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let action = || format!("setting run {run_id} to {status}");
+        let finished_at = status.is_final().then_some(at);
+        let result = sqlx::query("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?")
+            .bind(status.as_str())
+            .bind(finished_at)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await
+            .map_err(database(action))?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                action: action(),
+                what: "run",
+                key: run_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The most recent run with this fingerprint id that did not complete (running,
+    /// interrupted or failed), for resuming it. A `running` run may be one whose process
+    /// died; the caller decides whether it is really gone.
+    pub async fn find_incomplete_run_by_fingerprint(
+        &self,
+        fingerprint_id: &str,
+    ) -> Result<Option<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE fingerprint_id = ? AND status <> ? \
+             ORDER BY created_at DESC, run_id DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(fingerprint_id)
+            .bind(Status::Complete.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database(|| {
+                format!("looking for an incomplete run with fingerprint {fingerprint_id}")
+            }))?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// Records a unit with status `running`, or returns the unit the run already has for this
+    /// model and task (as stored: status and times unchanged) when resuming. Fails if that
+    /// unit has a different fingerprint.
+    pub async fn create_unit(&self, unit: &NewRunUnit) -> Result<RunUnit> {
+        let action = || {
+            format!(
+                "creating unit {} × {} of run {}",
+                unit.model, unit.task, unit.run_id
+            )
+        };
+        let fingerprint_id = unit.fingerprint.id();
+        let fingerprint = serde_json::to_string(&unit.fingerprint).map_err(json(action))?;
+        let items_total = to_i64(unit.items_total, "items_total", action)?;
+        let mut transaction = self.begin_write(action).await?;
+        sqlx::query(
+            "INSERT INTO run_units (run_id, model, task, fingerprint, fingerprint_id, \
+             items_total, status, started_at, finished_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) \
+             ON CONFLICT (run_id, model, task) DO NOTHING",
+        )
+        .bind(&unit.run_id)
+        .bind(&unit.model)
+        .bind(&unit.task)
+        .bind(fingerprint)
+        .bind(&fingerprint_id)
+        .bind(items_total)
+        .bind(Status::Running.as_str())
+        .bind(unit.started_at)
+        .execute(&mut *transaction)
+        .await
+        .map_err(database(action))?;
+        let sql = format!(
+            "SELECT {UNIT_COLUMNS} FROM run_units AS u \
+             WHERE u.run_id = ? AND u.model = ? AND u.task = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&unit.run_id)
+            .bind(&unit.model)
+            .bind(&unit.task)
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(database(action))?;
+        transaction.commit().await.map_err(database(action))?;
+        let stored = unit_from_row(&row)?;
+        if stored.fingerprint_id != fingerprint_id {
+            return Err(StoreError::Conflict {
+                action: action(),
+                detail: format!(
+                    "unit {} already exists with fingerprint {}, not {fingerprint_id}",
+                    stored.unit_id, stored.fingerprint_id
+                ),
+            });
+        }
+        Ok(stored)
+    }
+
+    /// The unit with this id, if any.
+    pub async fn unit(&self, unit_id: i64) -> Result<Option<RunUnit>> {
+        let sql = format!("SELECT {UNIT_COLUMNS} FROM run_units AS u WHERE u.unit_id = ?");
+        let row = sqlx::query(&sql)
+            .bind(unit_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database(|| format!("reading unit {unit_id}")))?;
+        row.as_ref().map(unit_from_row).transpose()
+    }
+
+    /// The units of a run, in creation order.
+    pub async fn units(&self, run_id: &str) -> Result<Vec<RunUnit>> {
+        let sql = format!(
+            "SELECT {UNIT_COLUMNS} FROM run_units AS u WHERE u.run_id = ? ORDER BY u.unit_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database(|| format!("reading the units of run {run_id}")))?;
+        rows.iter().map(unit_from_row).collect()
+    }
+
+    /// Sets the unit's status. A final status sets `finished_at` to `at`; `running` clears it.
+    pub async fn set_unit_status(
+        &self,
+        unit_id: i64,
+        status: Status,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let action = || format!("setting unit {unit_id} to {status}");
+        let finished_at = status.is_final().then_some(at);
+        let result =
+            sqlx::query("UPDATE run_units SET status = ?, finished_at = ? WHERE unit_id = ?")
+                .bind(status.as_str())
+                .bind(finished_at)
+                .bind(unit_id)
+                .execute(&self.pool)
+                .await
+                .map_err(database(action))?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                action: action(),
+                what: "unit",
+                key: unit_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn run_from_row(row: &SqliteRow) -> Result<Run> {
+    let run_id: String = row
+        .try_get("run_id")
+        .map_err(database(|| "reading a run row".into()))?;
+    let action = || format!("reading run {run_id}");
+    let kind: String = row.try_get("kind").map_err(database(action))?;
+    let status: String = row.try_get("status").map_err(database(action))?;
+    let plan: String = row.try_get("plan").map_err(database(action))?;
+    let fingerprint: String = row.try_get("fingerprint").map_err(database(action))?;
+    Ok(Run {
+        kind: parse_name(&kind, "run kind", action)?,
+        status: parse_name(&status, "status", action)?,
+        created_at: row.try_get("created_at").map_err(database(action))?,
+        finished_at: row.try_get("finished_at").map_err(database(action))?,
+        plan: serde_json::from_str(&plan).map_err(json(action))?,
+        fingerprint: serde_json::from_str(&fingerprint).map_err(json(action))?,
+        fingerprint_id: row.try_get("fingerprint_id").map_err(database(action))?,
+        run_id,
+    })
+}
+
+/// Reads a row selected with [`UNIT_COLUMNS`].
+pub(crate) fn unit_from_row(row: &SqliteRow) -> Result<RunUnit> {
+    let unit_id: i64 = row
+        .try_get("unit_id")
+        .map_err(database(|| "reading a unit row".into()))?;
+    let action = || format!("reading unit {unit_id}");
+    let fingerprint: String = row.try_get("fingerprint").map_err(database(action))?;
+    let items_total: i64 = row.try_get("items_total").map_err(database(action))?;
+    let items_completed: i64 = row.try_get("items_completed").map_err(database(action))?;
+    let status: String = row.try_get("status").map_err(database(action))?;
+    Ok(RunUnit {
+        unit_id,
+        run_id: row.try_get("run_id").map_err(database(action))?,
+        model: row.try_get("model").map_err(database(action))?,
+        task: row.try_get("task").map_err(database(action))?,
+        fingerprint: serde_json::from_str(&fingerprint).map_err(json(action))?,
+        fingerprint_id: row.try_get("fingerprint_id").map_err(database(action))?,
+        items_total: from_i64(items_total, "items_total", action)?,
+        items_completed: from_i64(items_completed, "item count", action)?,
+        status: parse_name(&status, "status", action)?,
+        started_at: row.try_get("started_at").map_err(database(action))?,
+        finished_at: row.try_get("finished_at").map_err(database(action))?,
+    })
+}
