@@ -153,12 +153,18 @@ const DEFERRED_KEYS: &[&str] = &[
 pub(crate) struct Keys<'a> {
     pub origin: &'a Origin,
     pub map: Map<String, Value>,
+    /// `task X` / `group X` once the name is known, to say which config in errors.
+    pub label: Option<String>,
 }
 
 impl Keys<'_> {
     pub fn error(&self, key: &str, message: impl Into<String>) -> TaskError {
+        let origin = match &self.label {
+            Some(label) => format!("{label} ({})", self.origin),
+            None => self.origin.to_string(),
+        };
         TaskError::Config {
-            origin: self.origin.to_string(),
+            origin,
             key: key.to_string(),
             message: message.into(),
         }
@@ -246,8 +252,13 @@ impl Keys<'_> {
 impl TaskConfig {
     /// Types a merged task config. `map` must have a string `task` key.
     pub fn from_map(map: Map<String, Value>, origin: &Origin) -> Result<TaskConfig, TaskError> {
-        let mut keys = Keys { origin, map };
+        let mut keys = Keys {
+            origin,
+            map,
+            label: None,
+        };
         let task = keys.required_string("task")?;
+        keys.label = Some(format!("task {task}"));
         let output_type = match keys.string("output_type")? {
             None => OutputType::GenerateUntil,
             Some(text) => text

@@ -62,7 +62,7 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
 }
 
 /// Opens a file, transparently un-gzipping `.gz`.
-pub fn open_text(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+pub fn open_text(path: &Path) -> std::io::Result<Box<dyn BufRead + Send>> {
     let file = File::open(path)?;
     let is_gzip = path.extension().is_some_and(|extension| extension == "gz");
     Ok(if is_gzip {
@@ -80,7 +80,7 @@ fn format_name(relative: &str) -> String {
 
 enum FileRecords {
     Lines {
-        reader: Box<dyn BufRead>,
+        reader: Box<dyn BufRead + Send>,
         line: u64,
     },
     Array {
@@ -88,7 +88,7 @@ enum FileRecords {
         element: u64,
     },
     Csv {
-        reader: csv::Reader<Box<dyn BufRead>>,
+        reader: csv::Reader<Box<dyn BufRead + Send>>,
         headers: Vec<String>,
         columns: Vec<ColumnType>,
     },

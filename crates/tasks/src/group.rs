@@ -57,8 +57,13 @@ impl GroupConfig {
         map: Map<String, Value>,
         origin: &Origin,
     ) -> Result<GroupConfig, TaskError> {
-        let mut keys = Keys { origin, map };
+        let mut keys = Keys {
+            origin,
+            map,
+            label: None,
+        };
         let group = keys.required_string("group")?;
+        keys.label = Some(format!("group {group}"));
         let task = match keys.take("task") {
             Some(Value::String(one)) => vec![one],
             Some(Value::Array(items)) => items
@@ -114,6 +119,7 @@ fn aggregate_metric(entry: Value, keys: &Keys<'_>) -> Result<AggregateMetric, Ta
     let mut entry = Keys {
         origin: keys.origin,
         map,
+        label: keys.label.clone(),
     };
     let metric = entry
         .string("metric")?

@@ -34,7 +34,7 @@ pub struct HookContext<'a> {
 }
 
 /// Converts records into docs, one at a time, in dataset order.
-pub trait DocProcessor {
+pub trait DocProcessor: Send {
     /// The doc for `record`, `Ok(None)` to drop the record, or what is wrong with it.
     fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String>;
 }
@@ -218,7 +218,7 @@ impl DocProcessor for BoolQ {
 
 struct Piqa {
     labels_file: String,
-    labels: Box<dyn BufRead>,
+    labels: Box<dyn BufRead + Send>,
     line: u64,
 }
 

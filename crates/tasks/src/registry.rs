@@ -5,9 +5,9 @@ use crate::error::TaskError;
 use crate::group::{GroupConfig, GroupDefinition};
 use crate::loader::{load, Origin};
 use crate::task::TaskDefinition;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// What a registered name stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -106,15 +106,15 @@ impl TaskRegistry {
 
     fn add(&mut self, origin: Origin) -> Result<(), TaskError> {
         let config = load(&origin)?;
-        if config.contains_key("group")
-            && !matches!(config.get("task"), Some(Value::String(_)) | None)
-        {
+        // As lm-eval's index: a `group` key makes a group, else a `task` key a task; files
+        // with neither (templates meant to be included) are not configs.
+        if config.contains_key("group") {
             let group = GroupConfig::from_map(config, &origin)?;
             self.check_new_name(&group.group, &origin)?;
             self.group_index
                 .insert(group.group.clone(), self.groups.len());
             self.groups.push((group, origin));
-        } else if matches!(config.get("task"), Some(Value::String(_))) {
+        } else if config.contains_key("task") {
             let task = TaskDefinition::new(config, origin.clone())?;
             self.check_new_name(task.name(), &origin)?;
             self.task_index
@@ -310,14 +310,26 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
+/// The built-in registry, parsed once per process.
+fn builtin_registry() -> Result<&'static TaskRegistry, TaskError> {
+    static BUILTIN: OnceLock<Result<TaskRegistry, String>> = OnceLock::new();
+    BUILTIN
+        .get_or_init(|| TaskRegistry::builtin().map_err(|error| error.to_string()))
+        .as_ref()
+        .map_err(|message| TaskError::Yaml {
+            origin: "built-in tasks".into(),
+            message: message.clone(),
+        })
+}
+
 /// The built-in names (tasks, groups, tags), sorted.
 pub fn list() -> Result<Vec<RegistryEntry>, TaskError> {
-    Ok(TaskRegistry::builtin()?.entries())
+    Ok(builtin_registry()?.entries())
 }
 
 /// Resolves a built-in name; see [`TaskRegistry::resolve`].
 pub fn resolve(name: &str) -> Result<Resolved, TaskError> {
-    TaskRegistry::builtin()?.resolve(name)
+    builtin_registry()?.resolve(name)
 }
 
 #[cfg(test)]

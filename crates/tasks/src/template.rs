@@ -421,6 +421,19 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_identifiers_and_conditional_expressions() {
+        // From lm-eval's galician tasks; every template in lm-eval 0.4.13's task YAMLs compiles.
+        let renderer = Renderer::new();
+        let doc = doc(r#"{"Avaliación": 0}"#);
+        let target = renderer.doc_to_target(
+            &DocField::Text("{{0 if Avaliación == 0 else 1}}".into()),
+            &doc,
+            true,
+        );
+        assert_eq!(target, Ok(TargetValue::Index(0)));
+    }
+
+    #[test]
     fn missing_fields_are_named() {
         let renderer = Renderer::new();
         let doc = doc(r#"{"question": "q"}"#);

@@ -301,3 +301,17 @@ fn fingerprint_inputs_of_builtin_tasks() {
         .unwrap_or_else(|error| panic!("{error}"));
     assert_ne!(fingerprint.prompt_hash, more.prompt_hash);
 }
+
+#[test]
+fn items_can_move_to_another_thread() {
+    fn assert_send<T: Send>(_: &T) {}
+    let data = arc_line("a", Some("A"));
+    let (dir, registry) = setup(ARC_LIKE, &[("arc/test.jsonl", &data)]);
+    let task = registry.task("my_arc").unwrap_or_else(|| panic!("my_arc"));
+    let items = task
+        .items(&dir.path().join("data"), None)
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_send(&items);
+    let count = std::thread::scope(|scope| scope.spawn(move || items.count()).join().unwrap_or(0));
+    assert_eq!(count, 1);
+}
