@@ -3,4 +3,5 @@
 //! Test-only code: never a dependency of a non-dev build.
 
 pub mod fake_backend;
+pub mod fake_hub;
 pub mod fixtures;

