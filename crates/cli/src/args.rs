@@ -1,0 +1,202 @@
+//! Command-line arguments (clap derive). Parsing only: commands turn these into plans.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "yardstick",
+    version,
+    about = "Compare and benchmark language models: quality, speed and memory, in one binary."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Data directory for models and the results database [default: XDG data dir/yardstick].
+    #[arg(long, env = "YARDSTICK_HOME", global = true)]
+    pub home: Option<PathBuf>,
+    /// Hide progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Pull, register and list models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// List the built-in benchmark tasks.
+    #[command(subcommand)]
+    Tasks(TasksCommand),
+    /// Score models on benchmark tasks (lm-evaluation-harness compatible prompts and metrics).
+    Eval(EvalArgs),
+    /// Single-stream speed profile of in-process models: prefill, decode, TTFT, load time, RSS.
+    Profile(ProfileArgs),
+    /// Models × tasks table of the best recent results, with speed columns.
+    Leaderboard(LeaderboardArgs),
+    /// Export a run's per-item results.
+    Export(ExportArgs),
+    /// List runs and show one run's results.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Download a catalog model (`gemma-3-270m-q4_k_m`) or a hub file (`hf:owner/repo/file.gguf`).
+    Pull {
+        /// Catalog name or `hf:<owner>/<repo>/<file.gguf>[@revision]`.
+        spec: String,
+    },
+    /// Register a local GGUF file.
+    Add {
+        path: PathBuf,
+        /// Name to refer to it by [default: the file name without .gguf].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List registered models with what their GGUF header says.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show the built-in catalog (what `pull` can fetch by name).
+    Catalog {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// List built-in tasks and groups.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Inference threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<u32>,
+    /// Context window in tokens.
+    #[arg(long, default_value_t = 4096)]
+    pub context_tokens: u32,
+    /// Tokens per llama.cpp decode call.
+    #[arg(long, default_value_t = 512)]
+    pub batch_tokens: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model name (registered or catalog) or a path to a .gguf file. Repeat for several.
+    #[arg(long = "model", short = 'm')]
+    pub models: Vec<String>,
+    /// Comma-separated task or group names (see `yardstick tasks list`).
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Score only the first N items of each task, in dataset order.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Random seed (recorded in the fingerprint).
+    #[arg(long, default_value_t = 1234)]
+    pub seed: u64,
+    /// Directory with the benchmark datasets (one folder per task).
+    #[arg(long, env = "YARDSTICK_DATA")]
+    pub data_dir: Option<PathBuf>,
+    /// Continue an interrupted run (its own models, tasks and settings are used).
+    #[arg(long, conflicts_with_all = ["models", "tasks", "limit"])]
+    pub resume: Option<String>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub output_json: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Model name or .gguf path. Repeat for several.
+    #[arg(long = "model", short = 'm', required = true)]
+    pub models: Vec<String>,
+    /// Prompt lengths in tokens.
+    #[arg(long, value_delimiter = ',', default_values_t = [128u32, 512, 2048])]
+    pub prompt_tokens: Vec<u32>,
+    /// Tokens generated per measurement.
+    #[arg(long, default_value_t = 64)]
+    pub decode_tokens: u32,
+    /// Measured repetitions per prompt length.
+    #[arg(long, default_value_t = 5)]
+    pub repetitions: u32,
+    /// Discarded warm-up runs per prompt length.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    /// Measured model loads (after one discarded cold load).
+    #[arg(long, default_value_t = 3)]
+    pub loads: u32,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LeaderboardArgs {
+    /// Only these tasks (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub run: String,
+    /// Export per-item results (the only export so far).
+    #[arg(long, default_value_t = true)]
+    pub items: bool,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List runs, newest first.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show one run: fingerprint and results.
+    Show {
+        run: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+}

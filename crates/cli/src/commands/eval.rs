@@ -1,0 +1,134 @@
+//! `yardstick eval`.
+
+use super::{engine_settings, Outcome};
+use crate::args::{EvalArgs, Format};
+use crate::home::{resolve_model, Home};
+use crate::progress::Bars;
+use crate::render::{value_with_stderr, Table};
+use anyhow::{bail, Context, Result};
+use tokio_util::sync::CancellationToken;
+use yardstick_runner::{resume_eval, run_eval, EvalContext, EvalOutcome, EvalPlan, LlamaCppLoader};
+
+pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
+    let store = home.open_store().await?;
+    let bars = Bars::new(quiet);
+    let cancel = CancellationToken::new();
+    watch_ctrl_c(cancel.clone());
+    let loader = LlamaCppLoader;
+    let context = EvalContext {
+        store: &store,
+        loader: &loader,
+        progress: &bars,
+        cancel,
+    };
+
+    let outcome = if let Some(run_id) = &args.resume {
+        resume_eval(run_id, &context).await?
+    } else {
+        if args.models.is_empty() {
+            bail!(
+                "no model given: use --model NAME (see `yardstick models list`) or --resume RUN_ID"
+            );
+        }
+        if args.tasks.is_empty() {
+            bail!("no task given: use --tasks arc_easy,hellaswag (see `yardstick tasks list`)");
+        }
+        // Validate task names before loading anything.
+        for task in &args.tasks {
+            yardstick_tasks::resolve(task)?;
+        }
+        let mut models = Vec::new();
+        for spec in &args.models {
+            models.push(resolve_model(&store, home, spec).await?);
+        }
+        let data_dir = args
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| home.root.join("datasets"));
+        let plan = EvalPlan {
+            models,
+            tasks: args.tasks.clone(),
+            limit: args.limit,
+            seed: args.seed,
+            data_dir,
+            engine: engine_settings(&args.engine),
+        };
+        run_eval(&plan, &context).await?
+    };
+
+    if let Some(path) = &args.output_json {
+        let json = serde_json::to_string_pretty(&outcome).context("encoding results")?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    print_outcome(&outcome, args.format)?;
+    Ok(report_status(&outcome))
+}
+
+/// First Ctrl-C: stop after the item in flight (everything finished is kept). Second: exit.
+pub fn watch_ctrl_c(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing the current item (Ctrl-C again to quit now)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+fn print_outcome(outcome: &EvalOutcome, format: Format) -> Result<()> {
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(outcome)?);
+        return Ok(());
+    }
+    let mut table = Table::new(&["model", "task", "metric", "value", "n"]);
+    for row in &outcome.results {
+        let value = if row.unit == yardstick_core::Unit::Ratio {
+            value_with_stderr(row.value, row.stderr)
+        } else {
+            format!("{:.2} {}", row.value, row.unit)
+        };
+        table.push(vec![
+            row.model.clone(),
+            row.task.clone(),
+            row.metric.clone(),
+            value,
+            row.n.map(|n| n.to_string()).unwrap_or_default(),
+        ]);
+    }
+    println!("{}", table.render(format));
+    if format == Format::Table {
+        println!(
+            "run {} ({}{}), fingerprint {}",
+            outcome.run_id,
+            outcome.status,
+            if outcome.resumed { ", resumed" } else { "" },
+            outcome.fingerprint.id()
+        );
+    }
+    Ok(())
+}
+
+fn report_status(outcome: &EvalOutcome) -> Outcome {
+    for failure in &outcome.failures {
+        eprintln!("failed: {failure}");
+    }
+    match outcome.status.as_str() {
+        "interrupted" => {
+            eprintln!(
+                "run {} interrupted; nothing finished was lost. Continue with: yardstick eval --resume {}",
+                outcome.run_id, outcome.run_id
+            );
+            Outcome::Interrupted
+        }
+        "complete" => Outcome::Success,
+        _ => {
+            eprintln!(
+                "run {} has failed units; their finished items are kept. Retry with: yardstick eval --resume {}",
+                outcome.run_id, outcome.run_id
+            );
+            Outcome::PartialFailure
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `yardstick export --run RUN_ID --items --format jsonl`.
+
+use super::Outcome;
+use crate::args::ExportArgs;
+use crate::home::Home;
+use anyhow::{bail, Context, Result};
+use futures::StreamExt;
+use serde_json::json;
+use std::io::Write;
+
+pub async fn run(args: ExportArgs, home: &Home) -> Result<Outcome> {
+    if !args.items {
+        bail!("nothing to export: pass --items");
+    }
+    let store = home.open_store().await?;
+    if store.run(&args.run).await?.is_none() {
+        bail!("no run with id {} (see `yardstick runs list`)", args.run);
+    }
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut items = store.stream_run_items(&args.run);
+    let mut count = 0u64;
+    while let Some(row) = items.next().await {
+        let row = row?;
+        let item = &row.item;
+        let metrics: serde_json::Map<String, serde_json::Value> = item
+            .metrics
+            .iter()
+            .map(|(name, value)| (name.clone(), json!(value)))
+            .collect();
+        let line = json!({
+            "run_id": args.run,
+            "model": row.model,
+            "task": row.task,
+            "item_index": item.item_index,
+            "item_id": item.item_id,
+            "choice_loglikelihoods": item.choice_loglikelihoods,
+            "choice_is_greedy": item.choice_is_greedy,
+            "prediction": item.prediction,
+            "prediction_norm": item.prediction_norm,
+            "gold": item.gold,
+            "correct": item.correct(),
+            "metrics": metrics,
+        });
+        writeln!(out, "{line}").context("writing the export")?;
+        count += 1;
+    }
+    out.flush().context("writing the export")?;
+    if args.output.is_some() {
+        eprintln!("exported {count} items");
+    }
+    Ok(Outcome::Success)
+}

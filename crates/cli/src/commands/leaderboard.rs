@@ -1,0 +1,308 @@
+//! `yardstick leaderboard`: models × tasks from the most recent complete result of each
+//! (model, task), groups (e.g. `mmlu`) aggregated from their leaves as lm-eval does, plus the
+//! latest speed profile of each model.
+
+use super::Outcome;
+use crate::args::{Format, LeaderboardArgs};
+use crate::home::Home;
+use crate::render::Table;
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use yardstick_core::MetricRecord;
+use yardstick_runner::profile::names;
+use yardstick_tasks::GroupDefinition;
+
+/// Speed columns: (header, metric name, scale, decimals).
+fn speed_columns() -> Vec<(&'static str, String, f64, usize)> {
+    vec![
+        ("prefill tok/s (512)", names::prefill(512), 1.0, 1),
+        ("decode tok/s (128)", names::decode(128), 1.0, 1),
+        ("TTFT ms (128)", names::ttft(128), 1.0, 1),
+        ("load ms", names::LOAD_TIME_MS.to_string(), 1.0, 0),
+        (
+            "peak RSS MiB",
+            names::PEAK_RSS_BYTES.to_string(),
+            1.0 / (1024.0 * 1024.0),
+            0,
+        ),
+    ]
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Cell {
+    model: String,
+    task: String,
+    metric: String,
+    value: f64,
+    stderr: Option<f64>,
+    n: Option<u64>,
+    /// Run of the result (for a group: of its most recent leaf).
+    run_id: String,
+    /// The unit's fingerprint; None for group aggregates.
+    fingerprint_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SpeedCell {
+    model: String,
+    run_id: String,
+    record: MetricRecord,
+}
+
+/// The main metric of a task: `acc_norm` where the task has it, else `acc`, else the first.
+fn main_metric(records: &[MetricRecord]) -> Option<&MetricRecord> {
+    let quality: Vec<&MetricRecord> = records
+        .iter()
+        .filter(|record| record.name != yardstick_runner::eval::ITEMS_PER_SECOND)
+        .collect();
+    ["acc_norm", "acc"]
+        .iter()
+        .find_map(|name| quality.iter().find(|record| record.name == *name).copied())
+        .or_else(|| quality.first().copied())
+}
+
+pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
+    let store = home.open_store().await?;
+    let units = store.latest_units().await?;
+
+    // Leaf records by model, and which leaves belong to a built-in group.
+    let mut leaf_records: BTreeMap<String, BTreeMap<String, (Vec<MetricRecord>, String, String)>> =
+        BTreeMap::new();
+    for unit in units {
+        leaf_records
+            .entry(unit.unit.model.clone())
+            .or_default()
+            .insert(
+                unit.unit.task.clone(),
+                (
+                    unit.metrics,
+                    unit.unit.run_id.clone(),
+                    unit.unit.fingerprint_id.clone(),
+                ),
+            );
+    }
+    let groups = top_level_groups()?;
+    let mut cells: Vec<Cell> = Vec::new();
+    for (model, tasks) in &leaf_records {
+        let mut grouped: BTreeSet<String> = BTreeSet::new();
+        for group in &groups {
+            let present: BTreeMap<String, Vec<MetricRecord>> = tasks
+                .iter()
+                .filter(|(task, _)| group.leaves.contains(task))
+                .map(|(task, (records, _, _))| (task.clone(), records.clone()))
+                .collect();
+            if present.is_empty() {
+                continue;
+            }
+            grouped.extend(present.keys().cloned());
+            let run_id = tasks
+                .iter()
+                .filter(|(task, _)| group.leaves.contains(task))
+                .map(|(_, (_, run, _))| run.clone())
+                .max()
+                .unwrap_or_default();
+            let records = aggregate_group(group, &present);
+            if let Some(record) = main_metric(&records) {
+                cells.push(Cell {
+                    model: model.clone(),
+                    task: if present.len() == group.leaves.len() {
+                        group.name().to_string()
+                    } else {
+                        format!(
+                            "{} ({}/{} subtasks)",
+                            group.name(),
+                            present.len(),
+                            group.leaves.len()
+                        )
+                    },
+                    metric: record.name.clone(),
+                    value: record.value,
+                    stderr: record.stderr,
+                    n: record.n,
+                    run_id,
+                    fingerprint_id: None,
+                });
+            }
+        }
+        for (task, (records, run_id, fingerprint_id)) in tasks {
+            let explicitly_asked = args.tasks.iter().any(|name| name == task);
+            if grouped.contains(task) && !explicitly_asked {
+                continue;
+            }
+            if let Some(record) = main_metric(records) {
+                cells.push(Cell {
+                    model: model.clone(),
+                    task: task.clone(),
+                    metric: record.name.clone(),
+                    value: record.value,
+                    stderr: record.stderr,
+                    n: record.n,
+                    run_id: run_id.clone(),
+                    fingerprint_id: Some(fingerprint_id.clone()),
+                });
+            }
+        }
+    }
+    if !args.tasks.is_empty() {
+        cells.retain(|cell| {
+            args.tasks
+                .iter()
+                .any(|name| cell.task == *name || cell.task.starts_with(&format!("{name} (")))
+        });
+    }
+
+    let mut speed: Vec<SpeedCell> = Vec::new();
+    for profile in store.latest_profile_metrics().await? {
+        for stored in profile.metrics {
+            speed.push(SpeedCell {
+                model: profile.model.clone(),
+                run_id: profile.run_id.clone(),
+                record: stored.record,
+            });
+        }
+    }
+
+    if args.format == Format::Json {
+        let json = serde_json::json!({ "quality": cells, "speed": speed });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(Outcome::Success);
+    }
+    if cells.is_empty() && speed.is_empty() {
+        println!("no results yet: run `yardstick eval` or `yardstick profile` first");
+        return Ok(Outcome::Success);
+    }
+    println!("{}", wide_table(&cells, &speed).render(args.format));
+    Ok(Outcome::Success)
+}
+
+/// Groups that are not members of another group (e.g. `mmlu`, not `mmlu_stem`).
+fn top_level_groups() -> Result<Vec<GroupDefinition>> {
+    let mut groups = Vec::new();
+    for entry in yardstick_tasks::list()? {
+        if entry.kind != yardstick_tasks::EntryKind::Group {
+            continue;
+        }
+        let resolved = yardstick_tasks::resolve(&entry.name)?;
+        groups.extend(
+            resolved
+                .groups
+                .into_iter()
+                .filter(|g| g.name() == entry.name),
+        );
+    }
+    let nested: BTreeSet<String> = groups
+        .iter()
+        .flat_map(|group| group.children.iter().cloned())
+        .collect();
+    groups.retain(|group| !nested.contains(group.name()));
+    Ok(groups)
+}
+
+/// Aggregates a group from its leaves, going through its subgroups as the runner does.
+fn aggregate_group(
+    group: &GroupDefinition,
+    leaves: &BTreeMap<String, Vec<MetricRecord>>,
+) -> Vec<MetricRecord> {
+    let mut records = leaves.clone();
+    if let Ok(resolved) = yardstick_tasks::resolve(group.name()) {
+        for subgroup in resolved.groups {
+            let aggregated = subgroup.aggregate(&records);
+            records.insert(subgroup.name().to_string(), aggregated);
+        }
+    }
+    records
+        .remove(group.name())
+        .unwrap_or_else(|| group.aggregate(leaves))
+}
+
+fn wide_table(cells: &[Cell], speed: &[SpeedCell]) -> Table {
+    let tasks: Vec<(String, String)> = {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for cell in cells {
+            if !seen.iter().any(|(task, _)| *task == cell.task) {
+                seen.push((cell.task.clone(), cell.metric.clone()));
+            }
+        }
+        seen.sort();
+        seen
+    };
+    let speed_columns: Vec<_> = speed_columns()
+        .into_iter()
+        .filter(|(_, name, _, _)| speed.iter().any(|cell| cell.record.name == *name))
+        .collect();
+    let mut models: Vec<String> = cells
+        .iter()
+        .map(|c| c.model.clone())
+        .chain(speed.iter().map(|c| c.model.clone()))
+        .collect();
+    models.sort();
+    models.dedup();
+    // Best average quality first.
+    // The mean over the table's tasks, only for models that have every one of them.
+    let average = |model: &str| -> f64 {
+        let values: Vec<f64> = tasks
+            .iter()
+            .filter_map(|(task, _)| cells.iter().find(|c| c.model == model && c.task == *task))
+            .map(|c| c.value)
+            .collect();
+        if values.len() == tasks.len() {
+            yardstick_core::stats::mean(&values).unwrap_or(f64::NEG_INFINITY)
+        } else {
+            f64::NEG_INFINITY
+        }
+    };
+    models.sort_by(|a, b| average(b).total_cmp(&average(a)));
+
+    let mut header: Vec<String> = vec!["model".into()];
+    header.extend(
+        tasks
+            .iter()
+            .map(|(task, metric)| format!("{task} {metric}")),
+    );
+    if !tasks.is_empty() {
+        header.push("mean".into());
+    }
+    header.extend(
+        speed_columns
+            .iter()
+            .map(|(title, _, _, _)| (*title).to_string()),
+    );
+    let mut table = Table {
+        header,
+        rows: Vec::new(),
+    };
+    for model in &models {
+        let mut row = vec![model.clone()];
+        for (task, _) in &tasks {
+            let cell = cells.iter().find(|c| c.model == *model && c.task == *task);
+            row.push(cell.map_or_else(
+                || "—".to_string(),
+                |c| match (c.stderr, c.n) {
+                    (Some(stderr), Some(n)) => format!("{:.4} ± {:.4} (n={n})", c.value, stderr),
+                    (Some(stderr), None) => format!("{:.4} ± {:.4}", c.value, stderr),
+                    _ => format!("{:.4}", c.value),
+                },
+            ));
+        }
+        if !tasks.is_empty() {
+            let value = average(model);
+            row.push(if value.is_finite() {
+                format!("{value:.4}")
+            } else {
+                "—".into()
+            });
+        }
+        for (_, name, scale, decimals) in &speed_columns {
+            let cell = speed
+                .iter()
+                .find(|c| c.model == *model && c.record.name == *name);
+            row.push(cell.map_or_else(
+                || "—".to_string(),
+                |c| format!("{:.*}", *decimals, c.record.value * scale),
+            ));
+        }
+        table.push(row);
+    }
+    table
+}
