@@ -1,1 +1,384 @@
-//! placeholder
+//! In-process llama.cpp backend: loads a GGUF model with `llama-cpp-2` and implements
+//! yardstick's [`Backend`] trait on it (loglikelihoods lm-evaluation-harness's way, greedy
+//! generation with stop sequences and timings, tokenization, chat templates).
+//!
+//! This is the only yardstick crate allowed `unsafe` and FFI. It must never run inference
+//! on the async executor: one dedicated OS thread owns the model and its context and serves
+//! commands from a channel; the async methods only send and await the answer. Requests run
+//! one at a time, in the order they arrive.
+//!
+//! # Batching scheme: `item-isolated-shared-prefix-v1`
+//!
+//! Scores must be a function of the request alone (bit for bit), because the run
+//! fingerprint promises that two runs with equal fingerprints score equally. llama.cpp's
+//! float results depend on where tokens sit in the KV cache and on which kernels a batch
+//! takes, so the scheme fixes both:
+//!
+//! 1. **Tokenization** (lm-eval's `_encode_pair`): trailing whitespace of the context moves to
+//!    the front of the continuation; `context + continuation` and `context` are tokenized
+//!    separately (special tokens parsed, BOS prepended when the GGUF metadata says
+//!    `add_bos_token`, unless the text already starts with BOS's text; EOS never added); the
+//!    continuation is `whole[len(context)..]`; the model reads `context + continuation`
+//!    minus its last token. An empty context becomes lm-eval's prefix token (BOS, else EOS,
+//!    as the GGUF metadata names them: for Qwen2.5 that is `<|endoftext|>`, where Hugging
+//!    Face, having no BOS, would use EOS), or the continuation's first token when it already
+//!    is that token. A context that tokenizes to nothing (whitespace, no BOS) is an error.
+//! 2. **Isolation**: every request (and every generation) starts from an empty KV cache, so
+//!    cell indices and positions never depend on earlier requests.
+//! 3. **Groups**: the pairs of a request, in order, form groups of at most `max_sequences`
+//!    pairs whose cells (shared prefix once + each pair's remainder) fit `context_tokens`;
+//!    a request that fits is a single group. Each group starts from an empty KV cache.
+//! 4. **Shared prefix**: the longest common token prefix of the group's inputs is decoded once
+//!    in sequence 0, in chunks of `batch_tokens`, with logits only at the positions that score
+//!    a continuation token; it is copied (`seq_cp`, metadata only in a unified KV cache) to
+//!    the sequence of every pair that reads on; then all pairs' remaining tokens are decoded
+//!    together, pair after pair, in one batch (more only beyond `batch_tokens`), logits only
+//!    where a continuation token is scored.
+//! 5. **Arithmetic**: a continuation's loglikelihood is the sum, in position order, of
+//!    `logit[target] - logsumexp(logits)` computed in f64 from llama.cpp's f32 logits
+//!    (max-shifted, summed in vocabulary order); `is_greedy` holds when every target is the
+//!    first argmax of its row.
+//! 6. **Fixed engine settings**: unified KV cache; full-size sliding-window caches (cells
+//!    never wrap); flash attention off, because ggml's CPU flash attention splits a
+//!    single-query batch's KV range across threads and changes kernels with the number of
+//!    queries (ggml-cpu `ops.cpp`), which would make scores depend on `threads` and batching.
+//! 7. **Recorded settings**: what the scheme cannot make invariant is recorded with it.
+//!    [`batching_scheme`] appends `batch_tokens`, `max_sequences` and `context_tokens`: the
+//!    last two decide how the pairs of a request are grouped, and `batch_tokens` decides how
+//!    a long prefix is chunked, which some ggml kernel sets round differently (an AVX2 build
+//!    of these sources changed the bits of some ARC items between batches of 512 and 16; the
+//!    AVX-512 build on the development machine gave identical bits for 512, 64, 16, 8, 7
+//!    and 5). `threads` is left out: results do not depend on it. The kernel set itself
+//!    ([`llama_system_info`]) also decides the bits; compare scores across machines only
+//!    when it is the same.
+//!
+//! Verified by the tests in `tests/` against the real Gemma-3-270M: a request's scores are
+//! bit-identical alone, after other requests, among concurrent requests and in a fresh
+//! backend (`determinism::scores_are_identical_alone_after_other_requests_concurrently_and_in_a_fresh_backend`),
+//! with 1 or 2 threads on a context of over 512 tokens
+//! (`determinism::scores_are_identical_with_one_or_two_threads`), and with `batch_tokens`
+//! 512 or 64 and `context_tokens` 1024 or 4096 for an item that fits one batch
+//! (`determinism::batch_size_and_window_do_not_change_scores_of_requests_that_fit_one_batch`).
+//! A 4-choice item costs one context prefill
+//! (`loglikelihood::four_choices_prefill_the_shared_context_once`).
+//!
+//! # Versions
+//!
+//! [`llama_cpp_version`] names the `llama-cpp-sys-2` release (which pins the vendored
+//! llama.cpp sources) and ggml's version; llama.cpp's own build number and commit are not
+//! known to a crates.io build.
+
+mod chat_template;
+mod generated_text;
+mod generation;
+mod loglikelihood;
+mod scoring;
+mod version;
+mod worker;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio::sync::oneshot;
+use yardstick_backend::{
+    Backend, BackendDescription, BackendError, Capabilities, ChatMessage, ContinuationScore,
+    GenerateRequest, Generation, LoglikelihoodRequest,
+};
+
+use crate::chat_template::ChatTemplate;
+use crate::worker::{Command, EngineStats};
+
+pub use crate::version::{llama_cpp_version, llama_system_info, LLAMA_CPP_SYS_VERSION};
+
+/// Name of the batching scheme described in the crate documentation.
+pub const BATCHING_SCHEME: &str = "item-isolated-shared-prefix-v1";
+
+/// The batching scheme as recorded in run fingerprints
+/// ([`BackendDescription::batching_scheme`]): [`BATCHING_SCHEME`] plus the load options that
+/// can change scores (how prefixes are chunked and how pairs are grouped), e.g.
+/// `item-isolated-shared-prefix-v1;batch_tokens=512;max_sequences=16;context_tokens=4096`.
+/// `threads` is not part of it: scores do not depend on it.
+pub fn batching_scheme(options: &LoadOptions) -> String {
+    format!(
+        "{BATCHING_SCHEME};batch_tokens={};max_sequences={};context_tokens={}",
+        options.batch_tokens, options.max_sequences, options.context_tokens
+    )
+}
+
+/// `kind` in [`BackendDescription`].
+pub const BACKEND_KIND: &str = "llamacpp";
+
+/// How to load a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Inference threads (prompt and generation alike).
+    pub threads: u32,
+    /// KV cache size in tokens, shared by all sequences of a request.
+    pub context_tokens: u32,
+    /// Most tokens per `llama_decode` call (logical and physical batch alike).
+    pub batch_tokens: u32,
+    /// Most pairs of one loglikelihood request evaluated side by side.
+    pub max_sequences: u32,
+}
+
+impl Default for LoadOptions {
+    /// All available cores, a 4096-token window, batches of 512 tokens, 16 sequences.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        LoadOptions {
+            threads: u32::try_from(cores).unwrap_or(u32::MAX),
+            context_tokens: 4096,
+            batch_tokens: 512,
+            max_sequences: 16,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// llama.cpp's limit on sequences per context (`LLAMA_MAX_SEQ`).
+    pub const MAX_SEQUENCES: u32 = 256;
+
+    fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("threads", self.threads),
+            ("context_tokens", self.context_tokens),
+            ("batch_tokens", self.batch_tokens),
+            ("max_sequences", self.max_sequences),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{name} must be at least 1"));
+        }
+        if self.max_sequences > Self::MAX_SEQUENCES {
+            return Err(format!(
+                "max_sequences is {} but llama.cpp allows at most {}",
+                self.max_sequences,
+                Self::MAX_SEQUENCES
+            ));
+        }
+        if self.max_sequences > self.batch_tokens {
+            // llama.cpp reserves one output row per sequence inside a batch's output buffer.
+            return Err(format!(
+                "max_sequences ({}) must not exceed batch_tokens ({})",
+                self.max_sequences, self.batch_tokens
+            ));
+        }
+        if i32::try_from(self.threads).is_err() || i32::try_from(self.batch_tokens).is_err() {
+            return Err("threads and batch_tokens must fit a 32-bit signed integer".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// A GGUF model loaded in-process with llama.cpp.
+pub struct LlamaCppBackend {
+    commands: mpsc::Sender<Command>,
+    options: LoadOptions,
+    path: PathBuf,
+    chat_template: Option<Result<ChatTemplate, String>>,
+    stats: Arc<EngineStats>,
+    load_duration: Duration,
+}
+
+impl std::fmt::Debug for LlamaCppBackend {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("LlamaCppBackend")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LlamaCppBackend {
+    /// Loads the GGUF model at `path` on the inference thread and creates its context.
+    pub async fn load(path: &Path, options: LoadOptions) -> Result<Self, BackendError> {
+        options.validate().map_err(|reason| BackendError::Load {
+            path: path.display().to_string(),
+            reason: format!("invalid load options: {reason}"),
+        })?;
+        let started = Instant::now();
+        let stats = Arc::new(EngineStats::default());
+        let (commands, ready) = worker::spawn(path.to_path_buf(), options, Arc::clone(&stats))?;
+        let facts = ready.await.map_err(|_| {
+            BackendError::WorkerGone("the inference thread stopped while loading".to_string())
+        })??;
+        let load_duration = started.elapsed();
+        let chat_template = facts
+            .chat_template
+            .map(|source| ChatTemplate::parse(source, facts.bos_text, facts.eos_text));
+        tracing::info!(
+            path = %path.display(),
+            load_ms = load_duration.as_millis() as u64,
+            "llama.cpp model loaded"
+        );
+        Ok(LlamaCppBackend {
+            commands,
+            options,
+            path: path.to_path_buf(),
+            chat_template,
+            stats,
+            load_duration,
+        })
+    }
+
+    /// Wall time [`LlamaCppBackend::load`] took (model file and context).
+    pub fn load_duration(&self) -> Duration {
+        self.load_duration
+    }
+
+    /// The options the model was loaded with.
+    pub fn options(&self) -> LoadOptions {
+        self.options
+    }
+
+    /// Tokens passed to `llama_decode` since loading, all requests together.
+    pub fn tokens_evaluated(&self) -> u64 {
+        self.stats.tokens_evaluated.load(Ordering::Relaxed)
+    }
+
+    /// `llama_decode` calls since loading.
+    pub fn decode_calls(&self) -> u64 {
+        self.stats.decode_calls.load(Ordering::Relaxed)
+    }
+
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, BackendError>>) -> Command,
+    ) -> Result<T, BackendError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(command(reply)).map_err(|_| {
+            BackendError::WorkerGone("the inference thread has stopped".to_string())
+        })?;
+        answer.await.map_err(|_| {
+            BackendError::WorkerGone("the inference thread stopped before answering".to_string())
+        })?
+    }
+}
+
+#[async_trait]
+impl Backend for LlamaCppBackend {
+    fn describe(&self) -> BackendDescription {
+        BackendDescription {
+            kind: BACKEND_KIND.to_string(),
+            engine_version: llama_cpp_version(),
+            batching_scheme: batching_scheme(&self.options),
+            threads: self.options.threads,
+            capabilities: Capabilities {
+                loglikelihood: true,
+                generate: true,
+                tokenize: true,
+                chat_template: matches!(self.chat_template, Some(Ok(_))),
+            },
+            context_tokens: self.options.context_tokens,
+        }
+    }
+
+    async fn loglikelihood(
+        &self,
+        request: LoglikelihoodRequest,
+    ) -> Result<Vec<ContinuationScore>, BackendError> {
+        if request.pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ask(|reply| Command::Loglikelihood(request, reply))
+            .await
+    }
+
+    async fn generate(&self, request: GenerateRequest) -> Result<Generation, BackendError> {
+        self.ask(|reply| Command::Generate(request, reply)).await
+    }
+
+    async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<u32>, BackendError> {
+        let text = text.to_string();
+        self.ask(|reply| Command::Tokenize {
+            text,
+            add_special,
+            reply,
+        })
+        .await
+    }
+
+    async fn detokenize(&self, tokens: &[u32]) -> Result<String, BackendError> {
+        let tokens = tokens.to_vec();
+        self.ask(|reply| Command::Detokenize(tokens, reply)).await
+    }
+
+    async fn apply_chat_template(
+        &self,
+        messages: &[ChatMessage],
+        add_generation_prompt: bool,
+    ) -> Result<String, BackendError> {
+        match &self.chat_template {
+            Some(Ok(template)) => template.render(messages, add_generation_prompt),
+            Some(Err(reason)) => Err(BackendError::Unsupported(format!(
+                "apply the chat template of {}: {reason}",
+                self.path.display()
+            ))),
+            None => Err(BackendError::Unsupported(format!(
+                "apply a chat template: {} has no `tokenizer.chat_template` in its GGUF \
+                 metadata (base models usually have none)",
+                self.path.display()
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_options_are_usable() {
+        let options = LoadOptions::default();
+        assert!(options.threads >= 1);
+        assert_eq!(
+            (
+                options.context_tokens,
+                options.batch_tokens,
+                options.max_sequences
+            ),
+            (4096, 512, 16)
+        );
+        assert_eq!(options.validate(), Ok(()));
+    }
+
+    #[test]
+    fn invalid_options_are_refused_with_the_field_name() {
+        let zero_batch = LoadOptions {
+            batch_tokens: 0,
+            ..LoadOptions::default()
+        };
+        assert_eq!(
+            zero_batch.validate(),
+            Err("batch_tokens must be at least 1".to_string())
+        );
+        let too_many = LoadOptions {
+            max_sequences: 1000,
+            ..LoadOptions::default()
+        };
+        assert!(too_many
+            .validate()
+            .is_err_and(|reason| reason.contains("max_sequences")));
+        let small_batch = LoadOptions {
+            batch_tokens: 8,
+            max_sequences: 16,
+            ..LoadOptions::default()
+        };
+        assert!(small_batch
+            .validate()
+            .is_err_and(|reason| reason.contains("batch_tokens (8)")));
+    }
+
+    #[tokio::test]
+    async fn loading_a_missing_file_is_a_load_error() {
+        let error =
+            LlamaCppBackend::load(Path::new("/nonexistent/model.gguf"), LoadOptions::default())
+                .await
+                .expect_err("no such file");
+        assert!(matches!(error, BackendError::Load { .. }), "{error}");
+        assert!(error.to_string().contains("no such file"), "{error}");
+    }
+}
