@@ -21,7 +21,11 @@ fn main() {
         commit
     };
     println!("cargo:rustc-env=YARDSTICK_GIT_COMMIT={commit}");
-    for path in ["../../.git/HEAD", "../../.git/index", "../../.git/refs/heads"] {
+    for path in [
+        "../../.git/HEAD",
+        "../../.git/index",
+        "../../.git/refs/heads",
+    ] {
         println!("cargo:rerun-if-changed={path}");
     }
 }

@@ -172,7 +172,7 @@ fn ctrl_c_interrupts_and_keeps_finished_items() {
         return;
     };
     let home = tempfile::tempdir().expect("tempdir");
-    let mut child = yardstick(home.path())
+    let child = yardstick(home.path())
         .args(["eval", "--tasks", "hellaswag", "--limit", "200", "--model"])
         .arg(&model)
         .arg("--data-dir")

@@ -55,7 +55,10 @@ pub struct EvalOutcome {
 }
 
 /// Runs a plan, continuing the unfinished run with the same fingerprint if there is one.
-pub async fn run_eval(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<EvalOutcome, RunnerError> {
+pub async fn run_eval(
+    plan: &EvalPlan,
+    context: &EvalContext<'_>,
+) -> Result<EvalOutcome, RunnerError> {
     let prepared = prepare(plan, context).await?;
     let fingerprint_id = prepared.fingerprint.id();
     let existing = context
@@ -83,7 +86,10 @@ pub async fn run_eval(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<Eval
 
 /// Continues run `run_id` with the plan stored with it. Refuses if anything that changes
 /// scores (data files, task definitions, yardstick or llama.cpp version) differs now.
-pub async fn resume_eval(run_id: &str, context: &EvalContext<'_>) -> Result<EvalOutcome, RunnerError> {
+pub async fn resume_eval(
+    run_id: &str,
+    context: &EvalContext<'_>,
+) -> Result<EvalOutcome, RunnerError> {
     let run = context
         .store
         .run(run_id)
@@ -95,12 +101,11 @@ pub async fn resume_eval(run_id: &str, context: &EvalContext<'_>) -> Result<Eval
             reason: "it is not an eval run".into(),
         });
     }
-    let plan: EvalPlan = serde_json::from_value(run.plan.clone()).map_err(|error| {
-        RunnerError::NotResumable {
+    let plan: EvalPlan =
+        serde_json::from_value(run.plan.clone()).map_err(|error| RunnerError::NotResumable {
             run_id: run_id.to_string(),
             reason: format!("its stored plan cannot be read: {error}"),
-        }
-    })?;
+        })?;
     let prepared = prepare(&plan, context).await?;
     if prepared.fingerprint.id() != run.fingerprint_id {
         let stored: Option<RunFingerprint> = serde_json::from_value(run.fingerprint).ok();
@@ -169,7 +174,7 @@ async fn prepare(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<Prepared,
     .await
     .map_err(|error| RunnerError::Worker(error.to_string()))??;
 
-    let facts = context.loader.engine_facts();
+    let facts = context.loader.engine_facts(&plan.engine);
     let version = env!("CARGO_PKG_VERSION").to_string();
     let commit = env!("YARDSTICK_GIT_COMMIT").to_string();
     let units = plan
@@ -213,7 +218,9 @@ async fn execute(
     context: &EvalContext<'_>,
 ) -> Result<EvalOutcome, RunnerError> {
     let store = context.store;
-    store.set_run_status(&run_id, Status::Running, Utc::now()).await?;
+    store
+        .set_run_status(&run_id, Status::Running, Utc::now())
+        .await?;
     let mut failures = Vec::new();
     let mut interrupted = false;
 
@@ -239,27 +246,49 @@ async fn execute(
                 .await?;
             units.push((task, unit));
         }
-        if units.iter().all(|(_, unit)| unit.status == Status::Complete) {
+        if units
+            .iter()
+            .all(|(_, unit)| unit.status == Status::Complete)
+        {
             aggregate_groups(store, &run_id, &model.name, &prepared.groups).await?;
             continue;
         }
-        context.progress.message(&format!("{}: loading {}", model.name, model.path.display()));
+        context
+            .progress
+            .message(&format!("{}: loading {}", model.name, model.path.display()));
         let loaded = context.loader.load(model, &plan.engine).await?;
         for (task, unit) in units {
             if unit.status == Status::Complete {
                 continue;
             }
-            match run_unit(plan, model, task, &unit, Arc::clone(&loaded.backend), context).await {
+            match run_unit(
+                plan,
+                model,
+                task,
+                &unit,
+                Arc::clone(&loaded.backend),
+                context,
+            )
+            .await
+            {
                 Ok(UnitEnd::Finished) => {}
                 Ok(UnitEnd::Interrupted) => {
-                    store.set_unit_status(unit.unit_id, Status::Interrupted, Utc::now()).await?;
+                    store
+                        .set_unit_status(unit.unit_id, Status::Interrupted, Utc::now())
+                        .await?;
                     interrupted = true;
                     break 'models;
                 }
                 Err(error) => {
-                    store.set_unit_status(unit.unit_id, Status::Failed, Utc::now()).await?;
+                    store
+                        .set_unit_status(unit.unit_id, Status::Failed, Utc::now())
+                        .await?;
                     let message = format!("{} × {}: {error}", model.name, task.name());
-                    context.progress.unit_finished(&model.name, task.name(), &format!("failed: {error}"));
+                    context.progress.unit_finished(
+                        &model.name,
+                        task.name(),
+                        &format!("failed: {error}"),
+                    );
                     failures.push(message);
                 }
             }
@@ -302,9 +331,12 @@ async fn run_unit(
 ) -> Result<UnitEnd, RunnerError> {
     let store = context.store;
     let done = store.completed_item_indices(unit.unit_id).await?;
-    context
-        .progress
-        .unit_started(&model.name, task.name(), unit.items_total, done.len() as u64);
+    context.progress.unit_started(
+        &model.name,
+        task.name(),
+        unit.items_total,
+        done.len() as u64,
+    );
     let mut items = stream_items(task.clone(), plan, done);
     let started = Instant::now();
     let mut scored: u64 = 0;
@@ -348,13 +380,21 @@ async fn run_unit(
         .join(", ");
     if scored > 0 && elapsed > 0.0 {
         records.push(
-            MetricRecord::new(ITEMS_PER_SECOND, scored as f64 / elapsed, Unit::ItemsPerSecond)
-                .with_n(scored),
+            MetricRecord::new(
+                ITEMS_PER_SECOND,
+                scored as f64 / elapsed,
+                Unit::ItemsPerSecond,
+            )
+            .with_n(scored),
         );
     }
     store.replace_unit_metrics(unit.unit_id, &records).await?;
-    store.set_unit_status(unit.unit_id, Status::Complete, Utc::now()).await?;
-    context.progress.unit_finished(&model.name, task.name(), &summary);
+    store
+        .set_unit_status(unit.unit_id, Status::Complete, Utc::now())
+        .await?;
+    context
+        .progress
+        .unit_finished(&model.name, task.name(), &summary);
     Ok(UnitEnd::Finished)
 }
 
@@ -408,7 +448,10 @@ async fn aggregate_groups(
     let mut leaf_records: BTreeMap<String, Vec<MetricRecord>> = BTreeMap::new();
     for stored in store.metrics_for_run(run_id).await? {
         if stored.model == model && stored.unit_id.is_some() {
-            leaf_records.entry(stored.task).or_default().push(stored.record);
+            leaf_records
+                .entry(stored.task)
+                .or_default()
+                .push(stored.record);
         }
     }
     // Groups come members first, so a group's records can feed the group containing it.
@@ -471,8 +514,13 @@ fn describe_difference(stored: Option<&RunFingerprint>, now: &RunFingerprint) ->
         if before.task.dataset_sha256 != after.task.dataset_sha256 {
             differences.push(format!("dataset of {} changed", after.task.task));
         }
-        if before.task.task_hash != after.task.task_hash || before.task.prompt_hash != after.task.prompt_hash {
-            differences.push(format!("definition or prompts of {} changed", after.task.task));
+        if before.task.task_hash != after.task.task_hash
+            || before.task.prompt_hash != after.task.prompt_hash
+        {
+            differences.push(format!(
+                "definition or prompts of {} changed",
+                after.task.task
+            ));
         }
     }
     if differences.is_empty() {

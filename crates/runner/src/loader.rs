@@ -22,7 +22,9 @@ pub struct EngineFacts {
 
 #[async_trait]
 pub trait BackendLoader: Send + Sync {
-    fn engine_facts(&self) -> EngineFacts;
+    /// Engine version and batching scheme for these settings (everything that can change
+    /// scores besides the model and the task).
+    fn engine_facts(&self, engine: &EngineSettings) -> EngineFacts;
     async fn load(
         &self,
         model: &ModelSpec,
@@ -36,10 +38,16 @@ pub struct LlamaCppLoader;
 
 #[async_trait]
 impl BackendLoader for LlamaCppLoader {
-    fn engine_facts(&self) -> EngineFacts {
+    fn engine_facts(&self, engine: &EngineSettings) -> EngineFacts {
+        // The CPU kernel set (AVX2, AVX-512, …) changes floating-point results, so it is part
+        // of the engine's identity.
         EngineFacts {
-            engine_version: yardstick_backend_llamacpp::llama_cpp_version(),
-            batching_scheme: yardstick_backend_llamacpp::BATCHING_SCHEME.to_string(),
+            engine_version: format!(
+                "{} [{}]",
+                yardstick_backend_llamacpp::llama_cpp_version(),
+                yardstick_backend_llamacpp::llama_system_info().trim()
+            ),
+            batching_scheme: yardstick_backend_llamacpp::batching_scheme(&load_options(engine)),
         }
     }
 
@@ -48,18 +56,13 @@ impl BackendLoader for LlamaCppLoader {
         model: &ModelSpec,
         engine: &EngineSettings,
     ) -> Result<LoadedBackend, RunnerError> {
-        let options = yardstick_backend_llamacpp::LoadOptions {
-            threads: engine.threads,
-            context_tokens: engine.context_tokens,
-            batch_tokens: engine.batch_tokens,
-            ..Default::default()
-        };
-        let backend = yardstick_backend_llamacpp::LlamaCppBackend::load(&model.path, options)
-            .await
-            .map_err(|source| RunnerError::Backend {
-                model: model.name.clone(),
-                source,
-            })?;
+        let backend =
+            yardstick_backend_llamacpp::LlamaCppBackend::load(&model.path, load_options(engine))
+                .await
+                .map_err(|source| RunnerError::Backend {
+                    model: model.name.clone(),
+                    source,
+                })?;
         let load_duration = backend.load_duration();
         Ok(LoadedBackend {
             backend: Arc::new(backend),
@@ -76,7 +79,7 @@ pub struct FixedLoader {
 
 #[async_trait]
 impl BackendLoader for FixedLoader {
-    fn engine_facts(&self) -> EngineFacts {
+    fn engine_facts(&self, _engine: &EngineSettings) -> EngineFacts {
         self.facts.clone()
     }
 
@@ -89,5 +92,14 @@ impl BackendLoader for FixedLoader {
             backend: Arc::clone(&self.backend),
             load_duration: Duration::ZERO,
         })
+    }
+}
+
+fn load_options(engine: &EngineSettings) -> yardstick_backend_llamacpp::LoadOptions {
+    yardstick_backend_llamacpp::LoadOptions {
+        threads: engine.threads,
+        context_tokens: engine.context_tokens,
+        batch_tokens: engine.batch_tokens,
+        ..Default::default()
     }
 }

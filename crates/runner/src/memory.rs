@@ -31,7 +31,13 @@ pub fn peak_rss() -> PeakRss {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .map(|kib| PeakRss {
             bytes: kib * 1024,
             source: PeakRssSource::KernelHighWaterMark,

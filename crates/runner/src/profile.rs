@@ -64,7 +64,10 @@ async fn profile_model(
     let peak_resettable = reset_peak_rss();
     let mut metrics = Vec::new();
 
-    progress.message(&format!("{}: loading ({} measured loads)", model.name, plan.loads));
+    progress.message(&format!(
+        "{}: loading ({} measured loads)",
+        model.name, plan.loads
+    ));
     // The first load is cold (page cache) and discarded; later loads are measured.
     let mut backend = loader.load(model, &plan.engine).await?;
     let mut load_ms = Vec::new();
@@ -94,13 +97,14 @@ async fn profile_model(
         let mut decode = Vec::new();
         let mut ttft = Vec::new();
         for repetition in 0..plan.warmup + plan.repetitions {
-            let generation = backend
-                .generate(request.clone())
-                .await
-                .map_err(|source| RunnerError::Backend {
-                    model: model.name.clone(),
-                    source,
-                })?;
+            let generation =
+                backend
+                    .generate(request.clone())
+                    .await
+                    .map_err(|source| RunnerError::Backend {
+                        model: model.name.clone(),
+                        source,
+                    })?;
             if repetition < plan.warmup {
                 continue;
             }
@@ -114,7 +118,11 @@ async fn profile_model(
             ttft.push(duration_ms(timing.time_to_first_token));
         }
         for (name, unit, values) in [
-            (names::prefill(prompt_tokens), Unit::TokensPerSecond, prefill),
+            (
+                names::prefill(prompt_tokens),
+                Unit::TokensPerSecond,
+                prefill,
+            ),
             (names::decode(prompt_tokens), Unit::TokensPerSecond, decode),
             (names::ttft(prompt_tokens), Unit::Milliseconds, ttft),
         ] {
@@ -163,9 +171,16 @@ fn per_second(tokens: u32, duration: Duration) -> f64 {
 /// `target` tokens, from a repeated natural passage. Detokenizing a token prefix and
 /// tokenizing it again can merge or split tokens at the edge, so the length is corrected
 /// a few times; an error says so if it cannot be hit exactly.
-pub async fn exact_length_prompt(backend: &dyn Backend, target: u32) -> Result<String, RunnerError> {
+pub async fn exact_length_prompt(
+    backend: &dyn Backend,
+    target: u32,
+) -> Result<String, RunnerError> {
     let target = target as usize;
-    let bos = backend.tokenize("", true).await.map_err(prompt_error)?.len();
+    let bos = backend
+        .tokenize("", true)
+        .await
+        .map_err(prompt_error)?
+        .len();
     let mut text = String::new();
     let mut tokens = Vec::new();
     while tokens.len() < target + 16 {

@@ -10,7 +10,7 @@ use yardstick_runner::{
     ModelSpec, NoProgress,
 };
 use yardstick_store::Store;
-use yardstick_test_support::fake_backend::{Fault, FakeBackend};
+use yardstick_test_support::fake_backend::{FakeBackend, Fault};
 use yardstick_test_support::fixtures::require_datasets;
 
 fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
@@ -46,14 +46,19 @@ async fn stored_indices(store: &Store, run_id: &str) -> Vec<(String, Vec<u64>)> 
     let mut out = Vec::new();
     for unit in store.units(run_id).await.unwrap_or_default() {
         let items = store.items(unit.unit_id).await.unwrap_or_default();
-        out.push((unit.task, items.iter().map(|item| item.item_index).collect()));
+        out.push((
+            unit.task,
+            items.iter().map(|item| item.item_index).collect(),
+        ));
     }
     out
 }
 
 #[tokio::test]
 async fn scores_first_n_items_in_dataset_order_with_predictable_predictions() {
-    let Some(data) = require_datasets() else { return };
+    let Some(data) = require_datasets() else {
+        return;
+    };
     let store = Store::open_in_memory().await.expect("store");
     let backend = Arc::new(FakeBackend::new());
     let loader = loader(Arc::clone(&backend));
@@ -78,7 +83,10 @@ async fn scores_first_n_items_in_dataset_order_with_predictable_predictions() {
 
     // The backend saw the items in dataset order, and each prediction is the argmax of the
     // fake's (independently computable) scores.
-    let task = yardstick_tasks::resolve("arc_easy").expect("task").tasks.remove(0);
+    let task = yardstick_tasks::resolve("arc_easy")
+        .expect("task")
+        .tasks
+        .remove(0);
     let expected: Vec<_> = task
         .items(&data, Some(5))
         .expect("items")
@@ -98,7 +106,10 @@ async fn scores_first_n_items_in_dataset_order_with_predictable_predictions() {
             .map(|pair| FakeBackend::score(&pair.context, &pair.continuation))
             .collect();
         assert_eq!(result.choice_loglikelihoods, scores);
-        assert_eq!(Some(result.prediction), yardstick_core::stats::argmax(&scores));
+        assert_eq!(
+            Some(result.prediction),
+            yardstick_core::stats::argmax(&scores)
+        );
         assert_eq!(result.gold, item.gold);
     }
     let acc = outcome
@@ -106,14 +117,19 @@ async fn scores_first_n_items_in_dataset_order_with_predictable_predictions() {
         .iter()
         .find(|row| row.task == "arc_easy" && row.metric == "acc")
         .expect("acc row");
-    let correct = stored.iter().filter(|item| item.prediction == item.gold).count();
+    let correct = stored
+        .iter()
+        .filter(|item| item.prediction == item.gold)
+        .count();
     assert_eq!(acc.value, correct as f64 / 5.0);
     assert_eq!(acc.n, Some(5));
 }
 
 #[tokio::test]
 async fn abort_mid_run_then_rerun_loses_nothing_and_duplicates_nothing() {
-    let Some(data) = require_datasets() else { return };
+    let Some(data) = require_datasets() else {
+        return;
+    };
     let plan = plan(&data, &["arc_easy"], 8);
 
     // Reference: an uninterrupted run in its own store.
@@ -183,7 +199,9 @@ async fn abort_mid_run_then_rerun_loses_nothing_and_duplicates_nothing() {
 
 #[tokio::test]
 async fn cancellation_marks_the_run_interrupted_and_resume_by_id_finishes_it() {
-    let Some(data) = require_datasets() else { return };
+    let Some(data) = require_datasets() else {
+        return;
+    };
     let plan = plan(&data, &["piqa"], 6);
     let store = Store::open_in_memory().await.expect("store");
     let cancel = CancellationToken::new();
@@ -240,7 +258,9 @@ async fn cancellation_marks_the_run_interrupted_and_resume_by_id_finishes_it() {
 
 #[tokio::test]
 async fn a_failing_item_fails_its_unit_but_keeps_finished_items_and_other_tasks() {
-    let Some(data) = require_datasets() else { return };
+    let Some(data) = require_datasets() else {
+        return;
+    };
     let plan = plan(&data, &["arc_easy", "piqa"], 4);
     let store = Store::open_in_memory().await.expect("store");
     let failing = loader(Arc::new(FakeBackend::with_fault(Fault::FailAt(2))));
@@ -257,8 +277,16 @@ async fn a_failing_item_fails_its_unit_but_keeps_finished_items_and_other_tasks(
     .expect("eval returns an outcome");
     assert_eq!(outcome.status, "failed");
     assert_eq!(outcome.failures.len(), 1);
-    assert!(outcome.failures[0].contains("arc_easy"), "{:?}", outcome.failures);
-    assert!(outcome.failures[0].contains("item 2"), "{:?}", outcome.failures);
+    assert!(
+        outcome.failures[0].contains("arc_easy"),
+        "{:?}",
+        outcome.failures
+    );
+    assert!(
+        outcome.failures[0].contains("item 2"),
+        "{:?}",
+        outcome.failures
+    );
     assert_eq!(
         stored_indices(&store, &outcome.run_id).await,
         vec![
@@ -275,7 +303,11 @@ async fn malformed_dataset_line_is_an_error_naming_file_line_and_field() {
     std::fs::create_dir_all(&folder).expect("mkdir");
     let good = r#"{"id":"a","question":{"stem":"Q?","choices":[{"text":"x","label":"A"},{"text":"y","label":"B"}]},"answerKey":"A"}"#;
     let bad = r#"{"id":"b","question":{"stem":"Q?","choices":[{"text":"x","label":"A"},{"text":"y","label":"B"}]}}"#;
-    std::fs::write(folder.join("ARC-Easy-Test.jsonl"), format!("{good}\n{bad}\n")).expect("write");
+    std::fs::write(
+        folder.join("ARC-Easy-Test.jsonl"),
+        format!("{good}\n{bad}\n"),
+    )
+    .expect("write");
     let store = Store::open_in_memory().await.expect("store");
     let fake = loader(Arc::new(FakeBackend::new()));
     let error = run_eval(

@@ -53,7 +53,10 @@ impl FakeBackend {
 
     /// The first context of every request, in the order requests arrived.
     pub fn seen_contexts(&self) -> Vec<String> {
-        self.seen.lock().map(|seen| seen.clone()).unwrap_or_default()
+        self.seen
+            .lock()
+            .map(|seen| seen.clone())
+            .unwrap_or_default()
     }
 
     /// The loglikelihood the fake gives a continuation: in [-10, 0), from a sha256 of both
@@ -138,7 +141,10 @@ impl Backend for FakeBackend {
     }
 
     async fn tokenize(&self, text: &str, _add_special: bool) -> Result<Vec<u32>, BackendError> {
-        Ok(text.split_whitespace().map(|word| word.len() as u32).collect())
+        Ok(text
+            .split_whitespace()
+            .map(|word| word.len() as u32)
+            .collect())
     }
 
     async fn detokenize(&self, tokens: &[u32]) -> Result<String, BackendError> {

@@ -43,6 +43,9 @@ struct Cell {
     fingerprint_id: Option<String>,
 }
 
+/// A leaf task's records with the run and fingerprint they come from.
+type LeafResult = (Vec<MetricRecord>, String, String);
+
 #[derive(Debug, Clone, Serialize)]
 struct SpeedCell {
     model: String,
@@ -67,8 +70,7 @@ pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
     let units = store.latest_units().await?;
 
     // Leaf records by model, and which leaves belong to a built-in group.
-    let mut leaf_records: BTreeMap<String, BTreeMap<String, (Vec<MetricRecord>, String, String)>> =
-        BTreeMap::new();
+    let mut leaf_records: BTreeMap<String, BTreeMap<String, LeafResult>> = BTreeMap::new();
     for unit in units {
         leaf_records
             .entry(unit.unit.model.clone())

@@ -49,7 +49,7 @@ pub async fn run(args: ProfileArgs, home: &Home, quiet: bool) -> Result<Outcome>
     let run_id = yardstick_store::new_run_id(created_at);
     let fingerprint = json!({
         "yardstick_version": env!("CARGO_PKG_VERSION"),
-        "llama_cpp_version": LlamaCppLoader.engine_facts().engine_version,
+        "llama_cpp_version": LlamaCppLoader.engine_facts(&plan.engine).engine_version,
         "models": plan.models.iter().map(|m| json!({"name": m.name, "sha256": m.sha256})).collect::<Vec<_>>(),
         "prompt_tokens": plan.prompt_tokens,
         "decode_tokens": plan.decode_tokens,
