@@ -180,6 +180,22 @@ pub struct LlamaCppBackend {
     chat_template: Option<Result<ChatTemplate, String>>,
     stats: Arc<EngineStats>,
     load_duration: Duration,
+    /// The inference thread, joined on drop so that the model's memory is released when the
+    /// backend goes away (a following load or RSS measurement never overlaps with it).
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for LlamaCppBackend {
+    fn drop(&mut self) {
+        // Closing the channel ends the worker's loop; it then frees the context and model.
+        // Joining blocks for that cleanup (milliseconds), plus the rest of a request whose
+        // caller gave up on it (a cancelled eval): at most one item's inference.
+        let (closed, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.commands, closed));
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for LlamaCppBackend {
@@ -201,7 +217,8 @@ impl LlamaCppBackend {
         })?;
         let started = Instant::now();
         let stats = Arc::new(EngineStats::default());
-        let (commands, ready) = worker::spawn(path.to_path_buf(), options, Arc::clone(&stats))?;
+        let (commands, ready, worker) =
+            worker::spawn(path.to_path_buf(), options, Arc::clone(&stats))?;
         let facts = ready.await.map_err(|_| {
             BackendError::WorkerGone("the inference thread stopped while loading".to_string())
         })??;
@@ -221,6 +238,7 @@ impl LlamaCppBackend {
             chat_template,
             stats,
             load_duration,
+            worker: Some(worker),
         })
     }
 

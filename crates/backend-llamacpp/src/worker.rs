@@ -83,18 +83,18 @@ pub(crate) fn spawn(
     path: PathBuf,
     options: LoadOptions,
     stats: Arc<EngineStats>,
-) -> Result<(mpsc::Sender<Command>, Ready), BackendError> {
+) -> Result<(mpsc::Sender<Command>, Ready, std::thread::JoinHandle<()>), BackendError> {
     let (command_sender, commands) = mpsc::channel();
     let (ready_sender, ready) = oneshot::channel();
     let thread_path = path.clone();
-    std::thread::Builder::new()
+    let handle = std::thread::Builder::new()
         .name("llamacpp-inference".to_string())
         .spawn(move || run(&thread_path, &options, stats, ready_sender, commands))
         .map_err(|error| BackendError::Load {
             path: path.display().to_string(),
             reason: format!("starting the inference thread: {error}"),
         })?;
-    Ok((command_sender, ready))
+    Ok((command_sender, ready, handle))
 }
 
 fn run(

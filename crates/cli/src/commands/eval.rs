@@ -7,6 +7,7 @@ use crate::progress::Bars;
 use crate::render::{value_with_stderr, Table};
 use anyhow::{bail, Context, Result};
 use tokio_util::sync::CancellationToken;
+use yardstick_runner::eval::ITEMS_PER_SECOND;
 use yardstick_runner::{resume_eval, run_eval, EvalContext, EvalOutcome, EvalPlan, LlamaCppLoader};
 
 pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
@@ -82,20 +83,45 @@ fn print_outcome(outcome: &EvalOutcome, format: Format) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(outcome)?);
         return Ok(());
     }
-    let mut table = Table::new(&["model", "task", "metric", "value", "n"]);
+    // One row per model × task: its metrics as columns, then n and scoring speed.
+    let mut metrics: Vec<&str> = Vec::new();
     for row in &outcome.results {
-        let value = if row.unit == yardstick_core::Unit::Ratio {
-            value_with_stderr(row.value, row.stderr)
-        } else {
-            format!("{:.2} {}", row.value, row.unit)
-        };
-        table.push(vec![
-            row.model.clone(),
-            row.task.clone(),
-            row.metric.clone(),
-            value,
-            row.n.map(|n| n.to_string()).unwrap_or_default(),
-        ]);
+        if row.metric != ITEMS_PER_SECOND && !metrics.contains(&row.metric.as_str()) {
+            metrics.push(&row.metric);
+        }
+    }
+    let mut header = vec!["model", "task"];
+    header.extend(metrics.iter().copied());
+    header.extend(["n", "items/s"]);
+    let mut table = Table::new(&header);
+    let mut units: Vec<(&str, &str)> = Vec::new();
+    for row in &outcome.results {
+        if !units.contains(&(row.model.as_str(), row.task.as_str())) {
+            units.push((&row.model, &row.task));
+        }
+    }
+    for (model, task) in units {
+        let rows: Vec<_> = outcome
+            .results
+            .iter()
+            .filter(|row| row.model == model && row.task == task)
+            .collect();
+        let find = |name: &str| rows.iter().find(|row| row.metric == name);
+        let mut cells = vec![model.to_string(), task.to_string()];
+        for metric in &metrics {
+            cells.push(
+                find(metric)
+                    .map_or_else(String::new, |row| value_with_stderr(row.value, row.stderr)),
+            );
+        }
+        let n = rows
+            .iter()
+            .find_map(|row| (row.metric != ITEMS_PER_SECOND).then_some(row.n).flatten());
+        cells.push(n.map(|n| n.to_string()).unwrap_or_default());
+        cells.push(
+            find(ITEMS_PER_SECOND).map_or_else(String::new, |row| format!("{:.2}", row.value)),
+        );
+        table.push(cells);
     }
     println!("{}", table.render(format));
     if format == Format::Table {
