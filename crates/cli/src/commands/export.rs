@@ -46,10 +46,21 @@ pub async fn run(args: ExportArgs, home: &Home) -> Result<Outcome> {
             "correct": item.correct(),
             "metrics": metrics,
         });
-        writeln!(out, "{line}").context("writing the export")?;
+        if let Err(error) = writeln!(out, "{line}") {
+            // A closed pipe (`| head`) is the reader saying it has enough.
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(Outcome::Success);
+            }
+            return Err(error).context("writing the export");
+        }
         count += 1;
     }
-    out.flush().context("writing the export")?;
+    match out.flush() {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(error).context("writing the export")
+        }
+        _ => {}
+    }
     if args.output.is_some() {
         eprintln!("exported {count} items");
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use yardstick_core::MetricRecord;
 use yardstick_runner::profile::names;
+use yardstick_store::{RunKind, Status};
 use yardstick_tasks::GroupDefinition;
 
 /// Speed columns: (header, metric name, scale, decimals).
@@ -154,14 +155,24 @@ pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
         });
     }
 
+    // Speed: for each model and metric, the most recent complete profile that measured it
+    // (a quick `profile --prompt-tokens 128` does not hide an earlier 512-token figure).
     let mut speed: Vec<SpeedCell> = Vec::new();
-    for profile in store.latest_profile_metrics().await? {
-        for stored in profile.metrics {
-            speed.push(SpeedCell {
-                model: profile.model.clone(),
-                run_id: profile.run_id.clone(),
-                record: stored.record,
-            });
+    for run in store.list_runs().await? {
+        if run.kind != RunKind::Profile || run.status != Status::Complete {
+            continue;
+        }
+        for stored in store.metrics_for_run(&run.run_id).await? {
+            let known = speed
+                .iter()
+                .any(|cell| cell.model == stored.model && cell.record.name == stored.record.name);
+            if !known {
+                speed.push(SpeedCell {
+                    model: stored.model.clone(),
+                    run_id: run.run_id.clone(),
+                    record: stored.record,
+                });
+            }
         }
     }
 

@@ -83,12 +83,10 @@ async fn list(home: &Home, format: Format) -> Result<Outcome> {
                 .map(human_count)
                 .unwrap_or_default(),
             meta.get("quantization")
-                .map(|q| {
-                    q.get("name")
-                        .and_then(|n| n.as_str())
-                        .map_or_else(|| q.to_string(), str::to_string)
-                })
-                .unwrap_or_default(),
+                .and_then(|quantization| quantization.get("file_type"))
+                .and_then(|name| name.as_str())
+                .unwrap_or_default()
+                .to_string(),
             text("context_length"),
             meta.get("has_chat_template")
                 .and_then(|v| v.as_bool())
