@@ -42,6 +42,15 @@ fn loader(backend: Arc<FakeBackend>) -> FixedLoader {
     }
 }
 
+fn context<'a>(store: &'a Store, loader: &'a FixedLoader) -> EvalContext<'a> {
+    EvalContext {
+        store,
+        loader,
+        progress: &NoProgress,
+        cancel: CancellationToken::new(),
+    }
+}
+
 async fn stored_indices(store: &Store, run_id: &str) -> Vec<(String, Vec<u64>)> {
     let mut out = Vec::new();
     for unit in store.units(run_id).await.unwrap_or_default() {
@@ -62,12 +71,7 @@ async fn scores_first_n_items_in_dataset_order_with_predictable_predictions() {
     let store = Store::open_in_memory().await.expect("store");
     let backend = Arc::new(FakeBackend::new());
     let loader = loader(Arc::clone(&backend));
-    let context = EvalContext {
-        store: &store,
-        loader: &loader,
-        progress: &NoProgress,
-        cancel: CancellationToken::new(),
-    };
+    let context = context(&store, &loader);
     let plan = plan(&data, &["arc_easy", "piqa"], 5);
     let outcome = run_eval(&plan, &context).await.expect("eval");
     assert_eq!(outcome.status, "complete");
@@ -135,29 +139,16 @@ async fn abort_mid_run_then_rerun_loses_nothing_and_duplicates_nothing() {
     // Reference: an uninterrupted run in its own store.
     let reference_store = Store::open_in_memory().await.expect("store");
     let reference_loader = loader(Arc::new(FakeBackend::new()));
-    let reference = run_eval(
-        &plan,
-        &EvalContext {
-            store: &reference_store,
-            loader: &reference_loader,
-            progress: &NoProgress,
-            cancel: CancellationToken::new(),
-        },
-    )
-    .await
-    .expect("reference eval");
+    let reference = run_eval(&plan, &context(&reference_store, &reference_loader))
+        .await
+        .expect("reference eval");
 
     // The fake stalls forever on call 3 (items 0..3 are finished); the run is then dropped
     // as if the process had been killed.
     let store = Store::open_in_memory().await.expect("store");
     let stalling = loader(Arc::new(FakeBackend::with_fault(Fault::StallAt(3))));
-    let context = EvalContext {
-        store: &store,
-        loader: &stalling,
-        progress: &NoProgress,
-        cancel: CancellationToken::new(),
-    };
-    let aborted = tokio::time::timeout(Duration::from_millis(500), run_eval(&plan, &context)).await;
+    let stalled = context(&store, &stalling);
+    let aborted = tokio::time::timeout(Duration::from_millis(500), run_eval(&plan, &stalled)).await;
     assert!(aborted.is_err(), "the stalled run must not finish");
     let runs = store.list_runs().await.expect("runs");
     assert_eq!(runs.len(), 1);
@@ -170,17 +161,9 @@ async fn abort_mid_run_then_rerun_loses_nothing_and_duplicates_nothing() {
     // Re-running the same command continues the same run from item 3.
     let backend = Arc::new(FakeBackend::new());
     let fresh = loader(Arc::clone(&backend));
-    let resumed = run_eval(
-        &plan,
-        &EvalContext {
-            store: &store,
-            loader: &fresh,
-            progress: &NoProgress,
-            cancel: CancellationToken::new(),
-        },
-    )
-    .await
-    .expect("resumed eval");
+    let resumed = run_eval(&plan, &context(&store, &fresh))
+        .await
+        .expect("resumed eval");
     assert!(resumed.resumed);
     assert_eq!(resumed.run_id, run_id);
     assert_eq!(backend.calls(), 5, "only the 5 missing items are scored");
@@ -222,17 +205,9 @@ async fn cancellation_marks_the_run_interrupted_and_resume_by_id_finishes_it() {
 
     let backend = Arc::new(FakeBackend::new());
     let second = loader(Arc::clone(&backend));
-    let finished = resume_eval(
-        &interrupted.run_id,
-        &EvalContext {
-            store: &store,
-            loader: &second,
-            progress: &NoProgress,
-            cancel: CancellationToken::new(),
-        },
-    )
-    .await
-    .expect("resume");
+    let finished = resume_eval(&interrupted.run_id, &context(&store, &second))
+        .await
+        .expect("resume");
     assert_eq!(finished.status, "complete");
     assert_eq!(finished.run_id, interrupted.run_id);
     assert_eq!(
@@ -240,19 +215,11 @@ async fn cancellation_marks_the_run_interrupted_and_resume_by_id_finishes_it() {
         vec![("piqa".to_string(), (0..6).collect())]
     );
 
-    let error = resume_eval(
-        "no-such-run",
-        &EvalContext {
-            store: &store,
-            loader: &second,
-            progress: &NoProgress,
-            cancel: CancellationToken::new(),
-        },
-    )
-    .await
-    .err()
-    .map(|error| error.to_string())
-    .unwrap_or_default();
+    let error = resume_eval("no-such-run", &context(&store, &second))
+        .await
+        .err()
+        .map(|error| error.to_string())
+        .unwrap_or_default();
     assert!(error.contains("no-such-run"), "{error}");
 }
 
@@ -264,17 +231,9 @@ async fn a_failing_item_fails_its_unit_but_keeps_finished_items_and_other_tasks(
     let plan = plan(&data, &["arc_easy", "piqa"], 4);
     let store = Store::open_in_memory().await.expect("store");
     let failing = loader(Arc::new(FakeBackend::with_fault(Fault::FailAt(2))));
-    let outcome = run_eval(
-        &plan,
-        &EvalContext {
-            store: &store,
-            loader: &failing,
-            progress: &NoProgress,
-            cancel: CancellationToken::new(),
-        },
-    )
-    .await
-    .expect("eval returns an outcome");
+    let outcome = run_eval(&plan, &context(&store, &failing))
+        .await
+        .expect("eval returns an outcome");
     assert_eq!(outcome.status, "failed");
     assert_eq!(outcome.failures.len(), 1);
     assert!(
@@ -312,12 +271,7 @@ async fn malformed_dataset_line_is_an_error_naming_file_line_and_field() {
     let fake = loader(Arc::new(FakeBackend::new()));
     let error = run_eval(
         &plan(data.path(), &["arc_easy"], 10),
-        &EvalContext {
-            store: &store,
-            loader: &fake,
-            progress: &NoProgress,
-            cancel: CancellationToken::new(),
-        },
+        &context(&store, &fake),
     )
     .await
     .err()
@@ -334,12 +288,7 @@ async fn missing_data_dir_is_a_clear_error() {
     let fake = loader(Arc::new(FakeBackend::new()));
     let error = run_eval(
         &plan(Path::new("/definitely/not/here"), &["arc_easy"], 1),
-        &EvalContext {
-            store: &store,
-            loader: &fake,
-            progress: &NoProgress,
-            cancel: CancellationToken::new(),
-        },
+        &context(&store, &fake),
     )
     .await
     .err()
