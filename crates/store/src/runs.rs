@@ -170,23 +170,7 @@ impl Store {
         status: Status,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let action = || format!("setting run {run_id} to {status}");
-        let finished_at = status.is_final().then_some(at);
-        let result = sqlx::query("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?")
-            .bind(status.as_str())
-            .bind(finished_at)
-            .bind(run_id)
-            .execute(&self.pool)
-            .await
-            .map_err(database(action))?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                action: action(),
-                what: "run",
-                key: run_id.to_string(),
-            });
-        }
-        Ok(())
+        self.set_status(StatusTarget::Run(run_id), status, at).await
     }
 
     /// The most recent run with this fingerprint id that did not complete (running,
@@ -298,21 +282,42 @@ impl Store {
         status: Status,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let action = || format!("setting unit {unit_id} to {status}");
+        self.set_status(StatusTarget::Unit(unit_id), status, at)
+            .await
+    }
+
+    /// The one status update behind [`Store::set_run_status`] and [`Store::set_unit_status`].
+    async fn set_status(
+        &self,
+        target: StatusTarget<'_>,
+        status: Status,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let (what, key, sql) = match target {
+            StatusTarget::Run(run_id) => (
+                "run",
+                run_id.to_string(),
+                "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+            ),
+            StatusTarget::Unit(unit_id) => (
+                "unit",
+                unit_id.to_string(),
+                "UPDATE run_units SET status = ?, finished_at = ? WHERE unit_id = ?",
+            ),
+        };
+        let action = || format!("setting {what} {key} to {status}");
         let finished_at = status.is_final().then_some(at);
-        let result =
-            sqlx::query("UPDATE run_units SET status = ?, finished_at = ? WHERE unit_id = ?")
-                .bind(status.as_str())
-                .bind(finished_at)
-                .bind(unit_id)
-                .execute(&self.pool)
-                .await
-                .map_err(database(action))?;
+        let query = sqlx::query(sql).bind(status.as_str()).bind(finished_at);
+        let query = match target {
+            StatusTarget::Run(run_id) => query.bind(run_id),
+            StatusTarget::Unit(unit_id) => query.bind(unit_id),
+        };
+        let result = query.execute(&self.pool).await.map_err(database(action))?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound {
                 action: action(),
-                what: "unit",
-                key: unit_id.to_string(),
+                what,
+                key,
             });
         }
         Ok(())
@@ -363,4 +368,11 @@ pub(crate) fn unit_from_row(row: &SqliteRow) -> Result<RunUnit> {
         started_at: row.try_get("started_at").map_err(database(action))?,
         finished_at: row.try_get("finished_at").map_err(database(action))?,
     })
+}
+
+/// Which row a status update is for.
+#[derive(Clone, Copy)]
+enum StatusTarget<'a> {
+    Run(&'a str),
+    Unit(i64),
 }
