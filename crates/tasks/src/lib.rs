@@ -51,12 +51,16 @@ pub mod config;
 pub mod context;
 pub mod dataset;
 pub mod error;
+pub mod fewshot;
+pub mod filters;
 pub mod group;
+pub mod hub;
 pub mod loader;
 pub mod metrics;
 pub mod process_docs;
 pub mod python;
 pub mod registry;
+pub mod scoring;
 pub mod task;
 mod template;
 

@@ -1,0 +1,1 @@
+//! lm-eval `filter_list` pipelines (filled in by the filters work).
