@@ -1,9 +1,16 @@
 //! Reading local dataset files record by record, without holding the file in memory:
 //! JSON lines (`.jsonl`, or `.json` that does not start with `[`), JSON arrays (`.json`,
 //! read whole), CSV with a header row (`.csv`, two passes: the first types each column the
-//! way pandas would: integer, float or text), each optionally gzipped (`.gz`).
+//! way pandas would: integer, float or text), each optionally gzipped (`.gz`); and parquet
+//! (`.parquet`, one row group in memory at a time, values as Hugging Face `datasets` gives
+//! them to Python; see [`parquet`]).
 //!
-//! Paths come from `dataset_kwargs.data_files` and are relative to the data directory.
+//! Paths come from `dataset_kwargs.data_files` and are relative to the data directory, or
+//! are files of a hub dataset fetched by [`crate::hub`].
+
+mod parquet;
+
+use self::parquet::ParquetRows;
 
 use crate::error::{RecordLocation, TaskError};
 use flate2::read::MultiGzDecoder;
@@ -92,6 +99,7 @@ enum FileRecords {
         headers: Vec<String>,
         columns: Vec<ColumnType>,
     },
+    Parquet(ParquetRows),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,6 +145,16 @@ impl RecordReader {
 
     fn open(&self, name: &str, path: &Path) -> Result<FileRecords, TaskError> {
         let format = format_name(name);
+        if name.to_ascii_lowercase().ends_with(".parquet") {
+            return ParquetRows::open(path)
+                .map(FileRecords::Parquet)
+                .map_err(|message| {
+                    self.io_error(
+                        name,
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+                    )
+                });
+        }
         let mut reader = open_text(path).map_err(|error| self.io_error(name, error))?;
         if format.ends_with(".csv") {
             let columns = self.csv_column_types(name, path)?;
@@ -164,7 +182,8 @@ impl RecordReader {
             return Err(self.record_error(
                 name,
                 RecordLocation::Line(1),
-                "unsupported file type; use .jsonl, .json, .csv (optionally .gz)".into(),
+                "unsupported file type; use .jsonl, .json, .csv (optionally .gz) or .parquet"
+                    .into(),
             ));
         }
         let starts_with_bracket = is_json && {
@@ -233,6 +252,23 @@ impl RecordReader {
         let (name, records) = self.current.as_mut()?;
         let name = name.clone();
         match records {
+            FileRecords::Parquet(rows) => {
+                let (row, result) = rows.next_row()?;
+                let location = RecordLocation::Row(row);
+                Some(match result {
+                    Ok(fields) => Ok(RawRecord {
+                        fields,
+                        file: name,
+                        location,
+                    }),
+                    Err(message) => {
+                        // A row group that fails to decode leaves the reader in an unknown
+                        // state: report it once and stop reading this file.
+                        self.current = None;
+                        Err(self.record_error(&name, location, message))
+                    }
+                })
+            }
             FileRecords::Lines { reader, line } => loop {
                 let mut text = String::new();
                 *line += 1;

@@ -4,6 +4,10 @@
 //! - the hub's file download path as `hf-hub` uses it: `GET /{owner}/{repo}/resolve/{revision}/{file}`
 //!   with `Range` support (206 + `Content-Range`), `ETag`/`X-Linked-Etag` (the sha256, as the
 //!   hub does for LFS files) and `X-Repo-Commit`; and `GET /api/models/{owner}/{repo}[/revision/{rev}]`;
+//! - the same two routes for dataset repositories, as `hf-hub` spells them for
+//!   `RepoType::Dataset`: `GET /datasets/{repo}/resolve/{revision}/{file}` and
+//!   `GET /api/datasets/{repo}[/revision/{rev}]` (the revision percent-encoded, e.g.
+//!   `refs%2Fconvert%2Fparquet`; `{repo}` with or without an owner);
 //! - PyPI's JSON API, `GET /pypi/{package}/{version}/json` and `GET /pypi/{package}/json`,
 //!   and the wheels themselves under `/packages/{filename}`, built in memory as zips.
 //!
@@ -42,8 +46,10 @@ struct FakeWheel {
 
 #[derive(Debug)]
 struct FakeState {
-    /// (repo, revision, file) → content.
+    /// (repo, revision, file) → content, for model repositories.
     hub_files: BTreeMap<(String, String, String), Vec<u8>>,
+    /// (repo, revision, file) → content, for dataset repositories.
+    dataset_files: BTreeMap<(String, String, String), Vec<u8>>,
     hub_token: Option<String>,
     wheels: Vec<FakeWheel>,
     versioned_json: bool,
@@ -124,6 +130,7 @@ impl FakeHub {
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(FakeState {
             hub_files: BTreeMap::new(),
+            dataset_files: BTreeMap::new(),
             hub_token: None,
             wheels: Vec::new(),
             versioned_json: true,
@@ -166,6 +173,21 @@ impl FakeHub {
     ) {
         lock(&self.state).hub_files.insert(
             (repo.to_owned(), revision.to_owned(), file.to_owned()),
+            content.into(),
+        );
+    }
+
+    /// Serves `content` as `path` of the hub *dataset* repository `repo` (`owner/name`, or a
+    /// bare legacy name such as `piqa`) at `revision` (`main`, `refs/convert/parquet`, ...).
+    pub fn add_dataset_file(
+        &self,
+        repo: &str,
+        revision: &str,
+        path: &str,
+        content: impl Into<Vec<u8>>,
+    ) {
+        lock(&self.state).dataset_files.insert(
+            (repo.to_owned(), revision.to_owned(), path.to_owned()),
             content.into(),
         );
     }
@@ -299,7 +321,32 @@ fn respond(
                 ["revision", revision] => revision,
                 _ => return status(StatusCode::NOT_FOUND),
             };
-            repo_info(state, &format!("{owner}/{name}"), revision)
+            repo_info(&state.hub_files, &format!("{owner}/{name}"), revision)
+        }
+        ["api", "datasets", rest @ ..] if !rest.is_empty() => {
+            if let Some(denied) = check_token(state, header_text(header::AUTHORIZATION)) {
+                return denied;
+            }
+            let (repo, revision) = match rest {
+                [repo @ .., "revision", revision] if !repo.is_empty() => (repo, *revision),
+                repo => (repo, "main"),
+            };
+            repo_info(&state.dataset_files, &repo.join("/"), revision)
+        }
+        ["datasets", rest @ ..] => {
+            let Some(at) = rest.iter().position(|segment| *segment == "resolve") else {
+                return status(StatusCode::NOT_FOUND);
+            };
+            match (&rest[..at], &rest[at + 1..]) {
+                (repo, [revision, file @ ..]) if !repo.is_empty() && !file.is_empty() => {
+                    if let Some(denied) = check_token(state, header_text(header::AUTHORIZATION)) {
+                        return denied;
+                    }
+                    let key = (repo.join("/"), revision.to_string(), file.join("/"));
+                    file_or_404(&state.dataset_files, &key, header_text(header::RANGE))
+                }
+                _ => status(StatusCode::NOT_FOUND),
+            }
         }
         [owner, name, "resolve", revision, file @ ..] if !file.is_empty() => {
             if let Some(denied) = check_token(state, header_text(header::AUTHORIZATION)) {
@@ -310,19 +357,32 @@ fn respond(
                 revision.to_string(),
                 file.join("/"),
             );
-            match state.hub_files.get(&key) {
-                Some(content) => hub_file(&key.0, revision, content, header_text(header::RANGE)),
-                None => {
-                    let mut response = status(StatusCode::NOT_FOUND);
-                    response
-                        .headers_mut()
-                        .insert("x-error-code", HeaderValue::from_static("EntryNotFound"));
-                    response
-                }
-            }
+            file_or_404(&state.hub_files, &key, header_text(header::RANGE))
         }
         _ => status(StatusCode::NOT_FOUND),
     }
+}
+
+type HubFiles = BTreeMap<(String, String, String), Vec<u8>>;
+
+fn file_or_404(
+    files: &HubFiles,
+    key: &(String, String, String),
+    range: Option<String>,
+) -> Response<Body> {
+    match files.get(key) {
+        Some(content) => hub_file(&key.0, &key.1, content, range),
+        None => error_code(StatusCode::NOT_FOUND, "EntryNotFound"),
+    }
+}
+
+/// An empty response with the hub's `X-Error-Code` header.
+fn error_code(code: StatusCode, error: &'static str) -> Response<Body> {
+    let mut response = status(code);
+    response
+        .headers_mut()
+        .insert("x-error-code", HeaderValue::from_static(error));
+    response
 }
 
 fn status(code: StatusCode) -> Response<Body> {
@@ -415,9 +475,10 @@ fn parse_range(range: &str) -> Option<(u64, Option<u64>)> {
     Some((start, end))
 }
 
-fn repo_info(state: &FakeState, repo: &str, revision: &str) -> Response<Body> {
-    let siblings: Vec<serde_json::Value> = state
-        .hub_files
+/// The repository description at a revision; 404 `RepoNotFound` when the repository has no
+/// file at any revision, 404 `RevisionNotFound` when it has none at this one.
+fn repo_info(files: &HubFiles, repo: &str, revision: &str) -> Response<Body> {
+    let siblings: Vec<serde_json::Value> = files
         .keys()
         .filter(|(candidate, candidate_revision, _)| {
             candidate == repo && candidate_revision == revision
@@ -425,7 +486,15 @@ fn repo_info(state: &FakeState, repo: &str, revision: &str) -> Response<Body> {
         .map(|(_, _, file)| serde_json::json!({ "rfilename": file }))
         .collect();
     if siblings.is_empty() {
-        return status(StatusCode::NOT_FOUND);
+        let known = files.keys().any(|(candidate, _, _)| candidate == repo);
+        return error_code(
+            StatusCode::NOT_FOUND,
+            if known {
+                "RevisionNotFound"
+            } else {
+                "RepoNotFound"
+            },
+        );
     }
     json_response(serde_json::json!({
         "id": repo,
