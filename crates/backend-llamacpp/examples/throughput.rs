@@ -56,6 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             max_tokens: 64,
             stop: Vec::new(),
             ignore_eos: true,
+            sampling: None,
         })
         .await?;
     let timing = generation.timing;

@@ -1,4 +1,5 @@
-//! Greedy generation on the inference thread, timed with a monotonic clock.
+//! Generation (greedy, or seeded sampling) on the inference thread, timed with a monotonic
+//! clock.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use yardstick_backend::{
 };
 
 use crate::generated_text::GeneratedText;
+use crate::sampling::TokenSampler;
 use crate::scoring::{argmax, Token};
 use crate::worker::{BatchEntry, Engine};
 
@@ -69,10 +71,18 @@ impl Engine<'_> {
                 owner: None,
             })
             .collect();
+        let mut sampler = request.sampling.map(TokenSampler::new);
+        let mut choose = |row: &[f32]| match sampler.as_mut() {
+            None => greedy_token(row),
+            Some(sampler) => sampler
+                .sample(row)
+                .and_then(|index| Token::try_from(index).ok())
+                .ok_or_else(no_logits),
+        };
         let prefill_started = Instant::now();
         let mut next = None;
         self.decode_entries("reading the generation prompt", &entries, |_, row| {
-            next = Some(greedy_token(row)?);
+            next = Some(choose(row)?);
             Ok(())
         })?;
         let prefill_finished = Instant::now();
@@ -105,7 +115,7 @@ impl Engine<'_> {
             };
             let mut next = None;
             self.decode_entries("generating", &[entry], |_, row| {
-                next = Some(greedy_token(row)?);
+                next = Some(choose(row)?);
                 Ok(())
             })?;
             token = next.ok_or_else(no_logits)?;

@@ -72,6 +72,7 @@ mod chat_template;
 mod generated_text;
 mod generation;
 mod loglikelihood;
+mod sampling;
 mod scoring;
 mod version;
 mod worker;
@@ -85,7 +86,7 @@ use async_trait::async_trait;
 use tokio::sync::oneshot;
 use yardstick_backend::{
     Backend, BackendDescription, BackendError, Capabilities, ChatMessage, ContinuationScore,
-    GenerateRequest, Generation, LoglikelihoodRequest,
+    GenerateRequest, Generation, LoglikelihoodRequest, RollingScore,
 };
 
 use crate::chat_template::ChatTemplate;
@@ -307,6 +308,11 @@ impl Backend for LlamaCppBackend {
 
     async fn generate(&self, request: GenerateRequest) -> Result<Generation, BackendError> {
         self.ask(|reply| Command::Generate(request, reply)).await
+    }
+
+    async fn loglikelihood_rolling(&self, text: &str) -> Result<RollingScore, BackendError> {
+        let text = text.to_string();
+        self.ask(|reply| Command::Rolling(text, reply)).await
     }
 
     async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<u32>, BackendError> {

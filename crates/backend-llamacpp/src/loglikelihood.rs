@@ -1,11 +1,13 @@
 //! Loglikelihood requests on the inference thread: tokenize every pair lm-eval's way, then
 //! evaluate each group of pairs in isolation, its shared prefix once (see the crate docs).
 
-use yardstick_backend::{BackendError, ContinuationPair, ContinuationScore, LoglikelihoodRequest};
+use yardstick_backend::{
+    BackendError, ContinuationPair, ContinuationScore, LoglikelihoodRequest, RollingScore,
+};
 
 use crate::scoring::{
-    empty_context_pair, plan_groups, split_trailing_whitespace, summarize_row, Group, PairTokens,
-    ScoreAccumulator,
+    empty_context_pair, plan_groups, rolling_windows, split_trailing_whitespace, summarize_row,
+    Group, PairTokens, ScoreAccumulator,
 };
 use crate::worker::{BatchEntry, Engine};
 
@@ -49,6 +51,30 @@ impl Engine<'_> {
                 context_tokens: u32::try_from(pair.context.len()).unwrap_or(u32::MAX),
             })
             .collect())
+    }
+
+    /// lm-eval's `loglikelihood_rolling` (HF backend): the text's tokens (BOS per the GGUF
+    /// metadata, as lm-eval's `tok_encode`), split by [`rolling_windows`] with the prefix
+    /// token and the context window as `max_seq_len`; every window scored on its own.
+    pub(crate) fn loglikelihood_rolling(
+        &mut self,
+        text: &str,
+    ) -> Result<RollingScore, BackendError> {
+        let tokens = self.encode(text, self.add_bos);
+        let prefix_token = self.prefix_token.ok_or_else(|| BackendError::Tokenize {
+            what: "a rolling loglikelihood text".to_string(),
+            reason: "the model has neither BOS nor EOS to start the first window with".to_string(),
+        })?;
+        let pairs = rolling_windows(&tokens, prefix_token, self.settings.window);
+        let mut scores = vec![ScoreAccumulator::default(); pairs.len()];
+        for group in plan_groups(&pairs, self.settings.window, 1) {
+            self.score_group(&pairs, &group, &mut scores)?;
+        }
+        Ok(RollingScore {
+            loglikelihood: scores.iter().map(|score| score.loglikelihood).sum(),
+            tokens: u32::try_from(tokens.len()).unwrap_or(u32::MAX),
+            windows: u32::try_from(pairs.len()).unwrap_or(u32::MAX),
+        })
     }
 
     /// lm-eval's `_encode_pair` (and its empty-context rule).

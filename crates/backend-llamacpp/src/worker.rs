@@ -19,6 +19,7 @@ use llama_cpp_2::{send_logs_to_tracing, LogOptions};
 use tokio::sync::oneshot;
 use yardstick_backend::{
     BackendError, ContinuationScore, GenerateRequest, Generation, LoglikelihoodRequest,
+    RollingScore,
 };
 
 use crate::scoring::Token;
@@ -56,6 +57,7 @@ pub(crate) type Ready = oneshot::Receiver<Result<ModelFacts, BackendError>>;
 pub(crate) enum Command {
     Loglikelihood(LoglikelihoodRequest, Reply<Vec<ContinuationScore>>),
     Generate(GenerateRequest, Reply<Generation>),
+    Rolling(String, Reply<RollingScore>),
     Tokenize {
         text: String,
         add_special: bool,
@@ -248,6 +250,12 @@ impl<'model> Engine<'model> {
             }
             Command::Generate(request, reply) => {
                 let result = guarded("generating", || self.generate(&request));
+                let _ = reply.send(result);
+            }
+            Command::Rolling(text, reply) => {
+                let result = guarded("scoring a rolling loglikelihood", || {
+                    self.loglikelihood_rolling(&text)
+                });
                 let _ = reply.send(result);
             }
             Command::Tokenize {

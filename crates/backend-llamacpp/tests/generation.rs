@@ -13,6 +13,7 @@ fn request(prompt: &str, max_tokens: u32, stop: &[&str]) -> GenerateRequest {
         max_tokens,
         stop: stop.iter().map(|stop| stop.to_string()).collect(),
         ignore_eos: false,
+        sampling: None,
     }
 }
 
@@ -124,6 +125,7 @@ async fn chat_generation_ends_at_end_of_sequence_unless_ignored() {
     let forced = backend
         .generate(GenerateRequest {
             ignore_eos: true,
+            sampling: None,
             ..request(&prompt, ended.completion_tokens + 5, &[])
         })
         .await

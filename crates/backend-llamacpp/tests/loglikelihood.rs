@@ -109,6 +109,7 @@ async fn is_greedy_holds_for_the_greedy_continuation_only() {
             max_tokens: 4,
             stop: Vec::new(),
             ignore_eos: true,
+            sampling: None,
         })
         .await
         .expect("generation");

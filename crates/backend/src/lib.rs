@@ -67,8 +67,8 @@ pub struct ContinuationScore {
     pub context_tokens: u32,
 }
 
-/// A generation request. Greedy unless a sampler is added by a later issue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A generation request: greedy unless `sampling` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenerateRequest {
     pub prompt: String,
     pub max_tokens: u32,
@@ -76,6 +76,20 @@ pub struct GenerateRequest {
     pub stop: Vec<String>,
     /// Keep generating through end-of-sequence tokens (for speed measurements).
     pub ignore_eos: bool,
+    /// Seeded random sampling instead of greedy decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<Sampling>,
+}
+
+/// Random sampling settings, applied in the order Hugging Face's `generate` applies them:
+/// temperature, then top-k, then top-p (nucleus); the draw uses a ChaCha20 generator seeded
+/// with `seed`, so the same request gives the same text.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    pub temperature: f64,
+    pub top_k: Option<u32>,
+    pub top_p: Option<f64>,
+    pub seed: u64,
 }
 
 /// Why a generation ended.
@@ -109,6 +123,17 @@ pub struct Generation {
     pub completion_tokens: u32,
     pub finish_reason: FinishReason,
     pub timing: GenerationTiming,
+}
+
+/// The loglikelihood of a whole text, scored in lm-eval's rolling windows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RollingScore {
+    /// Sum of the log-probabilities (natural log) of every token of the text.
+    pub loglikelihood: f64,
+    /// Tokens scored (BOS included where the model adds one, as lm-eval's HF backend does).
+    pub tokens: u32,
+    /// Windows the text was split into.
+    pub windows: u32,
 }
 
 /// One message for a chat template.
@@ -153,6 +178,16 @@ pub trait Backend: Send + Sync {
     ) -> Result<Vec<ContinuationScore>, BackendError>;
 
     async fn generate(&self, request: GenerateRequest) -> Result<Generation, BackendError>;
+
+    /// The loglikelihood of `text` as a whole (lm-eval's `loglikelihood_rolling`): the
+    /// text's tokens are split into disjoint windows of at most the context length, each
+    /// conditioned on the tokens before it in the window (the first on the prefix token).
+    async fn loglikelihood_rolling(&self, text: &str) -> Result<RollingScore, BackendError> {
+        let _ = text;
+        Err(BackendError::Unsupported(
+            "score rolling loglikelihoods (loglikelihood_rolling tasks)".into(),
+        ))
+    }
 
     /// Tokens of `text`; `add_special` adds BOS where the model's metadata asks for it.
     async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<u32>, BackendError>;

@@ -80,6 +80,25 @@ pub enum TasksCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Show a task's resolved config (after includes) and rendered example prompts.
+    Show {
+        /// A built-in task name or a task YAML file.
+        task: String,
+        /// How many example prompts to render.
+        #[arg(long, default_value_t = 3)]
+        examples: u64,
+        /// Directory with the benchmark datasets.
+        #[arg(long, env = "YARDSTICK_DATA")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check a task YAML file: every key, template, metric, filter and hook; with data,
+    /// also render its first item.
+    Validate {
+        file: PathBuf,
+        /// Directory with the benchmark datasets (to also read and render the first item).
+        #[arg(long, env = "YARDSTICK_DATA")]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +114,31 @@ pub struct EngineArgs {
     pub batch_tokens: u32,
 }
 
+/// `--limit`: a count of items, or a fraction of each task's items.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    Count(u64),
+    Fraction(f64),
+}
+
+fn parse_limit(text: &str) -> Result<Limit, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of items or a fraction"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("`{text}` must be above 0"));
+    }
+    if value < 1.0 {
+        return Ok(Limit::Fraction(value));
+    }
+    if value.fract() != 0.0 {
+        return Err(format!(
+            "`{text}` is neither a whole number of items nor a fraction below 1"
+        ));
+    }
+    Ok(Limit::Count(value as u64))
+}
+
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Model name (registered or catalog) or a path to a .gguf file. Repeat for several.
@@ -103,9 +147,28 @@ pub struct EvalArgs {
     /// Comma-separated task or group names (see `yardstick tasks list`).
     #[arg(long, value_delimiter = ',')]
     pub tasks: Vec<String>,
-    /// Score only the first N items of each task, in dataset order.
+    /// Score only the first N items of each task, in dataset order; a number below 1 is a
+    /// fraction of each task's items (rounded up, as lm-eval).
+    #[arg(long, value_parser = parse_limit)]
+    pub limit: Option<Limit>,
+    /// Run only the items listed in this JSON file: {"task": [item indices]} (lm-eval's
+    /// `--samples` format).
     #[arg(long)]
-    pub limit: Option<u64>,
+    pub samples: Option<PathBuf>,
+    /// Few-shot examples per item, overriding each task's `num_fewshot`.
+    #[arg(long)]
+    pub num_fewshot: Option<u64>,
+    /// Render prompts with each model's own chat template (for instruct models).
+    #[arg(long)]
+    pub apply_chat_template: bool,
+    /// System instruction placed before each prompt (the system message with
+    /// --apply-chat-template).
+    #[arg(long)]
+    pub system_instruction: Option<String>,
+    /// Bootstrap resamples for standard errors without a closed form (median, perplexity,
+    /// BLEU, F1, MCC); BLEU uses at most 100, as lm-eval.
+    #[arg(long, default_value_t = 100_000)]
+    pub bootstrap_iters: u32,
     /// Random seed (recorded in the fingerprint).
     #[arg(long, default_value_t = 1234)]
     pub seed: u64,
@@ -113,7 +176,7 @@ pub struct EvalArgs {
     #[arg(long, env = "YARDSTICK_DATA")]
     pub data_dir: Option<PathBuf>,
     /// Continue an interrupted run (its own models, tasks and settings are used).
-    #[arg(long, conflicts_with_all = ["models", "tasks", "limit"])]
+    #[arg(long, conflicts_with_all = ["models", "tasks", "limit", "samples", "num_fewshot"])]
     pub resume: Option<String>,
     /// Also write the results as JSON to this file.
     #[arg(long)]

@@ -60,6 +60,7 @@ pub async fn register(
         })
         .await?;
     Ok(ModelSpec {
+        chat_template_sha256: chat_template_sha256(&stored.metadata),
         name: stored.name,
         path: stored.path,
         sha256: stored.sha256,
@@ -77,6 +78,7 @@ pub async fn resolve_model(store: &Store, home: &Home, spec: &str) -> Result<Mod
             );
         }
         return Ok(ModelSpec {
+            chat_template_sha256: chat_template_sha256(&model.metadata),
             name: model.name,
             path: model.path,
             sha256: model.sha256,
@@ -113,4 +115,12 @@ pub async fn resolve_model(store: &Store, home: &Home, spec: &str) -> Result<Mod
         if registered.is_empty() { "none registered".to_string() } else { registered.join(", ") },
         in_catalog.join(", ")
     )
+}
+
+/// sha256 of the chat template in a model's stored GGUF metadata, if it has one.
+fn chat_template_sha256(metadata: &serde_json::Value) -> Option<String> {
+    metadata
+        .get("chat_template")
+        .and_then(serde_json::Value::as_str)
+        .map(|template| yardstick_core::sha256_hex(template.as_bytes()))
 }

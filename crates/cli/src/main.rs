@@ -38,7 +38,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Models(command) => commands::models::run(command, &home, quiet).await,
-        Command::Tasks(command) => commands::tasks::run(command),
+        Command::Tasks(command) => commands::tasks::run(command, &home),
         Command::Eval(args) => commands::eval::run(args, &home, quiet).await,
         Command::Profile(args) => commands::profile::run(args, &home, quiet).await,
         Command::Leaderboard(args) => commands::leaderboard::run(args, &home).await,

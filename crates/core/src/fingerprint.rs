@@ -21,6 +21,9 @@ pub struct TaskFingerprint {
     pub limit: Option<u64>,
     /// Number of items selected.
     pub items: u64,
+    /// sha256 of the chosen item indices (`--samples`), when items were chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples_sha256: Option<String>,
 }
 
 /// Everything that can change the scores of one model on one task.
@@ -35,6 +38,18 @@ pub struct Fingerprint {
     pub seed: u64,
     pub batching_scheme: String,
     pub threads: u32,
+    /// How prompts were formatted when not plain text (chat template, system instruction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_format: Option<PromptFormat>,
+}
+
+/// A prompt format other than lm-eval's plain text: the model's chat template (by sha256)
+/// and the system instruction, both of which change every prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptFormat {
+    /// sha256 of the chat template text (`None`: plain text with a system instruction).
+    pub chat_template_sha256: Option<String>,
+    pub system_instruction: Option<String>,
 }
 
 impl Fingerprint {
@@ -114,6 +129,7 @@ mod tests {
                 prompt_hash: "p".into(),
                 limit: Some(10),
                 items: 10,
+                samples_sha256: None,
             },
             yardstick_version: "0.1.0".into(),
             git_commit: "c".into(),
@@ -121,6 +137,7 @@ mod tests {
             seed: 1234,
             batching_scheme: "s".into(),
             threads: 2,
+            prompt_format: None,
         }
     }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The outcome of scoring one multiple-choice (or loglikelihood) item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemResult {
     /// Position of the item in the dataset, in dataset order (0-based).
     pub item_index: u64,
@@ -20,13 +20,42 @@ pub struct ItemResult {
     pub prediction: usize,
     /// argmax of the length-normalised loglikelihoods (first on ties).
     pub prediction_norm: usize,
-    /// The per-item metric values (e.g. `acc` = 1.0 or 0.0, `acc_norm`).
+    /// The per-item metric values (e.g. `acc` = 1.0 or 0.0, `acc_norm`). For generative
+    /// tasks with named filters the name is `metric,filter` as lm-eval reports it.
     pub metrics: Vec<(String, f64)>,
+    /// Weights of weighted metrics (`word_perplexity` → word count, `bits_per_byte` → bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<(String, f64)>,
+    /// Generated texts (one per repeat) of a `generate_until` item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generations: Vec<String>,
+    /// The answer each filter pipeline extracted: (filter name, answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filtered: Vec<(String, String)>,
+    /// The reference answers a generation is compared with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }
 
 impl ItemResult {
     pub fn correct(&self) -> bool {
         self.prediction == self.gold
+    }
+
+    /// The weight of a weighted metric for this item.
+    pub fn weight(&self, name: &str) -> Option<f64> {
+        self.weights
+            .iter()
+            .find(|(metric, _)| metric == name)
+            .map(|(_, value)| *value)
+    }
+
+    /// The answer a filter pipeline extracted.
+    pub fn filtered_answer(&self, filter: &str) -> Option<&str> {
+        self.filtered
+            .iter()
+            .find(|(name, _)| name == filter)
+            .map(|(_, answer)| answer.as_str())
     }
 
     pub fn metric(&self, name: &str) -> Option<f64> {

@@ -10,6 +10,8 @@ pub mod item;
 pub mod metric;
 pub mod stats;
 
-pub use fingerprint::{sha256_hex, Fingerprint, RunFingerprint, StreamHasher, TaskFingerprint};
+pub use fingerprint::{
+    sha256_hex, Fingerprint, PromptFormat, RunFingerprint, StreamHasher, TaskFingerprint,
+};
 pub use item::ItemResult;
 pub use metric::{MetricRecord, Unit};

@@ -12,10 +12,14 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use yardstick_backend::Backend;
-use yardstick_core::{Fingerprint, MetricRecord, RunFingerprint, TaskFingerprint, Unit};
+use yardstick_backend::{Backend, GenerateRequest, Sampling};
+use yardstick_core::{
+    Fingerprint, ItemResult, MetricRecord, PromptFormat, RunFingerprint, TaskFingerprint, Unit,
+};
 use yardstick_store::{NewRun, NewRunUnit, RunKind, RunUnit, Status, Store};
-use yardstick_tasks::{GroupDefinition, TaskDefinition, TaskItem};
+use yardstick_tasks::{
+    AggregateOptions, GroupDefinition, ItemKind, Selection, TaskDefinition, TaskItem,
+};
 
 /// What an eval needs besides its plan.
 pub struct EvalContext<'a> {
@@ -52,6 +56,9 @@ pub struct EvalOutcome {
     pub results: Vec<ResultRow>,
     /// Units that failed, with the reason (their finished items are kept).
     pub failures: Vec<String>,
+    /// Metrics that were not computed (code execution for pass@k): "model × task: metric".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_scored: Vec<String>,
 }
 
 /// Runs a plan, continuing the unfinished run with the same fingerprint if there is one.
@@ -144,8 +151,12 @@ async fn prepare(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<Prepared,
     let mut leaves: Vec<TaskDefinition> = Vec::new();
     let mut groups: Vec<GroupDefinition> = Vec::new();
     for name in &plan.tasks {
-        let resolved = yardstick_tasks::resolve(name)?;
+        let resolved = yardstick_tasks::resolve_spec(name)?;
         for task in resolved.tasks {
+            let task = match plan.num_fewshot {
+                Some(shots) => task.with_num_fewshot(shots)?,
+                None => task,
+            };
             if !leaves.iter().any(|known| known.name() == task.name()) {
                 leaves.push(task);
             }
@@ -156,17 +167,28 @@ async fn prepare(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<Prepared,
             }
         }
     }
+    if let Some(samples) = &plan.samples {
+        for task in samples.keys() {
+            if !leaves.iter().any(|known| known.name() == task) {
+                return Err(RunnerError::Plan(format!(
+                    "the samples file names task `{task}`, which is not among the tasks to run"
+                )));
+            }
+        }
+    }
     context.progress.message(&format!(
         "reading {} task(s) to fingerprint their prompts",
         leaves.len()
     ));
     let data_dir = plan.data_dir.clone();
-    let limit = plan.limit;
+    let plan_for_tasks = plan.clone();
     let tasks = tokio::task::spawn_blocking(move || {
         leaves
             .into_iter()
             .map(|task| {
-                let fingerprint = task.fingerprint(&data_dir, limit)?;
+                let selection = selection_for(&plan_for_tasks, &task, &data_dir)?;
+                let fingerprint =
+                    task.fingerprint_selection(&data_dir, &selection, plan_for_tasks.seed)?;
                 Ok((task, fingerprint))
             })
             .collect::<Result<Vec<_>, yardstick_tasks::TaskError>>()
@@ -191,6 +213,7 @@ async fn prepare(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<Prepared,
                 seed: plan.seed,
                 batching_scheme: facts.batching_scheme.clone(),
                 threads: plan.engine.threads,
+                prompt_format: prompt_format(plan, model),
             })
         })
         .collect();
@@ -305,6 +328,21 @@ async fn execute(
     };
     store.set_run_status(&run_id, status, Utc::now()).await?;
     let results = result_rows(store, &run_id).await?;
+    let mut not_scored = Vec::new();
+    for model in &plan.models {
+        for (task, _) in &prepared.tasks {
+            for metric in task.metrics()? {
+                if yardstick_tasks::metrics::is_not_scored(&metric) {
+                    not_scored.push(format!(
+                        "{} × {}: {} (needs code execution, not implemented yet; the generations are stored)",
+                        model.name,
+                        task.name(),
+                        metric.name
+                    ));
+                }
+            }
+        }
+    }
     Ok(EvalOutcome {
         run_id,
         status: status.as_str().to_string(),
@@ -312,6 +350,7 @@ async fn execute(
         fingerprint: prepared.fingerprint,
         results,
         failures,
+        not_scored,
     })
 }
 
@@ -342,17 +381,11 @@ async fn run_unit(
     let mut scored: u64 = 0;
     while let Some(item) = items.recv().await {
         let item = item?;
-        let request = item.request.clone();
-        let scores = tokio::select! {
+        let result = tokio::select! {
             biased;
             () = context.cancel.cancelled() => return Ok(UnitEnd::Interrupted),
-            scores = backend.loglikelihood(request) => scores.map_err(|source| RunnerError::Item {
-                task: task.name().to_string(),
-                item: item.index,
-                source,
-            })?,
+            result = run_item(plan, task, item, backend.as_ref()) => result?,
         };
-        let result = task.score(&item, &scores)?;
         store.insert_item(unit.unit_id, &result).await?;
         scored += 1;
         context.progress.item_done(&model.name, task.name());
@@ -372,12 +405,19 @@ async fn run_unit(
             unit.items_total
         )));
     }
-    let mut records = task.aggregate(&results)?;
-    let summary = records
+    let options = AggregateOptions {
+        bootstrap_iters: plan.bootstrap_iters,
+        seed: plan.seed,
+    };
+    let mut records = task.aggregate_with(&results, &options)?;
+    let mut summary = records
         .iter()
         .map(|record| format!("{} {:.4}", record.name, record.value))
         .collect::<Vec<_>>()
         .join(", ");
+    if summary.is_empty() {
+        summary = format!("{} generations stored, not scored", results.len());
+    }
     if scored > 0 && elapsed > 0.0 {
         records.push(
             MetricRecord::new(
@@ -401,6 +441,88 @@ async fn run_unit(
 /// Name of the scoring-throughput record of each unit (items scored in this session / s).
 pub const ITEMS_PER_SECOND: &str = "items_per_second";
 
+/// Runs one item on the backend (rendering it with the chat template first when the plan
+/// asks) and scores it.
+async fn run_item(
+    plan: &EvalPlan,
+    task: &TaskDefinition,
+    item: TaskItem,
+    backend: &dyn Backend,
+) -> Result<ItemResult, RunnerError> {
+    let index = item.index;
+    let failed = |source| RunnerError::Item {
+        task: task.name().to_string(),
+        item: index,
+        source,
+    };
+    let item = if plan.apply_chat_template {
+        let (inputs, add_generation_prompt) = item.chat_turns();
+        let mut contexts = Vec::with_capacity(inputs.len());
+        for turns in &inputs {
+            contexts.push(
+                backend
+                    .apply_chat_template(turns, add_generation_prompt)
+                    .await
+                    .map_err(failed)?,
+            );
+        }
+        item.with_chat_contexts(contexts).map_err(|message| {
+            RunnerError::Plan(format!("{} item {index}: {message}", task.name()))
+        })?
+    } else {
+        item
+    };
+    let result = match &item.kind {
+        ItemKind::Choices | ItemKind::Loglikelihood => {
+            let scores = backend
+                .loglikelihood(item.request.clone())
+                .await
+                .map_err(failed)?;
+            task.score(&item, &scores)?
+        }
+        ItemKind::Rolling { text } => {
+            let score = backend.loglikelihood_rolling(text).await.map_err(failed)?;
+            task.score_rolling(&item, score.loglikelihood)?
+        }
+        ItemKind::Generate {
+            until,
+            max_tokens,
+            sampling,
+            repeats,
+        } => {
+            let mut generations = Vec::with_capacity(*repeats as usize);
+            for repeat in 0..*repeats {
+                let request = GenerateRequest {
+                    prompt: item.context.clone(),
+                    max_tokens: *max_tokens,
+                    stop: until.clone(),
+                    ignore_eos: false,
+                    sampling: sampling.as_ref().map(|sampling| Sampling {
+                        temperature: sampling.temperature,
+                        top_k: sampling.top_k,
+                        top_p: sampling.top_p,
+                        seed: generation_seed(plan.seed, index, repeat),
+                    }),
+                };
+                generations.push(backend.generate(request).await.map_err(failed)?.text);
+            }
+            task.score_generation(&item, &generations)?
+        }
+    };
+    Ok(result)
+}
+
+/// The sampling seed of one generation: the plan's seed, the item and the repeat, mixed
+/// (splitmix64) so that items and repeats draw independent streams.
+fn generation_seed(seed: u64, item: u64, repeat: u32) -> u64 {
+    let mut z = seed
+        ^ item.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ u64::from(repeat).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// Reads the task's items on a blocking thread (file I/O and rendering) and hands over those
 /// not yet stored, in dataset order, through a small buffer.
 fn stream_items(
@@ -410,9 +532,11 @@ fn stream_items(
 ) -> mpsc::Receiver<Result<TaskItem, RunnerError>> {
     let (sender, receiver) = mpsc::channel(16);
     let data_dir = plan.data_dir.clone();
-    let limit = plan.limit;
+    let plan = plan.clone();
     tokio::task::spawn_blocking(move || {
-        let items = match task.items(&data_dir, limit) {
+        let items = selection_for(&plan, &task, &data_dir)
+            .and_then(|selection| task.select_items(&data_dir, &selection, plan.seed));
+        let items = match items {
             Ok(items) => items,
             Err(error) => {
                 let _ = sender.blocking_send(Err(error.into()));
@@ -433,6 +557,48 @@ fn stream_items(
         }
     });
     receiver
+}
+
+/// Which items of `task` a plan runs: `--limit` (a count, or a fraction of the task's items
+/// rounded up as lm-eval does), `--samples`, and the system instruction.
+fn selection_for(
+    plan: &EvalPlan,
+    task: &TaskDefinition,
+    data_dir: &std::path::Path,
+) -> Result<Selection, yardstick_tasks::TaskError> {
+    let limit = match (plan.limit, plan.limit_fraction) {
+        (Some(limit), _) => Some(limit),
+        (None, Some(fraction)) => {
+            let total = task.count_items(data_dir)?;
+            Some((total as f64 * fraction).ceil() as u64)
+        }
+        (None, None) => None,
+    };
+    let indices = plan
+        .samples
+        .as_ref()
+        .and_then(|samples| samples.get(task.name()))
+        .map(|indices| indices.iter().copied().collect());
+    Ok(Selection {
+        limit,
+        indices,
+        system_instruction: plan.system_instruction.clone(),
+    })
+}
+
+/// The prompt format of a model's units, when prompts are not lm-eval's plain text.
+fn prompt_format(plan: &EvalPlan, model: &ModelSpec) -> Option<PromptFormat> {
+    if !plan.apply_chat_template && plan.system_instruction.is_none() {
+        return None;
+    }
+    Some(PromptFormat {
+        chat_template_sha256: if plan.apply_chat_template {
+            model.chat_template_sha256.clone()
+        } else {
+            None
+        },
+        system_instruction: plan.system_instruction.clone(),
+    })
 }
 
 /// Group records (e.g. `mmlu` from its 57 subjects) for one model, from the leaf records.

@@ -2,6 +2,7 @@
 //! (or a later API) builds them; the runner never re-reads flags.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// A model as the runner needs it: a name for records, a file to load, its checksum.
@@ -10,6 +11,9 @@ pub struct ModelSpec {
     pub name: String,
     pub path: PathBuf,
     pub sha256: String,
+    /// sha256 of the model's chat template (GGUF `tokenizer.chat_template`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_template_sha256: Option<String>,
 }
 
 /// Settings of the in-process engine that a plan fixes.
@@ -21,16 +25,40 @@ pub struct EngineSettings {
 }
 
 /// Everything `yardstick eval` will do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalPlan {
     pub models: Vec<ModelSpec>,
-    /// Task or group names as the user gave them (groups expand when the run starts).
+    /// Task or group names, or paths of task YAML files, as the user gave them (groups
+    /// expand when the run starts).
     pub tasks: Vec<String>,
     /// First N items of each task, in dataset order.
     pub limit: Option<u64>,
+    /// A fraction of each task's items instead (lm-eval: `ceil(len * fraction)`, in order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_fraction: Option<f64>,
+    /// Only these item indices, per task (`--samples FILE`, lm-eval's format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<BTreeMap<String, Vec<u64>>>,
+    /// Overrides every task's `num_fewshot`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_fewshot: Option<u64>,
+    /// Render prompts with each model's chat template.
+    #[serde(default)]
+    pub apply_chat_template: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_instruction: Option<String>,
+    /// Bootstrap resamples for standard errors without a closed form.
+    #[serde(default = "default_bootstrap_iters")]
+    pub bootstrap_iters: u32,
+    /// Seeds few-shot sampling (lm-eval's fewshot seed) and generation sampling.
     pub seed: u64,
     pub data_dir: PathBuf,
     pub engine: EngineSettings,
+}
+
+/// lm-eval's default `--bootstrap_iters`.
+pub fn default_bootstrap_iters() -> u32 {
+    100_000
 }
 
 /// Everything `yardstick profile` will do.

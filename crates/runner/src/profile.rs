@@ -92,6 +92,7 @@ async fn profile_model(
             max_tokens: plan.decode_tokens,
             stop: Vec::new(),
             ignore_eos: true,
+            sampling: None,
         };
         let mut prefill = Vec::new();
         let mut decode = Vec::new();

@@ -53,7 +53,7 @@ impl Store {
         for chunk in encoded.chunks(ROWS_PER_STATEMENT) {
             let mut builder = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO items (unit_id, item_index, item_id, choice_loglikelihoods, \
-                 choice_is_greedy, gold, prediction, prediction_norm, metrics) ",
+                 choice_is_greedy, gold, prediction, prediction_norm, metrics, detail) ",
             );
             builder.push_values(chunk, |mut row, item| {
                 row.push_bind(unit_id)
@@ -64,7 +64,8 @@ impl Store {
                     .push_bind(item.gold)
                     .push_bind(item.prediction)
                     .push_bind(item.prediction_norm)
-                    .push_bind(&item.metrics);
+                    .push_bind(&item.metrics)
+                    .push_bind(&item.detail);
             });
             builder.push(" ON CONFLICT (unit_id, item_index) DO NOTHING");
             let result = builder
@@ -97,7 +98,7 @@ impl Store {
     pub async fn items(&self, unit_id: i64) -> Result<Vec<ItemResult>> {
         let rows = sqlx::query(
             "SELECT item_index, item_id, choice_loglikelihoods, choice_is_greedy, gold, \
-             prediction, prediction_norm, metrics FROM items WHERE unit_id = ? \
+             prediction, prediction_norm, metrics, detail FROM items WHERE unit_id = ? \
              ORDER BY item_index",
         )
         .bind(unit_id)
@@ -119,7 +120,7 @@ impl Store {
         sqlx::query(
             "SELECT i.unit_id, u.model, u.task, i.item_index, i.item_id, \
              i.choice_loglikelihoods, i.choice_is_greedy, i.gold, i.prediction, \
-             i.prediction_norm, i.metrics \
+             i.prediction_norm, i.metrics, i.detail \
              FROM items AS i JOIN run_units AS u ON u.unit_id = i.unit_id \
              WHERE u.run_id = ? ORDER BY i.unit_id, i.item_index",
         )
@@ -153,6 +154,20 @@ struct EncodedItem {
     prediction: i64,
     prediction_norm: i64,
     metrics: String,
+    detail: Option<String>,
+}
+
+/// The `detail` column: the parts of an item only generative or weighted tasks have.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Detail {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    weights: Vec<(String, ExactFloat)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    generations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    filtered: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    references: Vec<String>,
 }
 
 impl EncodedItem {
@@ -178,11 +193,33 @@ impl EncodedItem {
             prediction: to_i64(item.prediction, "prediction", action)?,
             prediction_norm: to_i64(item.prediction_norm, "prediction_norm", action)?,
             metrics: serde_json::to_string(&metrics).map_err(json(action))?,
+            detail: encode_detail(item).map_err(json(action))?,
         })
     }
 }
 
 /// Reads a row with the item columns; `action` names what was being read.
+fn encode_detail(item: &ItemResult) -> serde_json::Result<Option<String>> {
+    if item.weights.is_empty()
+        && item.generations.is_empty()
+        && item.filtered.is_empty()
+        && item.references.is_empty()
+    {
+        return Ok(None);
+    }
+    let detail = Detail {
+        weights: item
+            .weights
+            .iter()
+            .map(|(name, value)| (name.clone(), ExactFloat(*value)))
+            .collect(),
+        generations: item.generations.clone(),
+        filtered: item.filtered.clone(),
+        references: item.references.clone(),
+    };
+    serde_json::to_string(&detail).map(Some)
+}
+
 fn item_from_row(row: &SqliteRow, action: &dyn Fn() -> String) -> Result<ItemResult> {
     let item_index: i64 = row.try_get("item_index").map_err(database(action))?;
     let action = || format!("{}, item {item_index}", action());
@@ -196,6 +233,11 @@ fn item_from_row(row: &SqliteRow, action: &dyn Fn() -> String) -> Result<ItemRes
     let prediction_norm: i64 = row.try_get("prediction_norm").map_err(database(action))?;
     let loglikelihoods: Vec<ExactFloat> =
         serde_json::from_str(&loglikelihoods).map_err(json(action))?;
+    let detail: Option<String> = row.try_get("detail").map_err(database(action))?;
+    let detail: Detail = match detail {
+        Some(text) => serde_json::from_str(&text).map_err(json(action))?,
+        None => Detail::default(),
+    };
     let metrics: Vec<(String, ExactFloat)> =
         serde_json::from_str(&metrics).map_err(json(action))?;
     Ok(ItemResult {
@@ -210,6 +252,14 @@ fn item_from_row(row: &SqliteRow, action: &dyn Fn() -> String) -> Result<ItemRes
             .into_iter()
             .map(|(name, value)| (name, value.0))
             .collect(),
+        weights: detail
+            .weights
+            .into_iter()
+            .map(|(name, value)| (name, value.0))
+            .collect(),
+        generations: detail.generations,
+        filtered: detail.filtered,
+        references: detail.references,
     })
 }
 

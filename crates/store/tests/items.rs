@@ -85,6 +85,10 @@ async fn items_round_trip_bit_exactly() {
             ("acc_norm".into(), -1.2345678901234567e-5),
             ("ppl".into(), f64::INFINITY),
         ],
+        weights: vec![("word_perplexity".into(), 17.0)],
+        generations: vec!["The answer is 42.\n".into(), "".into()],
+        filtered: vec![("strict-match".into(), "42".into())],
+        references: vec!["42".into(), "forty-two".into()],
     };
     let mut items: Vec<ItemResult> = (1..500).map(common::item).collect();
     items.push(awkward.clone());

@@ -16,7 +16,7 @@ use std::str::FromStr;
 /// What a task asks the model for. Closed set, as in lm-eval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputType {
-    /// Score each choice's continuation; pick the most likely (the only one implemented).
+    /// Score each choice's continuation; pick the most likely.
     MultipleChoice,
     /// Score one continuation (`acc` = is it the greedy one, `perplexity`).
     Loglikelihood,
@@ -43,9 +43,9 @@ impl OutputType {
         }
     }
 
-    /// Whether yardstick can run tasks of this type yet.
+    /// Whether yardstick can run tasks of this type.
     pub fn is_supported(self) -> bool {
-        self == OutputType::MultipleChoice
+        true
     }
 }
 
@@ -94,6 +94,47 @@ pub struct DatasetKwargs {
     pub other: Map<String, Value>,
 }
 
+/// `generation_kwargs` of a `generate_until` task (lm-eval passes them to the model).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GenerationKwargs {
+    /// Stop sequences; `None`: lm-eval's default, the task's `fewshot_delimiter`.
+    pub until: Option<Vec<String>>,
+    /// Most tokens to generate (lm-eval's default: 256).
+    pub max_gen_toks: Option<u32>,
+    pub do_sample: bool,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub top_k: Option<u32>,
+    /// Other keys (kept for the hash, not interpreted).
+    pub other: Map<String, Value>,
+}
+
+impl GenerationKwargs {
+    /// lm-eval's default `max_gen_toks`.
+    pub const DEFAULT_MAX_GEN_TOKS: u32 = 256;
+
+    /// Whether the config asks for sampling (`do_sample: true` with a temperature above 0).
+    pub fn samples(&self) -> bool {
+        self.do_sample && self.temperature.unwrap_or(1.0) > 0.0
+    }
+}
+
+/// `fewshot_config`: where few-shot examples come from and how they are formatted (lm-eval's
+/// `FewshotConfig`; unset fields fall back to the task's own).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FewshotConfig {
+    /// `default` (seeded random sample) or `first_n`.
+    pub sampler: Option<String>,
+    /// Fixed few-shot docs given in the YAML (`samples: [...]`).
+    pub samples: Option<Vec<Map<String, Value>>>,
+    pub doc_to_text: Option<DocField>,
+    pub doc_to_target: Option<DocField>,
+    pub doc_to_choice: Option<DocField>,
+    pub gen_prefix: Option<String>,
+    pub target_delimiter: Option<String>,
+    pub fewshot_delimiter: Option<String>,
+}
+
 /// One task config, typed. Defaults are lm-eval's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskConfig {
@@ -122,6 +163,16 @@ pub struct TaskConfig {
     pub output_type: OutputType,
     /// `None`: lm-eval's default metrics for the output type.
     pub metric_list: Option<Vec<MetricConfig>>,
+    pub generation_kwargs: GenerationKwargs,
+    pub fewshot_config: FewshotConfig,
+    /// How many times each `generate_until` request is sampled (self-consistency).
+    pub repeats: u32,
+    /// `filter_list` as written (parsed by [`crate::filters::parse_filter_list`]).
+    pub filter_list: Option<Value>,
+    /// `process_results: !function module.name`: the hook's full name.
+    pub process_results: Option<String>,
+    /// Ignored by yardstick (decontamination is not implemented); a notice is logged.
+    pub should_decontaminate: bool,
     pub metadata: Option<Value>,
     /// lm-eval keys that yardstick does not interpret yet (`fewshot_config`,
     /// `generation_kwargs`, `filter_list`, `should_decontaminate`, ...).
@@ -136,13 +187,7 @@ const DEFERRED_KEYS: &[&str] = &[
     "doc_to_image",
     "doc_to_audio",
     "unsafe_code",
-    "process_results",
     "use_prompt",
-    "fewshot_config",
-    "generation_kwargs",
-    "repeats",
-    "filter_list",
-    "should_decontaminate",
     "doc_to_decontamination_query",
     "task_list",
     "group",
@@ -221,6 +266,172 @@ impl Keys<'_> {
             Some(Value::Bool(flag)) => Ok(Some(flag)),
             Some(other) => Err(self.error(key, format!("expected true or false, got {other}"))),
         }
+    }
+
+    fn number(&mut self, key: &str) -> Result<Option<f64>, TaskError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(value) => value
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| self.error(key, format!("expected a number, got {value}"))),
+        }
+    }
+
+    fn generation_kwargs(&mut self) -> Result<GenerationKwargs, TaskError> {
+        let Some(value) = self.take("generation_kwargs") else {
+            return Ok(GenerationKwargs::default());
+        };
+        let Value::Object(map) = value else {
+            return Err(self.error(
+                "generation_kwargs",
+                format!("expected a mapping, got {value}"),
+            ));
+        };
+        let mut inner = Keys {
+            origin: self.origin,
+            map,
+            label: self.label.clone(),
+        };
+        let prefixed = |error: TaskError| match error {
+            TaskError::Config {
+                origin,
+                key,
+                message,
+            } => TaskError::Config {
+                origin,
+                key: format!("generation_kwargs.{key}"),
+                message,
+            },
+            other => other,
+        };
+        let until = match inner.take("until") {
+            None => None,
+            Some(Value::String(one)) => Some(vec![one]),
+            Some(Value::Array(items)) => Some(
+                items
+                    .into_iter()
+                    .map(|item| match item {
+                        Value::String(text) => Ok(text),
+                        other => Err(self.error(
+                            "generation_kwargs.until",
+                            format!("expected strings, got {other}"),
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(other) => {
+                return Err(self.error(
+                    "generation_kwargs.until",
+                    format!("expected a string or a list of strings, got {other}"),
+                ))
+            }
+        };
+        let max_gen_toks = inner
+            .unsigned("max_gen_toks")
+            .map_err(prefixed)?
+            .map(|tokens| u32::try_from(tokens).unwrap_or(u32::MAX));
+        let do_sample = inner
+            .boolean("do_sample")
+            .map_err(prefixed)?
+            .unwrap_or(false);
+        let temperature = inner.number("temperature").map_err(prefixed)?;
+        let top_p = inner.number("top_p").map_err(prefixed)?;
+        let top_k = inner
+            .unsigned("top_k")
+            .map_err(prefixed)?
+            .map(|k| u32::try_from(k).unwrap_or(u32::MAX));
+        Ok(GenerationKwargs {
+            until,
+            max_gen_toks,
+            do_sample,
+            temperature,
+            top_p,
+            top_k,
+            other: inner.map,
+        })
+    }
+
+    fn fewshot_config(&mut self) -> Result<FewshotConfig, TaskError> {
+        let Some(value) = self.take("fewshot_config") else {
+            return Ok(FewshotConfig::default());
+        };
+        let Value::Object(map) = value else {
+            return Err(self.error("fewshot_config", format!("expected a mapping, got {value}")));
+        };
+        let mut inner = Keys {
+            origin: self.origin,
+            map,
+            label: self.label.clone(),
+        };
+        let prefixed = |error: TaskError| match error {
+            TaskError::Config {
+                origin,
+                key,
+                message,
+            } => TaskError::Config {
+                origin,
+                key: format!("fewshot_config.{key}"),
+                message,
+            },
+            other => other,
+        };
+        let sampler = inner.string("sampler").map_err(prefixed)?;
+        if let Some(name) = &sampler {
+            if !["default", "first_n"].contains(&name.as_str()) {
+                return Err(self.error(
+                    "fewshot_config.sampler",
+                    format!("unknown sampler `{name}`; valid values: default, first_n"),
+                ));
+            }
+        }
+        let samples = match inner.take("samples") {
+            None => None,
+            Some(Value::Array(items)) => Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, item)| match item {
+                        Value::Object(doc) => Ok(doc),
+                        other => Err(self.error(
+                            "fewshot_config.samples",
+                            format!("element {index} is {other}, expected a mapping"),
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(other) => match function_name(&other) {
+                Some(name) => {
+                    return Err(self.error(
+                        "fewshot_config.samples",
+                        format!("`!function {name}` names a Python function, which yardstick cannot run; list the samples in the YAML"),
+                    ))
+                }
+                None => {
+                    return Err(self.error(
+                        "fewshot_config.samples",
+                        format!("expected a list of docs, got {other}"),
+                    ))
+                }
+            },
+        };
+        let config = FewshotConfig {
+            sampler,
+            samples,
+            doc_to_text: inner.doc_field("doc_to_text").map_err(prefixed)?,
+            doc_to_target: inner.doc_field("doc_to_target").map_err(prefixed)?,
+            doc_to_choice: inner.doc_field("doc_to_choice").map_err(prefixed)?,
+            gen_prefix: inner.string("gen_prefix").map_err(prefixed)?,
+            target_delimiter: inner.string("target_delimiter").map_err(prefixed)?,
+            fewshot_delimiter: inner.string("fewshot_delimiter").map_err(prefixed)?,
+        };
+        if let Some(key) = inner.map.keys().next() {
+            return Err(self.error(
+                &format!("fewshot_config.{key}"),
+                "is not supported (valid keys: sampler, samples, doc_to_text, doc_to_target, doc_to_choice, gen_prefix, target_delimiter, fewshot_delimiter)",
+            ));
+        }
+        Ok(config)
     }
 
     fn doc_field(&mut self, key: &str) -> Result<Option<DocField>, TaskError> {
@@ -311,7 +522,34 @@ impl TaskConfig {
             Some(DocField::Text(text)) => text,
             Some(_) => return Err(keys.error("description", "expected a string")),
         };
+        let process_results = match keys.take("process_results") {
+            None => None,
+            Some(value) => match function_name(&value) {
+                Some(name) => Some(name.to_string()),
+                None => {
+                    return Err(keys.error(
+                        "process_results",
+                        format!("expected `!function module.name`, got {value}"),
+                    ))
+                }
+            },
+        };
+        let generation_kwargs = keys.generation_kwargs()?;
+        let fewshot_config = keys.fewshot_config()?;
+        let repeats = keys.unsigned("repeats")?.unwrap_or(1);
+        let repeats = u32::try_from(repeats)
+            .ok()
+            .filter(|repeats| *repeats >= 1)
+            .ok_or_else(|| keys.error("repeats", format!("must be at least 1, got {repeats}")))?;
+        let should_decontaminate = keys.boolean("should_decontaminate")?.unwrap_or(false);
+        let filter_list = keys.take("filter_list");
         let config = TaskConfig {
+            generation_kwargs,
+            fewshot_config,
+            repeats,
+            filter_list,
+            process_results,
+            should_decontaminate,
             task_alias: keys.string("task_alias")?,
             tags: keys.string_list("tag")?,
             dataset_path: keys.string("dataset_path")?,

@@ -58,37 +58,148 @@ fn maybe_delimit(prefix: Option<&str>, suffix: &str, delimiter: &str) -> String 
     }
 }
 
-/// The full plain-text context of one item.
-pub fn build_context(parts: &ContextParts<'_>) -> String {
-    let mut context = maybe_delimit(
+/// One message of a prompt, as lm-eval's `Message`: rendered as plain text it is
+/// `content + delimiter`; for a chat template only role and content count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+    pub delimiter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// A chat-template message (role and content).
+pub type ChatTurn = yardstick_backend::ChatMessage;
+
+fn message(role: Role, content: impl Into<String>, delimiter: impl Into<String>) -> Message {
+    Message {
+        role,
+        content: content.into(),
+        delimiter: delimiter.into(),
+    }
+}
+
+/// lm-eval's `build_qa_turn`: the user message, then the answer (a few-shot example) or the
+/// `gen_prefix` as an assistant message.
+fn qa_turn(
+    question: &str,
+    answer: Option<&str>,
+    gen_prefix: Option<&str>,
+    target_delimiter: &str,
+    fewshot_delimiter: &str,
+) -> Vec<Message> {
+    let gen_prefix = gen_prefix.filter(|prefix| !prefix.is_empty());
+    let has_answer = answer.is_some_and(|answer| !answer.is_empty());
+    let user_delimiter = match gen_prefix {
+        None if has_answer => target_delimiter,
+        Some(prefix) if requires_delimiter(question, prefix) => target_delimiter,
+        _ => "",
+    };
+    let mut messages = vec![message(Role::User, question, user_delimiter)];
+    match (answer.filter(|_| has_answer), gen_prefix) {
+        (Some(answer), prefix) => messages.push(message(
+            Role::Assistant,
+            maybe_delimit(prefix, answer, " "),
+            fewshot_delimiter,
+        )),
+        (None, Some(prefix)) => messages.push(message(Role::Assistant, prefix, "")),
+        (None, None) => {}
+    }
+    messages
+}
+
+/// The messages of one item's prompt, as lm-eval's `fewshot_context` builds them.
+pub fn build_messages(parts: &ContextParts<'_>) -> Vec<Message> {
+    let mut messages = Vec::new();
+    let system = maybe_delimit(
         parts.system_instruction,
         parts.description,
         parts.fewshot_delimiter,
     );
+    if !system.is_empty() {
+        messages.push(message(Role::System, system, ""));
+    }
     for turn in parts.fewshot {
-        context.push_str(&turn.question);
-        match turn.gen_prefix.as_deref() {
-            None | Some("") => context.push_str(&turn.target_delimiter),
-            Some(prefix) if requires_delimiter(&turn.question, prefix) => {
-                context.push_str(&turn.target_delimiter)
-            }
-            Some(_) => {}
-        }
-        context.push_str(&maybe_delimit(
+        messages.extend(qa_turn(
+            &turn.question,
+            Some(&turn.answer),
             turn.gen_prefix.as_deref(),
-            &turn.answer,
-            " ",
+            &turn.target_delimiter,
+            &turn.fewshot_delimiter,
         ));
-        context.push_str(&turn.fewshot_delimiter);
     }
-    context.push_str(parts.question);
-    if let Some(prefix) = parts.gen_prefix.filter(|prefix| !prefix.is_empty()) {
-        if requires_delimiter(parts.question, prefix) {
-            context.push_str(parts.target_delimiter);
+    messages.extend(qa_turn(
+        parts.question,
+        None,
+        parts.gen_prefix,
+        parts.target_delimiter,
+        "",
+    ));
+    messages
+}
+
+/// The plain-text prompt: every message's content and delimiter, joined.
+pub fn plain(messages: &[Message]) -> String {
+    messages
+        .iter()
+        .map(|message| format!("{}{}", message.content, message.delimiter))
+        .collect()
+}
+
+/// lm-eval's `multiturn_to_singleturn`: the system message, then everything else as one user
+/// message (the last delimiter dropped), then a final assistant message (a `gen_prefix`).
+pub fn single_turn(messages: &[Message]) -> Vec<ChatTurn> {
+    let (system, rest) = match messages.split_first() {
+        Some((first, rest)) if first.role == Role::System => (Some(first), rest),
+        _ => (None, messages),
+    };
+    let turn = |role: Role, content: String| ChatTurn {
+        role: role.as_str().to_string(),
+        content,
+    };
+    let joined = |messages: &[Message]| -> String {
+        let mut text = String::new();
+        for (position, message) in messages.iter().enumerate() {
+            text.push_str(&message.content);
+            if position + 1 < messages.len() {
+                text.push_str(&message.delimiter);
+            }
         }
-        context.push_str(prefix);
+        text
+    };
+    let mut turns: Vec<ChatTurn> = system
+        .map(|system| turn(Role::System, system.content.clone()))
+        .into_iter()
+        .collect();
+    match rest.split_last() {
+        Some((last, before)) if last.role == Role::Assistant => {
+            turns.push(turn(Role::User, joined(before)));
+            turns.push(turn(Role::Assistant, last.content.clone()));
+        }
+        _ => turns.push(turn(Role::User, joined(rest))),
     }
-    context
+    turns
+}
+
+/// The full plain-text context of one item.
+pub fn build_context(parts: &ContextParts<'_>) -> String {
+    plain(&build_messages(parts))
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ pub mod dataset;
 pub mod error;
 pub mod fewshot;
 pub mod filters;
+pub mod functions;
 pub mod group;
 pub mod hub;
 pub mod loader;
@@ -65,13 +66,15 @@ pub mod task;
 mod template;
 
 pub use config::{DatasetKwargs, DocField, OutputType, TaskConfig};
-pub use context::{build_context, ContextParts, FewshotTurn};
+pub use context::{build_context, ChatTurn, ContextParts, FewshotTurn, Message, Role};
 pub use error::{RecordLocation, TaskError};
 pub use group::{AggregateMetric, GroupConfig, GroupDefinition};
 pub use loader::Origin;
 pub use metrics::{
-    aggregate_items, score_multiple_choice, Aggregation, MetricConfig, MultipleChoiceMetric,
-    MultipleChoiceOutcome, TaskMetric,
+    aggregate, score_multiple_choice, AggregateOptions, Aggregation, MetricConfig, MetricKind,
+    MultipleChoiceMetric, MultipleChoiceOutcome, TaskMetric,
 };
-pub use registry::{list, resolve, EntryKind, RegistryEntry, Resolved, TaskRegistry};
-pub use task::{TaskDefinition, TaskItem, TaskItems};
+pub use registry::{
+    is_path_spec, list, resolve, resolve_spec, EntryKind, RegistryEntry, Resolved, TaskRegistry,
+};
+pub use task::{ItemKind, SamplingSpec, Selection, TaskDefinition, TaskItem, TaskItems};

@@ -7,9 +7,10 @@
 //! though it is often described as byte normalisation; `acc_bytes` divides by the UTF-8
 //! byte length instead. `exact_match` is whether the gold continuation is the greedy one.
 
-use crate::config::Keys;
+use crate::config::{Keys, OutputType};
 use crate::error::TaskError;
 use crate::loader::function_name;
+use crate::scoring::RougeKind;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
@@ -24,17 +25,26 @@ pub enum Aggregation {
     Perplexity,
     WeightedPerplexity,
     BitsPerByte,
+    /// Corpus BLEU over all items (sacrebleu's `corpus_bleu`).
+    Bleu,
+    /// F1 over all items' (gold, prediction) pairs (scikit-learn's `f1_score`).
+    F1,
+    /// Matthews correlation over all items' (gold, prediction) pairs.
+    MatthewsCorrcoef,
     /// `aggregation: !function module.name`.
     Function(String),
 }
 
 impl Aggregation {
-    const NAMED: [(&'static str, Aggregation); 5] = [
+    const NAMED: [(&'static str, Aggregation); 8] = [
         ("mean", Aggregation::Mean),
         ("median", Aggregation::Median),
         ("perplexity", Aggregation::Perplexity),
         ("weighted_perplexity", Aggregation::WeightedPerplexity),
         ("bits_per_byte", Aggregation::BitsPerByte),
+        ("bleu", Aggregation::Bleu),
+        ("f1", Aggregation::F1),
+        ("matthews_corrcoef", Aggregation::MatthewsCorrcoef),
     ];
 
     pub fn as_str(&self) -> &str {
@@ -204,12 +214,330 @@ impl FromStr for MultipleChoiceMetric {
     }
 }
 
+/// What a metric computes, per output type (lm-eval's metric registry, the part yardstick
+/// implements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// multiple_choice: argmax is gold; loglikelihood: the continuation is the greedy one.
+    Acc,
+    AccNorm,
+    AccBytes,
+    /// multiple_choice: gold continuation is greedy; generate_until: HF `exact_match`.
+    ExactMatch,
+    /// multiple_choice: scikit-learn F1 of (gold, prediction) over the task;
+    /// generate_until: SQuAD token F1 against the best reference.
+    F1,
+    /// multiple_choice: Matthews correlation of (gold, prediction) over the task.
+    Mcc,
+    /// generate_until: corpus BLEU (sacrebleu defaults).
+    Bleu,
+    /// generate_until: ROUGE F-measure (rouge-score) against the best reference, ×100.
+    Rouge1,
+    Rouge2,
+    RougeL,
+    /// loglikelihood: exp(-mean loglikelihood).
+    Perplexity,
+    /// loglikelihood_rolling, weighted by words / bytes.
+    WordPerplexity,
+    BytePerplexity,
+    BitsPerByte,
+    /// Needs code execution (`pass@k`): generations are stored, the metric is not computed.
+    NotScored,
+    /// Reported by a `process_results` hook; aggregated as configured.
+    Reported,
+}
+
 /// A metric a task reports, with how it is aggregated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TaskMetric {
-    pub metric: MultipleChoiceMetric,
+    /// The metric's name as reported (`acc`, `exact_match`, `bleu_max`, ...).
+    pub name: String,
+    pub kind: MetricKind,
     pub aggregation: Aggregation,
     pub higher_is_better: bool,
+    /// Keyword arguments from the `metric_list` entry (`ignore_case`, `regexes_to_ignore`).
+    pub kwargs: Map<String, Value>,
+}
+
+/// Metric names of code-execution metrics (stored generations, "not scored").
+const CODE_EXECUTION: [&str; 4] = ["pass@1", "pass@k", "pass_at_k", "pass_at_1"];
+
+/// Whether a metric needs code execution, which yardstick does not do yet.
+pub fn is_not_scored(metric: &TaskMetric) -> bool {
+    metric.kind == MetricKind::NotScored
+}
+
+impl TaskMetric {
+    fn new(name: &str, kind: MetricKind) -> TaskMetric {
+        let (aggregation, higher_is_better) = match kind {
+            MetricKind::Perplexity => (Aggregation::Perplexity, false),
+            MetricKind::WordPerplexity | MetricKind::BytePerplexity => {
+                (Aggregation::WeightedPerplexity, false)
+            }
+            MetricKind::BitsPerByte => (Aggregation::BitsPerByte, false),
+            MetricKind::Bleu => (Aggregation::Bleu, true),
+            MetricKind::Mcc => (Aggregation::MatthewsCorrcoef, true),
+            _ => (Aggregation::Mean, true),
+        };
+        TaskMetric {
+            name: name.to_string(),
+            kind,
+            aggregation,
+            higher_is_better,
+            kwargs: Map::new(),
+        }
+    }
+
+    /// The metric a `metric_list` entry asks for, for a task of `output_type`.
+    /// `has_results_hook`: the task's `process_results` hook reports the values.
+    pub fn resolve(
+        entry: &MetricConfig,
+        output_type: OutputType,
+        has_results_hook: bool,
+    ) -> Result<TaskMetric, String> {
+        let name = entry.metric.as_str();
+        // `!function utils.pass_at_k` → `pass_at_k`.
+        let base = name.rsplit('.').next().unwrap_or(name);
+        let kind = if CODE_EXECUTION.contains(&base) {
+            MetricKind::NotScored
+        } else if entry.is_function {
+            return Err(format!(
+                "`!function {name}` names a Python function, which yardstick cannot run"
+            ));
+        } else if has_results_hook {
+            MetricKind::Reported
+        } else {
+            kind_for(name, output_type)?
+        };
+        let mut metric = TaskMetric::new(name, kind);
+        if let Some(aggregation) = &entry.aggregation {
+            if let Aggregation::Function(function) = aggregation {
+                return Err(format!(
+                    "aggregation `!function {function}` names a Python function, which yardstick cannot run"
+                ));
+            }
+            metric.aggregation = aggregation.clone();
+        }
+        if let Some(higher) = entry.higher_is_better {
+            metric.higher_is_better = higher;
+        }
+        if output_type == OutputType::MultipleChoice && entry.aggregation.is_none() {
+            match kind {
+                MetricKind::F1 => metric.aggregation = Aggregation::F1,
+                MetricKind::Mcc => metric.aggregation = Aggregation::MatthewsCorrcoef,
+                _ => {}
+            }
+        }
+        metric.kwargs = entry.kwargs.clone();
+        if kind == MetricKind::ExactMatch && output_type == OutputType::GenerateUntil {
+            let options = crate::scoring::ExactMatchOptions::from_kwargs(&metric.kwargs)
+                .map_err(|error| error.to_string())?;
+            crate::scoring::ExactMatcher::new(&options).map_err(|error| error.to_string())?;
+        }
+        Ok(metric)
+    }
+}
+
+fn kind_for(name: &str, output_type: OutputType) -> Result<MetricKind, String> {
+    let valid: &[(&str, MetricKind)] = match output_type {
+        OutputType::MultipleChoice => &[
+            ("acc", MetricKind::Acc),
+            ("acc_norm", MetricKind::AccNorm),
+            ("acc_bytes", MetricKind::AccBytes),
+            ("exact_match", MetricKind::ExactMatch),
+            ("f1", MetricKind::F1),
+            ("mcc", MetricKind::Mcc),
+        ],
+        OutputType::Loglikelihood => &[
+            ("acc", MetricKind::Acc),
+            ("perplexity", MetricKind::Perplexity),
+        ],
+        OutputType::LoglikelihoodRolling => &[
+            ("word_perplexity", MetricKind::WordPerplexity),
+            ("byte_perplexity", MetricKind::BytePerplexity),
+            ("bits_per_byte", MetricKind::BitsPerByte),
+        ],
+        OutputType::GenerateUntil => &[
+            ("exact_match", MetricKind::ExactMatch),
+            ("f1", MetricKind::F1),
+            ("bleu", MetricKind::Bleu),
+            ("rouge1", MetricKind::Rouge1),
+            ("rouge2", MetricKind::Rouge2),
+            ("rougeL", MetricKind::RougeL),
+        ],
+    };
+    valid
+        .iter()
+        .find(|(candidate, _)| *candidate == name)
+        .map(|(_, kind)| *kind)
+        .ok_or_else(|| {
+            let names: Vec<&str> = valid.iter().map(|(name, _)| *name).collect();
+            format!(
+                "unknown metric `{name}` for a {output_type} task; valid metrics: {} (and pass@1 for code tasks, stored as not scored)",
+                names.join(", ")
+            )
+        })
+}
+
+/// lm-eval's default metrics of an output type (no `metric_list`).
+pub fn default_metrics(output_type: OutputType) -> Vec<TaskMetric> {
+    let defaults: &[(&str, MetricKind)] = match output_type {
+        OutputType::MultipleChoice => {
+            &[("acc", MetricKind::Acc), ("acc_norm", MetricKind::AccNorm)]
+        }
+        OutputType::Loglikelihood => &[
+            ("perplexity", MetricKind::Perplexity),
+            ("acc", MetricKind::Acc),
+        ],
+        OutputType::LoglikelihoodRolling => &[
+            ("word_perplexity", MetricKind::WordPerplexity),
+            ("byte_perplexity", MetricKind::BytePerplexity),
+            ("bits_per_byte", MetricKind::BitsPerByte),
+        ],
+        OutputType::GenerateUntil => &[("exact_match", MetricKind::ExactMatch)],
+    };
+    defaults
+        .iter()
+        .map(|(name, kind)| TaskMetric::new(name, *kind))
+        .collect()
+}
+
+/// The reported name of a metric under a filter: lm-eval's default filter `none` keeps the
+/// plain name; any other filter gives `metric,filter`.
+pub fn filtered_name(metric: &str, filter: &str) -> String {
+    if filter == crate::filters::FilterPipeline::NONE {
+        metric.to_string()
+    } else {
+        format!("{metric},{filter}")
+    }
+}
+
+/// A multiple-choice item scored for a task's metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceOutcome {
+    pub prediction: usize,
+    pub prediction_norm: usize,
+    /// (metric name, value) for the per-item metrics, in the task's order.
+    pub values: Vec<(String, f64)>,
+}
+
+/// Scores a multiple-choice item for the task's metrics (corpus-level metrics such as `f1`
+/// and `mcc` are computed from the items' gold and prediction when aggregating).
+pub fn score_choices(
+    task_metrics: &[TaskMetric],
+    loglikelihoods: &[f64],
+    is_greedy: &[bool],
+    choices: &[String],
+    gold: usize,
+) -> Result<ChoiceOutcome, String> {
+    let outcome = score_multiple_choice(
+        &MultipleChoiceMetric::ALL,
+        loglikelihoods,
+        is_greedy,
+        choices,
+        gold,
+    )?;
+    let value = |metric: MultipleChoiceMetric| {
+        outcome
+            .values
+            .iter()
+            .find(|(candidate, _)| *candidate == metric)
+            .map(|(_, value)| *value)
+    };
+    let values = task_metrics
+        .iter()
+        .filter_map(|metric| {
+            let value = match metric.kind {
+                MetricKind::Acc => value(MultipleChoiceMetric::Acc),
+                MetricKind::AccNorm => value(MultipleChoiceMetric::AccNorm),
+                MetricKind::AccBytes => value(MultipleChoiceMetric::AccBytes),
+                MetricKind::ExactMatch => value(MultipleChoiceMetric::ExactMatch),
+                _ => None,
+            }?;
+            Some((metric.name.clone(), value))
+        })
+        .collect();
+    Ok(ChoiceOutcome {
+        prediction: outcome.prediction,
+        prediction_norm: outcome.prediction_norm,
+        values,
+    })
+}
+
+/// One generative metric for one item: `None` for corpus-level metrics (BLEU) and metrics
+/// that are not scored here (code execution) or reported by a hook.
+pub fn score_generation(
+    metric: &TaskMetric,
+    answer: &str,
+    references: &[String],
+) -> Result<Option<f64>, String> {
+    if references.is_empty() && !matches!(metric.kind, MetricKind::NotScored | MetricKind::Reported)
+    {
+        return Err("the item has no reference answer".into());
+    }
+    let best = |score: &dyn Fn(&str) -> f64| {
+        references
+            .iter()
+            .map(|reference| score(reference))
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    let rouge = |kind: RougeKind| {
+        Some(best(&|reference| {
+            100.0 * kind.score(reference, answer).fmeasure
+        }))
+    };
+    Ok(match metric.kind {
+        MetricKind::ExactMatch => {
+            let options = crate::scoring::ExactMatchOptions::from_kwargs(&metric.kwargs)
+                .map_err(|error| error.to_string())?;
+            let matcher =
+                crate::scoring::ExactMatcher::new(&options).map_err(|error| error.to_string())?;
+            // lm-eval: one target is compared as is; a list of targets scores 1 when any
+            // of them matches.
+            let value = match references {
+                [one] => matcher.score(answer, one),
+                many => matcher.score_any(answer, many),
+            };
+            Some(value.map_err(|error| error.to_string())?)
+        }
+        MetricKind::F1 => Some(best(&|reference| {
+            crate::scoring::squad_f1(answer, reference)
+        })),
+        MetricKind::Rouge1 => rouge(RougeKind::N(1)),
+        MetricKind::Rouge2 => rouge(RougeKind::N(2)),
+        MetricKind::RougeL => rouge(RougeKind::L),
+        _ => None,
+    })
+}
+
+/// The weight of a rolling-loglikelihood metric for one document (lm-eval's `count_words` /
+/// `count_bytes`); `None` for other metrics.
+pub fn rolling_weight(kind: MetricKind, text: &str) -> Option<f64> {
+    match kind {
+        MetricKind::WordPerplexity => Some(crate::scoring::count_words(text) as f64),
+        MetricKind::BytePerplexity | MetricKind::BitsPerByte => {
+            Some(crate::scoring::count_bytes(text) as f64)
+        }
+        _ => None,
+    }
+}
+
+/// Settings of aggregation: bootstrap resamples for metrics without a closed-form standard
+/// error (lm-eval's `--bootstrap_iters`, default 100000; BLEU is capped at 100 as lm-eval
+/// does) and the bootstrap's seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AggregateOptions {
+    pub bootstrap_iters: u32,
+    pub seed: u64,
+}
+
+impl Default for AggregateOptions {
+    fn default() -> Self {
+        AggregateOptions {
+            bootstrap_iters: 100_000,
+            seed: 1234,
+        }
+    }
 }
 
 /// The outcome of one multiple-choice item.
@@ -292,38 +620,179 @@ pub fn score_multiple_choice(
     })
 }
 
-/// A task's records from its items' results: for each metric, the mean (or median) over the
-/// items, with lm-eval's standard error of the mean (none for a median or a single item) and
-/// the item count. Errors (as text) when there are no items or an item lacks a metric.
-pub fn aggregate_items(
+/// A task's records from its items' results, for every metric under every filter: the
+/// aggregate, its standard error (closed form for means, as lm-eval; a seeded bootstrap for
+/// median, perplexity, BLEU, F1 and MCC; none for weighted perplexities and bits per byte,
+/// as lm-eval) and the item count. Metrics that are not scored (code execution) give no
+/// record. Errors (as text) when there are no items or an item lacks a value.
+pub fn aggregate(
     task_metrics: &[TaskMetric],
+    filters: &[String],
     results: &[ItemResult],
+    options: &AggregateOptions,
 ) -> Result<Vec<MetricRecord>, String> {
     if results.is_empty() {
         return Err("no scored items to aggregate".into());
     }
-    task_metrics
+    let mut records = Vec::new();
+    for filter in filters {
+        for metric in task_metrics {
+            if metric.kind == MetricKind::NotScored {
+                continue;
+            }
+            let name = filtered_name(&metric.name, filter);
+            let record = aggregate_one(metric, &name, filter, results, options)?;
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
+fn values_of(name: &str, results: &[ItemResult]) -> Result<Vec<f64>, String> {
+    results
         .iter()
-        .map(|task_metric| {
-            let name = task_metric.metric.as_str();
-            let values: Vec<f64> = results
-                .iter()
-                .map(|result| {
-                    result
-                        .metric(name)
-                        .ok_or_else(|| format!("item {} has no `{name}` value", result.item_index))
-                })
-                .collect::<Result<_, _>>()?;
-            let (value, stderr) = match task_metric.aggregation {
-                Aggregation::Median => (stats::median(&values), None),
-                _ => (stats::mean(&values), stats::mean_stderr(&values)),
-            };
-            let mut record = MetricRecord::new(name, value.unwrap_or(f64::NAN), Unit::Ratio)
-                .with_n(values.len() as u64);
-            record.stderr = stderr;
-            Ok(record)
+        .map(|result| {
+            result
+                .metric(name)
+                .ok_or_else(|| format!("item {} has no `{name}` value", result.item_index))
         })
         .collect()
+}
+
+fn weights_of(name: &str, results: &[ItemResult]) -> Result<Vec<f64>, String> {
+    results
+        .iter()
+        .map(|result| {
+            result
+                .weight(name)
+                .ok_or_else(|| format!("item {} has no `{name}` weight", result.item_index))
+        })
+        .collect()
+}
+
+fn aggregate_one(
+    metric: &TaskMetric,
+    name: &str,
+    filter: &str,
+    results: &[ItemResult],
+    options: &AggregateOptions,
+) -> Result<MetricRecord, String> {
+    let n = results.len();
+    let all: Vec<usize> = (0..n).collect();
+    let bootstrap = |iters: u32, statistic: &dyn Fn(&[usize]) -> f64| {
+        crate::scoring::bootstrap_stderr(&all, statistic, u64::from(iters), options.seed)
+    };
+    let (value, stderr, unit) = match (&metric.aggregation, metric.kind) {
+        (_, MetricKind::F1 | MetricKind::Mcc)
+            if results.iter().all(|result| result.generations.is_empty()) =>
+        {
+            let pairs: Vec<(i64, i64)> = results
+                .iter()
+                .map(|result| (result.gold as i64, result.prediction as i64))
+                .collect();
+            let statistic = |indices: &[usize]| -> Result<f64, String> {
+                let chosen: Vec<(i64, i64)> = indices.iter().map(|index| pairs[*index]).collect();
+                let value = if metric.kind == MetricKind::F1 {
+                    crate::scoring::f1_score(&chosen)
+                } else {
+                    crate::scoring::matthews_corrcoef(&chosen)
+                };
+                value.map_err(|error| error.to_string())
+            };
+            let value = statistic(&all)?;
+            let stderr = bootstrap(options.bootstrap_iters, &|indices| {
+                statistic(indices).unwrap_or(f64::NAN)
+            });
+            (value, stderr, Unit::Ratio)
+        }
+        (_, MetricKind::Bleu) => {
+            let answers: Vec<&str> = results
+                .iter()
+                .map(|result| result.filtered_answer(filter).unwrap_or_default())
+                .collect();
+            let statistic = |indices: &[usize]| -> Result<f64, String> {
+                let predictions: Vec<&str> = indices.iter().map(|index| answers[*index]).collect();
+                let references: Vec<&[String]> = indices
+                    .iter()
+                    .map(|index| results[*index].references.as_slice())
+                    .collect();
+                crate::scoring::lm_eval_bleu(&references, &predictions)
+                    .map_err(|error| error.to_string())
+            };
+            let value = statistic(&all)?;
+            let stderr = bootstrap(options.bootstrap_iters.min(100), &|indices| {
+                statistic(indices).unwrap_or(f64::NAN)
+            });
+            (value, stderr, Unit::Scalar)
+        }
+        (Aggregation::WeightedPerplexity, _) => {
+            let loglikelihoods = values_of(name, results)?;
+            let weights = weights_of(name, results)?;
+            let value = (-loglikelihoods.iter().sum::<f64>() / weights.iter().sum::<f64>()).exp();
+            (value, None, Unit::Scalar)
+        }
+        (Aggregation::BitsPerByte, _) => {
+            let loglikelihoods = values_of(name, results)?;
+            let weights = weights_of(name, results)?;
+            let value = -loglikelihoods.iter().sum::<f64>()
+                / weights.iter().sum::<f64>()
+                / std::f64::consts::LN_2;
+            (value, None, Unit::Scalar)
+        }
+        (Aggregation::Perplexity, _) => {
+            let values = values_of(name, results)?;
+            let statistic = |indices: &[usize]| {
+                let chosen: Vec<f64> = indices.iter().map(|index| values[*index]).collect();
+                crate::scoring::perplexity(&chosen).unwrap_or(f64::NAN)
+            };
+            (
+                statistic(&all),
+                bootstrap(options.bootstrap_iters, &statistic),
+                Unit::Scalar,
+            )
+        }
+        (Aggregation::Median, _) => {
+            let values = values_of(name, results)?;
+            let statistic = |indices: &[usize]| {
+                let chosen: Vec<f64> = indices.iter().map(|index| values[*index]).collect();
+                stats::median(&chosen).unwrap_or(f64::NAN)
+            };
+            (
+                statistic(&all),
+                bootstrap(options.bootstrap_iters, &statistic),
+                unit_for(metric),
+            )
+        }
+        (Aggregation::Mean, _) => {
+            let values = values_of(name, results)?;
+            (
+                stats::mean(&values).unwrap_or(f64::NAN),
+                stats::mean_stderr(&values),
+                unit_for(metric),
+            )
+        }
+        (other, _) => {
+            return Err(format!(
+                "aggregation `{}` does not apply to metric `{name}`",
+                other.as_str()
+            ))
+        }
+    };
+    let mut record = MetricRecord::new(name, value, unit).with_n(n as u64);
+    record.stderr = stderr.filter(|stderr| stderr.is_finite());
+    Ok(record)
+}
+
+/// Accuracy-like metrics are ratios; BLEU/ROUGE/F1 scores and hook values are scores.
+fn unit_for(metric: &TaskMetric) -> Unit {
+    match metric.kind {
+        MetricKind::Acc
+        | MetricKind::AccNorm
+        | MetricKind::AccBytes
+        | MetricKind::ExactMatch
+        | MetricKind::F1 => Unit::Ratio,
+        _ => Unit::Scalar,
+    }
 }
 
 #[cfg(test)]
@@ -442,6 +911,7 @@ mod tests {
             prediction: 0,
             prediction_norm: 0,
             metrics: vec![("acc".into(), acc)],
+            ..Default::default()
         };
         let results = [
             result(0, 1.0),
@@ -449,12 +919,11 @@ mod tests {
             result(2, 1.0),
             result(3, 1.0),
         ];
-        let metric = TaskMetric {
-            metric: MultipleChoiceMetric::Acc,
-            aggregation: Aggregation::Mean,
-            higher_is_better: true,
-        };
-        let records = aggregate_items(std::slice::from_ref(&metric), &results).unwrap_or_default();
+        let metric = TaskMetric::new("acc", MetricKind::Acc);
+        let none = ["none".to_string()];
+        let options = AggregateOptions::default();
+        let records =
+            aggregate(std::slice::from_ref(&metric), &none, &results, &options).unwrap_or_default();
         // mean 0.75; sample variance (3 * 0.0625 + 0.5625) / 3 = 0.25; stderr 0.5 / sqrt(4).
         assert_eq!(
             records,
@@ -462,12 +931,11 @@ mod tests {
                 .with_n(4)
                 .with_stderr(0.25)]
         );
-        let missing = TaskMetric {
-            metric: MultipleChoiceMetric::AccNorm,
-            ..metric
-        };
+        let missing = TaskMetric::new("acc_norm", MetricKind::AccNorm);
         assert_eq!(
-            aggregate_items(&[missing], &results).err().as_deref(),
+            aggregate(&[missing], &none, &results, &options)
+                .err()
+                .as_deref(),
             Some("item 0 has no `acc_norm` value")
         );
     }

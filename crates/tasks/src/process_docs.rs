@@ -94,6 +94,24 @@ pub const HOOKS: &[Hook] = &[
         extra_files: &[],
         create: Mmlu::create,
     },
+    Hook {
+        name: "truthfulqa_mc",
+        summary: "TruthfulQA mc_task.json (question, mc1_targets/mc2_targets: {answer: 0/1}) -> truthful_qa multiple_choice ({choices, labels})",
+        extra_files: &[],
+        create: |_| Ok(Box::new(TruthfulQaMc)),
+    },
+    Hook {
+        name: "truthfulqa_gen",
+        summary: "TruthfulQA.csv -> truthful_qa generation (answers split at ';'), then lm-eval's process_docs_gen (answers end with '.', 'I have no comment.' is a correct answer)",
+        extra_files: &[],
+        create: |_| Ok(Box::new(TruthfulQaGen)),
+    },
+    Hook {
+        name: "mbpp",
+        summary: "MBPP mbpp.jsonl (all splits) -> the split named by dataset_kwargs.split_task_ids or the test split (task_id 11-510), as google-research-datasets/mbpp full",
+        extra_files: &[],
+        create: |_| Ok(Box::new(MbppTest)),
+    },
 ];
 
 /// The hook named `module.name`, if it is one of yardstick's.
@@ -384,6 +402,123 @@ impl DocProcessor for Mmlu {
             ("choices", Value::from(strings(fields, "choices")?)),
             ("answer", answer.clone()),
         ])))
+    }
+}
+
+/// Hugging Face's `truthful_qa` loader turns `{answer: label}` maps into `{choices, labels}`.
+struct TruthfulQaMc;
+
+impl DocProcessor for TruthfulQaMc {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let fields = &record.fields;
+        let targets = |key: &str| -> Result<Value, String> {
+            let map = field(fields, key)?
+                .as_object()
+                .ok_or_else(|| format!("field `{key}` is not a mapping of answers to labels"))?;
+            let choices: Vec<Value> = map
+                .keys()
+                .map(|answer| Value::from(answer.clone()))
+                .collect();
+            let labels: Vec<Value> = map.values().cloned().collect();
+            Ok(Value::Object(object(vec![
+                ("choices", Value::from(choices)),
+                ("labels", Value::from(labels)),
+            ])))
+        };
+        Ok(Some(object(vec![
+            ("question", Value::from(text(fields, "question")?)),
+            ("mc1_targets", targets("mc1_targets")?),
+            ("mc2_targets", targets("mc2_targets")?),
+        ])))
+    }
+}
+
+/// Hugging Face's `truthful_qa` generation config (rows without both answer lists are
+/// skipped; answer lists are split at `;` and stripped), then lm-eval's `process_docs_gen`.
+struct TruthfulQaGen;
+
+impl TruthfulQaGen {
+    fn column(fields: &Map<String, Value>, name: &str) -> Result<String, String> {
+        // The CSV starts with a byte-order mark, which a plain reader keeps in the first key.
+        let value = fields
+            .get(name)
+            .or_else(|| fields.get(&format!("\u{feff}{name}")))
+            .ok_or_else(|| format!("missing column `{name}`"))?;
+        Ok(match value {
+            Value::String(text) => text.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        })
+    }
+
+    fn split_list(text: &str) -> Vec<String> {
+        python::strip(text)
+            .split(';')
+            .map(|item| python::strip(item).to_string())
+            .collect()
+    }
+
+    /// lm-eval's `_format_answers`: strip, drop empty, end each with a period.
+    fn format_answers(answers: &[String]) -> Vec<String> {
+        answers
+            .iter()
+            .map(|answer| python::strip(answer))
+            .filter(|answer| !answer.is_empty())
+            .map(|answer| {
+                if answer.ends_with('.') {
+                    answer.to_string()
+                } else {
+                    format!("{answer}.")
+                }
+            })
+            .collect()
+    }
+}
+
+impl DocProcessor for TruthfulQaGen {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let fields = &record.fields;
+        let correct = Self::column(fields, "Correct Answers")?;
+        let incorrect = Self::column(fields, "Incorrect Answers")?;
+        if correct.is_empty() || incorrect.is_empty() {
+            return Ok(None);
+        }
+        let mut correct_answers = Self::format_answers(&Self::split_list(&correct));
+        let incorrect_answers = Self::format_answers(&Self::split_list(&incorrect));
+        if !correct_answers
+            .iter()
+            .any(|answer| answer == "I have no comment.")
+        {
+            correct_answers.push("I have no comment.".into());
+        }
+        let question = Self::column(fields, "Question")?;
+        Ok(Some(object(vec![
+            ("type", Value::from(Self::column(fields, "Type")?)),
+            ("category", Value::from(Self::column(fields, "Category")?)),
+            (
+                "question",
+                Value::from(python::strip(&question).to_string()),
+            ),
+            (
+                "best_answer",
+                Value::from(Self::column(fields, "Best Answer")?),
+            ),
+            ("correct_answers", Value::from(correct_answers)),
+            ("incorrect_answers", Value::from(incorrect_answers)),
+            ("source", Value::from(Self::column(fields, "Source")?)),
+        ])))
+    }
+}
+
+/// MBPP's published file holds every split; the test split is task ids 11 to 510.
+struct MbppTest;
+
+impl DocProcessor for MbppTest {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let task_id = field(&record.fields, "task_id")?
+            .as_u64()
+            .ok_or("field `task_id` is not an integer")?;
+        Ok((11..=510).contains(&task_id).then_some(record.fields))
     }
 }
 

@@ -332,6 +332,77 @@ pub fn resolve(name: &str) -> Result<Resolved, TaskError> {
     builtin_registry()?.resolve(name)
 }
 
+/// Whether a `--tasks` entry names a YAML file or a directory of them rather than a
+/// registered name.
+pub fn is_path_spec(spec: &str) -> bool {
+    let path = Path::new(spec);
+    spec.ends_with(".yaml") || spec.ends_with(".yml") || path.is_dir() || spec.contains('/')
+}
+
+/// Resolves a `--tasks` entry: a built-in name, or a YAML file (or a directory of them) of
+/// the user's own tasks and groups, which may use the built-in tasks. Everything the file(s)
+/// define is selected.
+pub fn resolve_spec(spec: &str) -> Result<Resolved, TaskError> {
+    if !is_path_spec(spec) {
+        return resolve(spec);
+    }
+    let path = Path::new(spec);
+    if !path.exists() {
+        return Err(TaskError::Yaml {
+            origin: spec.to_string(),
+            message: "no such task file or directory".into(),
+        });
+    }
+    let mut own = TaskRegistry::new();
+    let mut combined = TaskRegistry::builtin()?;
+    if path.is_dir() {
+        own.add_dir(path)?;
+        combined.add_dir(path)?;
+    } else {
+        own.add_file(path)?;
+        combined.add_file(path)?;
+    }
+    let names: Vec<String> = own
+        .entries()
+        .into_iter()
+        .filter(|entry| entry.kind != EntryKind::Tag)
+        .map(|entry| entry.name)
+        .collect();
+    if names.is_empty() {
+        return Err(TaskError::Yaml {
+            origin: spec.to_string(),
+            message: "defines no task or group (no `task:` or `group:` key)".into(),
+        });
+    }
+    let mut resolved = Resolved {
+        name: spec.to_string(),
+        tasks: Vec::new(),
+        groups: Vec::new(),
+    };
+    for name in names {
+        let one = combined.resolve(&name)?;
+        for task in one.tasks {
+            if !resolved
+                .tasks
+                .iter()
+                .any(|known| known.name() == task.name())
+            {
+                resolved.tasks.push(task);
+            }
+        }
+        for group in one.groups {
+            if !resolved
+                .groups
+                .iter()
+                .any(|known| known.name() == group.name())
+            {
+                resolved.groups.push(group);
+            }
+        }
+    }
+    Ok(resolved)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

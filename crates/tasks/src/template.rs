@@ -90,10 +90,13 @@ impl Renderer {
             .env
             .template_from_str(source)
             .map_err(|error| describe(&error))?;
-        missing_fields(template.undeclared_variables(false), doc)?;
-        template
-            .render(&doc.value)
-            .map_err(|error| describe(&error))
+        // Strict undefined (as lm-eval's Jinja2): only a field that is used but missing is an
+        // error (`x is defined` tests and untaken branches are fine); name it when it is.
+        template.render(&doc.value).map_err(|error| {
+            missing_fields(template.undeclared_variables(false), doc)
+                .err()
+                .unwrap_or_else(|| describe(&error))
+        })
     }
 
     /// A template that is one `{{ expression }}`, evaluated to a value; other templates are
@@ -104,10 +107,11 @@ impl Renderer {
                 .env
                 .compile_expression(expression)
                 .map_err(|error| describe(&error))?;
-            missing_fields(compiled.undeclared_variables(false), doc)?;
-            let value = compiled
-                .eval(&doc.value)
-                .map_err(|error| describe(&error))?;
+            let value = compiled.eval(&doc.value).map_err(|error| {
+                missing_fields(compiled.undeclared_variables(false), doc)
+                    .err()
+                    .unwrap_or_else(|| describe(&error))
+            })?;
             return Ok(Evaluated::Value(value));
         }
         self.render(source, doc).map(Evaluated::Rendered)

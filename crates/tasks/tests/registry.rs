@@ -35,6 +35,15 @@ fn builtin_names() {
         "boolq",
         "mmlu_abstract_algebra",
         "mmlu_world_religions",
+        "winogrande",
+        "truthfulqa_mc1",
+        "truthfulqa_mc2",
+        "truthfulqa_gen",
+        "gsm8k",
+        "gsm8k_cot",
+        "triviaqa",
+        "humaneval",
+        "mbpp",
     ] {
         assert_eq!(kind_of(task), Some(EntryKind::Task), "{task}");
     }
@@ -53,7 +62,7 @@ fn builtin_names() {
             .iter()
             .filter(|entry| entry.kind == EntryKind::Task)
             .count(),
-        6 + 57
+        6 + 57 + 9
     );
     // Every key of the built-in configs is one lm-eval defines (no "unknown key" warnings).
     let registry = TaskRegistry::builtin().unwrap_or_else(|error| panic!("{error}"));
@@ -187,12 +196,12 @@ fn unknown_python_hook_names_hook_and_task() {
 }
 
 #[test]
-fn other_output_types_and_fewshot_are_not_supported_yet() {
+fn config_errors_point_at_the_key_and_python_hooks_are_named() {
     let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
     write(
         dir.path(),
         "gen.yaml",
-        "task: gen\ndoc_to_text: q\ndoc_to_target: a\n",
+        "task: gen\ndoc_to_text: q\ndoc_to_target: a\ntest_split: test\n",
     );
     write(
         dir.path(),
@@ -202,22 +211,58 @@ fn other_output_types_and_fewshot_are_not_supported_yet() {
     write(dir.path(), "base.yaml", "output_type: multiple_choice\ndoc_to_text: q\ndoc_to_target: 0\ndoc_to_choice: [a, b]\nmy_own_key: 1\n");
     write(
         dir.path(),
+        "python.yaml",
+        "task: python\noutput_type: generate_until\ndoc_to_text: !function utils.doc_to_text\ndoc_to_target: a\n",
+    );
+    write(
+        dir.path(),
+        "metric.yaml",
+        "task: metric\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\nmetric_list:\n  - metric: acc_norm\n",
+    );
+    write(
+        dir.path(),
+        "filters.yaml",
+        "task: filters\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\nfilter_list:\n  - name: x\n    filter:\n      - function: regexx\n",
+    );
+    write(
+        dir.path(),
         "bad_type.yaml",
         "task: bad\noutput_type: multiple_choise\n",
     );
     let mut registry = TaskRegistry::new();
-    for file in ["gen.yaml", "shots.yaml", "base.yaml"] {
+    for file in [
+        "gen.yaml",
+        "shots.yaml",
+        "base.yaml",
+        "python.yaml",
+        "metric.yaml",
+        "filters.yaml",
+    ] {
         registry
             .add_file(&dir.path().join(file))
             .unwrap_or_else(|error| panic!("{error}"));
     }
-    assert_eq!(
-        error_text(registry.resolve("gen")),
-        "task gen: output_type `generate_until` (only `multiple_choice` for now) is not supported yet"
+    // Generative tasks and few-shot prompting resolve (they run).
+    assert!(registry.resolve("gen").is_ok());
+    assert!(registry.resolve("shots").is_ok());
+    let text = error_text(registry.resolve("python"));
+    assert!(
+        text.starts_with("task python: `doc_to_text: !function utils.doc_to_text` names a Python function, which yardstick cannot run"),
+        "{text}"
     );
-    assert_eq!(
-        error_text(registry.resolve("shots")),
-        "task shots: few-shot prompting (num_fewshot > 0) is not supported yet"
+    let text = error_text(registry.resolve("metric"));
+    assert!(
+        text.contains(
+            "key `metric_list[0].metric`: unknown metric `acc_norm` for a generate_until task"
+        ),
+        "{text}"
+    );
+    let text = error_text(registry.resolve("filters"));
+    assert!(
+        text.contains("key `filter_list`")
+            && text.contains("filter_list[0].filter[0].function")
+            && text.contains("regexx"),
+        "{text}"
     );
     let shots = registry
         .task("shots")

@@ -1,7 +1,7 @@
 //! `yardstick eval`.
 
 use super::{engine_settings, Outcome};
-use crate::args::{EvalArgs, Format};
+use crate::args::{EvalArgs, Format, Limit};
 use crate::home::{resolve_model, Home};
 use crate::progress::Bars;
 use crate::render::{value_with_stderr, Table};
@@ -34,10 +34,14 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         if args.tasks.is_empty() {
             bail!("no task given: use --tasks arc_easy,hellaswag (see `yardstick tasks list`)");
         }
-        // Validate task names before loading anything.
+        // Validate task names and files before loading anything.
         for task in &args.tasks {
-            yardstick_tasks::resolve(task)?;
+            yardstick_tasks::resolve_spec(task)?;
         }
+        let samples = match &args.samples {
+            None => None,
+            Some(path) => Some(read_samples(path)?),
+        };
         let mut models = Vec::new();
         for spec in &args.models {
             models.push(resolve_model(&store, home, spec).await?);
@@ -46,10 +50,21 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             .data_dir
             .clone()
             .unwrap_or_else(|| home.root.join("datasets"));
+        let (limit, limit_fraction) = match args.limit {
+            None => (None, None),
+            Some(Limit::Count(count)) => (Some(count), None),
+            Some(Limit::Fraction(fraction)) => (None, Some(fraction)),
+        };
         let plan = EvalPlan {
             models,
             tasks: args.tasks.clone(),
-            limit: args.limit,
+            limit,
+            limit_fraction,
+            samples,
+            num_fewshot: args.num_fewshot,
+            apply_chat_template: args.apply_chat_template,
+            system_instruction: args.system_instruction.clone(),
+            bootstrap_iters: args.bootstrap_iters,
             seed: args.seed,
             data_dir,
             engine: engine_settings(&args.engine),
@@ -63,6 +78,18 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     }
     print_outcome(&outcome, args.format)?;
     Ok(report_status(&outcome))
+}
+
+/// Reads a `--samples` file: a JSON object of task name -> list of item indices.
+fn read_samples(path: &std::path::Path) -> Result<std::collections::BTreeMap<String, Vec<u64>>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the samples file {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected a JSON object of task name -> list of item indices, e.g. {{\"arc_easy\": [0, 5, 17]}}",
+            path.display()
+        )
+    })
 }
 
 /// First Ctrl-C: stop after the item in flight (everything finished is kept). Second: exit.
@@ -137,6 +164,9 @@ fn print_outcome(outcome: &EvalOutcome, format: Format) -> Result<()> {
 }
 
 fn report_status(outcome: &EvalOutcome) -> Outcome {
+    for not_scored in &outcome.not_scored {
+        eprintln!("not scored: {not_scored}");
+    }
     for failure in &outcome.failures {
         eprintln!("failed: {failure}");
     }

@@ -24,6 +24,7 @@ pub fn fingerprint(model: &str, task: &str, seed: u64) -> Fingerprint {
             prompt_hash: "p".into(),
             limit: Some(100),
             items: 100,
+            samples_sha256: None,
         },
         yardstick_version: "0.1.0".into(),
         git_commit: "c0ffee".into(),
@@ -31,6 +32,7 @@ pub fn fingerprint(model: &str, task: &str, seed: u64) -> Fingerprint {
         seed,
         batching_scheme: "one-per-choice".into(),
         threads: 2,
+        prompt_format: None,
     }
 }
 
@@ -53,6 +55,7 @@ pub fn item(index: u64) -> ItemResult {
             ("acc".into(), if index % 4 == 0 { 1.0 } else { 0.0 }),
             ("acc_norm".into(), 1.0 / 3.0 * scale),
         ],
+        ..Default::default()
     }
 }
 
