@@ -162,8 +162,24 @@ def yardstick_metric(run, task, metric):
     return None
 
 
-def lm_eval_samples_per_second(results, task):
-    return None
+def lm_eval_scoring_seconds(log_path):
+    """Elapsed time of lm-eval's request loop, read from its last progress bar in the log
+    ("Running loglikelihood requests: 100%|...| N/N [MM:SS<00:00, ...]"), and N."""
+    if not log_path or not Path(log_path).exists():
+        return None
+    text = Path(log_path).read_text(errors="replace")
+    best = None
+    for name in ("Running loglikelihood requests", "Running generate_until requests"):
+        for chunk in text.split(name)[1:]:
+            head = chunk.split("\r")[0].split("\n")[0]
+            if "100%|" not in head or "[" not in head:
+                continue
+            count = head.split("|")[2].strip().split(" ")[0].split("/")[-1]
+            elapsed = head.split("[", 1)[1].split("<", 1)[0]
+            parts = [float(x) for x in elapsed.split(":")]
+            seconds = sum(value * 60 ** index for index, value in enumerate(reversed(parts)))
+            best = {"requests": int(count), "seconds": seconds, "loop": name}
+    return best
 
 
 # ---------------------------------------------------------------- comparison
@@ -300,7 +316,8 @@ def compare_generation(task, lm_samples, ys_items, results, run):
     per-filter form; whatever of that is missing is reported, not guessed."""
     by_index = {item["item_index"]: item for item in ys_items}
     problems = []
-    if sorted(by_index) != [s["doc_id"] for s in lm_samples]:
+    # lm-eval logs one sample per document and filter.
+    if sorted(by_index) != sorted({s["doc_id"] for s in lm_samples}):
         problems.append("item indices differ")
     per_filter = {}
     for sample in lm_samples:
@@ -321,7 +338,7 @@ def compare_generation(task, lm_samples, ys_items, results, run):
         metrics = item.get("metrics") or {}
         ys_em = metrics.get(f"exact_match,{name}", metrics.get(f"exact_match.{name}"))
         stats["ys_correct"] += int(ys_em == 1.0)
-    summary = {"task": task, "n": len(lm_samples), "problems": problems, "generation": per_filter, "metrics": {}}
+    summary = {"task": task, "n": len({s["doc_id"] for s in lm_samples}), "problems": problems, "generation": per_filter, "metrics": {}}
     for name in per_filter:
         lm_value = lm_eval_metric(results, task, "exact_match")
         entry = results["results"].get(task, {})
@@ -348,6 +365,11 @@ def compare(args):
     for item in ys_items:
         by_task.setdefault(item["task"], []).append(item)
     timing = json.loads(Path(args.timing).read_text()) if args.timing else None
+    if timing is not None:
+        timing["lm_eval_request_loop"] = lm_eval_scoring_seconds(Path(args.lm_eval_dir).parent / "lm_eval.log")
+        timing["yardstick_items_per_second"] = {
+            r["task"]: r["value"] for r in run.get("results", []) if r["metric"] == "items_per_second"
+        }
     out = {
         "label": args.label,
         "lm_eval_version": results.get("lm_eval_version"),
@@ -372,7 +394,8 @@ def compare(args):
             summary = compare_generation(task, samples, items, results, run)
         else:
             summary = compare_multiple_choice(task, samples, items, results, run)
-        hashes = prompt_hashes(samples)
+        first_per_doc = list({s["doc_id"]: s for s in reversed(samples)}.values())[::-1]
+        hashes = prompt_hashes(sorted(first_per_doc, key=lambda s: s["doc_id"]))
         ours = yardstick_prompt_hash(run, task)
         scheme = next((name for name, value in hashes.items() if value == ours), None)
         summary["prompt_hash"] = {"yardstick": ours, "lm_eval": hashes, "equal": scheme is not None, "scheme": scheme}
@@ -432,6 +455,30 @@ def table(comparisons):
     return "\n".join(lines)
 
 
+def timing_table(comparisons):
+    lines = [
+        "| comparison | items | lm-eval wall s (CPU s) | lm-eval request loop: requests, s | lm-eval items/s (wall / loop) | yardstick wall s (CPU s) | yardstick items/s (wall / own) | load avg before→after (lm-eval; yardstick) |",
+        "|---|---:|---|---|---|---|---|---|",
+    ]
+    for comparison in comparisons:
+        timing = comparison.get("timing") or {}
+        items = sum(task.get("n", 0) for task in comparison["tasks"])
+        lm, ys, loop = timing.get("lm_eval"), timing.get("yardstick"), timing.get("lm_eval_request_loop")
+        own = timing.get("yardstick_items_per_second") or {}
+        own_rate = (items / sum(t["n"] / own[t["task"]] for t in comparison["tasks"] if own.get(t["task"]))) if own and all(own.get(t["task"]) for t in comparison["tasks"]) else None
+        load = lambda x: f"{x['load_average_before'][0]}→{x['load_average_after'][0]}" if x else "–"
+        lines.append(
+            f"| {comparison['label']} | {items} | "
+            + (f"{lm['wall_s']:.0f} ({lm['cpu_s']:.0f})" if lm else "–") + " | "
+            + (f"{loop['requests']}, {loop['seconds']:.0f}" if loop else "–") + " | "
+            + (f"{items / lm['wall_s']:.2f} / {items / loop['seconds']:.2f}" if lm and loop else "–") + " | "
+            + (f"{ys['wall_s']:.0f} ({ys['cpu_s']:.0f})" if ys else "–") + " | "
+            + (f"{items / ys['wall_s']:.2f} / {fmt(own_rate, 2)}" if ys else "–") + " | "
+            + f"{load(lm)}; {load(ys)} |"
+        )
+    return "\n".join(lines)
+
+
 def problems_text(comparisons):
     lines = []
     for comparison in comparisons:
@@ -455,6 +502,8 @@ def main():
     if args.table:
         comparisons = [json.loads(Path(p).read_text()) for p in args.table]
         print(table(comparisons))
+        print()
+        print(timing_table(comparisons))
         problems = problems_text(comparisons)
         if problems:
             print("\nProblems:\n" + problems)

@@ -20,7 +20,7 @@ a config whose few-shot split would be the evaluation file when --num-fewshot is
 
 Usage (with the parity venv's python, see setup.sh):
     python scripts/parity/prepare.py --data-dir /work/shared/datasets --out WORK/lm_eval_tasks \
-        --tasks arc_easy,hellaswag,mmlu_anatomy [--num-fewshot 0]
+        --tasks arc_easy,hellaswag,mmlu_anatomy [--num-fewshot N]
 Prints one line per task: name, item count, the override file.
 """
 
@@ -93,6 +93,8 @@ def write_task(task, data, out, num_fewshot):
         files[split] = str(path)
     wanted = {config.get(k) for k in ("training_split", "validation_split", "test_split", "fewshot_split")} - {None}
     fewshot_split = config.get("fewshot_split") or config.get("training_split") or config.get("validation_split")
+    if num_fewshot is None:
+        num_fewshot = config.get("num_fewshot") or 0
     literal_samples = isinstance(config.get("fewshot_config"), dict) and "samples" in config["fewshot_config"]
     if num_fewshot and not literal_samples and fewshot_split not in docs:
         raise SystemExit(
@@ -123,7 +125,7 @@ def main():
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--tasks", required=True, help="comma-separated task names")
-    parser.add_argument("--num-fewshot", type=int, default=0)
+    parser.add_argument("--num-fewshot", type=int, help="default: each task config's num_fewshot")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for task in [t for t in args.tasks.split(",") if t]:

@@ -63,7 +63,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", required=True, help="comma-separated yardstick/lm-eval task names")
     parser.add_argument("--limit", default="all", help="first N items of each task, or `all`")
-    parser.add_argument("--num-fewshot", type=int, default=0)
+    parser.add_argument("--num-fewshot", type=int, help="few-shot examples, given to both tools "
+                        "(default: each task's own num_fewshot; yardstick takes the flag from the "
+                        "version that has --num-fewshot)")
     parser.add_argument("--label", help="name of this comparison (default: TASKS-LIMIT)")
     parser.add_argument("--model", default=os.environ.get("PARITY_MODEL", "/tmp/models/gemma-3-270m-q4_k_m.gguf"),
                         help="GGUF file both tools load")
@@ -74,6 +76,8 @@ def main():
                         help="lm-eval --batch_size (yardstick scores one item at a time)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both tools")
     parser.add_argument("--steps", default="prepare,lm_eval,yardstick,compare")
+    parser.add_argument("--lm-eval-from", help="compare with the lm-eval results of another label "
+                        "(for the control experiment: same items, other yardstick model)")
     args = parser.parse_args()
 
     work = Path(os.environ.get("PARITY_WORK", "/tmp/parity-work"))
@@ -101,8 +105,9 @@ def main():
     limit_args = [] if args.limit == "all" else ["--limit", str(args.limit)]
 
     if "prepare" in steps:
+        fewshot_args = [] if args.num_fewshot is None else ["--num-fewshot", str(args.num_fewshot)]
         subprocess.run([python, str(HERE / "prepare.py"), "--data-dir", args.data_dir, "--out", str(task_dir),
-                        "--tasks", ",".join(tasks), "--num-fewshot", str(args.num_fewshot)], check=True, env=env)
+                        "--tasks", ",".join(tasks), *fewshot_args], check=True, env=env)
 
     if "lm_eval" in steps:
         lm_eval = str(Path(python).parent / "lm_eval")
@@ -110,7 +115,7 @@ def main():
             lm_eval, "run", "--model", "hf",
             "--model_args", f"pretrained={model.parent},gguf_file={model.name},dtype=float32",
             "--tasks", ",".join(tasks), "--include_path", str(task_dir),
-            "--num_fewshot", str(args.num_fewshot), *limit_args,
+            *([] if args.num_fewshot is None else ["--num_fewshot", str(args.num_fewshot)]), *limit_args,
             "--batch_size", str(args.batch_size), "--device", "cpu",
             "--log_samples", "--output_path", str(out / "lm_eval"),
         ]
@@ -124,7 +129,7 @@ def main():
             "--data-dir", args.data_dir, "--threads", str(args.threads),
             "--output-json", str(out / "yardstick.json"),
         ]
-        if args.num_fewshot:
+        if args.num_fewshot is not None:
             command += ["--num-fewshot", str(args.num_fewshot)]
         timing["yardstick"] = run_timed(command, out / "yardstick.log", env)
         run_id = json.loads((out / "yardstick.json").read_text())["run_id"]
@@ -134,7 +139,8 @@ def main():
         timing_path.write_text(json.dumps(timing, indent=1) + "\n")
 
     if "compare" in steps:
-        subprocess.run([python, str(HERE / "compare.py"), "--label", label, "--lm-eval-dir", str(out / "lm_eval"),
+        lm_eval_dir = work / "runs" / args.lm_eval_from / "lm_eval" if args.lm_eval_from else out / "lm_eval"
+        subprocess.run([python, str(HERE / "compare.py"), "--label", label, "--lm-eval-dir", str(lm_eval_dir),
                         "--yardstick-json", str(out / "yardstick.json"),
                         "--yardstick-items", str(out / "yardstick.items.jsonl"), "--timing", str(timing_path),
                         "--out-json", str(out / "comparison.json"), "--out-md", str(out / "comparison.md")],
