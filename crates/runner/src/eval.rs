@@ -141,13 +141,6 @@ async fn prepare(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<Prepared,
     if plan.tasks.is_empty() {
         return Err(RunnerError::Plan("no task given (use --tasks)".into()));
     }
-    if !plan.data_dir.is_dir() {
-        return Err(RunnerError::Plan(format!(
-            "the data directory {} does not exist; point --data-dir or YARDSTICK_DATA at a \
-             folder with one sub-folder per task (see README: Datasets)",
-            plan.data_dir.display()
-        )));
-    }
     let mut leaves: Vec<TaskDefinition> = Vec::new();
     let mut groups: Vec<GroupDefinition> = Vec::new();
     for name in &plan.tasks {

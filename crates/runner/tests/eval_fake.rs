@@ -291,6 +291,8 @@ async fn malformed_dataset_line_is_an_error_naming_file_line_and_field() {
 
 #[tokio::test]
 async fn missing_data_dir_is_a_clear_error() {
+    // Without local data a built-in task goes to the hub; offline, that fails at once.
+    std::env::set_var("HF_HUB_OFFLINE", "1");
     let store = Store::open_in_memory().await.expect("store");
     let fake = loader(Arc::new(FakeBackend::new()));
     let error = run_eval(

@@ -91,6 +91,16 @@ pub enum TaskError {
         path: PathBuf,
     },
 
+    /// A Hugging Face hub dataset that could not be fetched.
+    #[error("task {task}: {source}{hint}")]
+    Hub {
+        task: String,
+        #[source]
+        source: crate::hub::HubError,
+        /// What else could be done (`; or ...`), or empty.
+        hint: String,
+    },
+
     /// An I/O failure while reading a dataset file.
     #[error("task {task}: reading {file}: {source}")]
     Io {

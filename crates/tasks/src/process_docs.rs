@@ -39,6 +39,18 @@ pub trait DocProcessor: Send {
     fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String>;
 }
 
+/// What a hook does to docs read from the Hugging Face hub, which are already in the layout
+/// the hub dataset has (the layout lm-eval's templates were written for).
+#[derive(Debug, Clone, Copy)]
+pub enum OnHub {
+    /// Nothing: the hook only converts the local file's original layout.
+    Skip,
+    /// The same hook (it accepts the hub layout too).
+    Same,
+    /// Another hook, for the hub layout.
+    Other(fn(&HookContext<'_>) -> Result<Box<dyn DocProcessor>, TaskError>),
+}
+
 /// A registered hook.
 #[derive(Debug, Clone, Copy)]
 pub struct Hook {
@@ -48,12 +60,26 @@ pub struct Hook {
     pub summary: &'static str,
     /// `data_files` keys the hook reads besides the evaluation split.
     pub extra_files: &'static [&'static str],
+    /// What it does for hub data.
+    pub on_hub: OnHub,
     create: fn(&HookContext<'_>) -> Result<Box<dyn DocProcessor>, TaskError>,
 }
 
 impl Hook {
     pub fn create(&self, context: &HookContext<'_>) -> Result<Box<dyn DocProcessor>, TaskError> {
         (self.create)(context)
+    }
+
+    /// The processor for docs from the hub, if the hook has anything to do with them.
+    pub fn create_for_hub(
+        &self,
+        context: &HookContext<'_>,
+    ) -> Result<Option<Box<dyn DocProcessor>>, TaskError> {
+        match self.on_hub {
+            OnHub::Skip => Ok(None),
+            OnHub::Same => self.create(context).map(Some),
+            OnHub::Other(create) => create(context).map(Some),
+        }
     }
 }
 
@@ -62,54 +88,63 @@ pub const HOOKS: &[Hook] = &[
         name: "arc",
         summary: "ARC jsonl (question.stem, question.choices[{text,label}], answerKey) -> allenai/ai2_arc",
         extra_files: &[],
+        on_hub: OnHub::Skip,
         create: |_| Ok(Box::new(Arc { stem_key: "question" })),
     },
     Hook {
         name: "openbookqa",
         summary: "OpenBookQA main jsonl (same layout as ARC) -> allenai/openbookqa main (question_stem)",
         extra_files: &[],
+        on_hub: OnHub::Skip,
         create: |_| Ok(Box::new(Arc { stem_key: "question_stem" })),
     },
     Hook {
         name: "boolq",
         summary: "BoolQ jsonl (question, title, passage, answer: bool) -> super_glue boolq (passage = title + ' -- ' + passage, label 0/1, idx)",
         extra_files: &[],
+        on_hub: OnHub::Skip,
         create: |_| Ok(Box::new(BoolQ { index: 0 })),
     },
     Hook {
         name: "piqa",
         summary: "PIQA jsonl (goal, sol1, sol2) + the `labels` data file, one 0/1 per line -> baber/piqa (label)",
         extra_files: &["labels"],
+        on_hub: OnHub::Skip,
         create: Piqa::create,
     },
     Hook {
         name: "hellaswag",
         summary: "HellaSwag jsonl -> Rowan/hellaswag (label as text), then lm-eval's hellaswag process_docs (query, choices, gold)",
         extra_files: &[],
+        on_hub: OnHub::Same,
         create: |_| Ok(Box::new(HellaSwag)),
     },
     Hook {
         name: "mmlu",
         summary: "MMLU jsonl of all subjects (question, subject, choices, answer) -> cais/mmlu, keeping the subject named by dataset_name",
         extra_files: &[],
+        on_hub: OnHub::Skip,
         create: Mmlu::create,
     },
     Hook {
         name: "truthfulqa_mc",
         summary: "TruthfulQA mc_task.json (question, mc1_targets/mc2_targets: {answer: 0/1}) -> truthful_qa multiple_choice ({choices, labels})",
         extra_files: &[],
+        on_hub: OnHub::Skip,
         create: |_| Ok(Box::new(TruthfulQaMc)),
     },
     Hook {
         name: "truthfulqa_gen",
         summary: "TruthfulQA.csv -> truthful_qa generation (answers split at ';'), then lm-eval's process_docs_gen (answers end with '.', 'I have no comment.' is a correct answer)",
         extra_files: &[],
+        on_hub: OnHub::Other(|_| Ok(Box::new(TruthfulQaGenHub))),
         create: |_| Ok(Box::new(TruthfulQaGen)),
     },
     Hook {
         name: "mbpp",
         summary: "MBPP mbpp.jsonl (all splits) -> the split named by dataset_kwargs.split_task_ids or the test split (task_id 11-510), as google-research-datasets/mbpp full",
         extra_files: &[],
+        on_hub: OnHub::Skip,
         create: |_| Ok(Box::new(MbppTest)),
     },
 ];
@@ -507,6 +542,28 @@ impl DocProcessor for TruthfulQaGen {
             ("incorrect_answers", Value::from(incorrect_answers)),
             ("source", Value::from(Self::column(fields, "Source")?)),
         ])))
+    }
+}
+
+/// lm-eval's `process_docs_gen` alone, for truthful_qa's generation config from the hub.
+struct TruthfulQaGenHub;
+
+impl DocProcessor for TruthfulQaGenHub {
+    fn process(&mut self, record: RawRecord) -> Result<Option<Map<String, Value>>, String> {
+        let mut doc = record.fields;
+        let mut correct = TruthfulQaGen::format_answers(&strings(&doc, "correct_answers")?);
+        let incorrect = TruthfulQaGen::format_answers(&strings(&doc, "incorrect_answers")?);
+        if !correct.iter().any(|answer| answer == "I have no comment.") {
+            correct.push("I have no comment.".into());
+        }
+        let question = text(&doc, "question")?;
+        doc.insert(
+            "question".into(),
+            Value::from(python::strip(&question).to_string()),
+        );
+        doc.insert("correct_answers".into(), Value::from(correct));
+        doc.insert("incorrect_answers".into(), Value::from(incorrect));
+        Ok(Some(doc))
     }
 }
 

@@ -9,6 +9,7 @@ use crate::error::{RecordLocation, TaskError};
 use crate::fewshot::{passes_eval_doc, FewshotSampler, SamplerKind};
 use crate::filters::{parse_filter_list, FilterPipeline};
 use crate::functions::{self, Outcome};
+use crate::hub::{self, HubDatasetRef, HubOptions};
 use crate::loader::{canonical_json, Origin};
 use crate::metrics::{self, AggregateOptions, MetricKind, TaskMetric};
 use crate::process_docs::{self, DocProcessor, HookContext};
@@ -493,12 +494,103 @@ impl TaskDefinition {
         Ok(files)
     }
 
-    /// sha256 of every data file the task reads, by its name in `data_files`.
-    pub fn dataset_sha256(&self, data_dir: &Path) -> Result<BTreeMap<String, String>, TaskError> {
-        self.data_files()?
+    /// The hub dataset `dataset_path` names, if it names one (not one of `datasets`' file
+    /// loaders such as `json`).
+    pub fn hub_dataset(&self) -> Option<HubDatasetRef> {
+        const FILE_LOADERS: [&str; 7] = [
+            "json",
+            "csv",
+            "parquet",
+            "text",
+            "arrow",
+            "pandas",
+            "webdataset",
+        ];
+        let config = &self.config;
+        let path = config.dataset_path.as_deref()?;
+        if FILE_LOADERS.contains(&path) {
+            return None;
+        }
+        let option = |key: &str| {
+            config
+                .dataset_kwargs
+                .other
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Some(HubDatasetRef {
+            path: path.to_string(),
+            name: config.dataset_name.clone(),
+            revision: option("revision"),
+            data_dir: option("data_dir"),
+        })
+    }
+
+    /// Whether the task reads its data from the hub: it names a hub dataset and has no local
+    /// files to read (no `data_files`, or a built-in task without a local data directory).
+    pub fn reads_hub(&self, data_dir: &Path) -> bool {
+        let has_files = !self.config.dataset_kwargs.data_files.is_empty();
+        let local = has_files && (matches!(self.origin, Origin::File(_)) || data_dir.is_dir());
+        !local && self.hub_dataset().is_some()
+    }
+
+    /// The files of one split, named as in the config (local) or `hf://datasets/...` (hub).
+    fn split_files(
+        &self,
+        data_dir: &Path,
+        split: &str,
+    ) -> Result<Vec<(String, PathBuf)>, TaskError> {
+        if self.reads_hub(data_dir) {
+            let dataset = self
+                .hub_dataset()
+                .ok_or_else(|| self.unsupported("a hub dataset without dataset_path"))?;
+            let hint = if matches!(self.origin, Origin::Builtin(_)) {
+                format!(
+                    "; or read the local files: the data directory {} does not exist (set YARDSTICK_DATA or pass --data-dir)",
+                    data_dir.display()
+                )
+            } else {
+                String::new()
+            };
+            let hub_error = |source| TaskError::Hub {
+                task: self.name().to_string(),
+                source,
+                hint: hint.clone(),
+            };
+            let options = HubOptions::from_env().map_err(hub_error)?;
+            let fetched = hub::fetch_dataset_split(&dataset, split, &options).map_err(hub_error)?;
+            return Ok(fetched.record_files());
+        }
+        self.data_files()?;
+        self.config
+            .dataset_kwargs
+            .data_files
+            .get(split)
+            .cloned()
+            .unwrap_or_default()
             .into_iter()
-            .map(|file| {
+            .map(|file| self.resolve_file(data_dir, &file).map(|path| (file, path)))
+            .collect()
+    }
+
+    /// sha256 of every data file the task reads, by its name in `data_files` (or its
+    /// `hf://` name for hub data).
+    pub fn dataset_sha256(&self, data_dir: &Path) -> Result<BTreeMap<String, String>, TaskError> {
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        if self.reads_hub(data_dir) {
+            for split in self.split_keys()? {
+                files.extend(self.split_files(data_dir, &split)?);
+            }
+        } else {
+            for file in self.data_files()? {
                 let path = self.resolve_file(data_dir, &file)?;
+                files.push((file, path));
+            }
+        }
+        files
+            .into_iter()
+            .map(|(file, path)| {
                 let digest = file_sha256(&path).map_err(|source| TaskError::Io {
                     task: self.name().to_string(),
                     file: file.clone(),
@@ -559,6 +651,9 @@ impl TaskDefinition {
             .as_deref()
             .and_then(process_docs::find)
         {
+            Some(hook) if self.reads_hub(data_dir) => {
+                hook.create_for_hub(&self.hook_context(data_dir))
+            }
             Some(hook) => Ok(Some(hook.create(&self.hook_context(data_dir))?)),
             None => Ok(None),
         }
@@ -570,17 +665,7 @@ impl TaskDefinition {
         data_dir: &Path,
         split: &str,
     ) -> Result<Vec<Map<String, Value>>, TaskError> {
-        let names = self
-            .config
-            .dataset_kwargs
-            .data_files
-            .get(split)
-            .cloned()
-            .unwrap_or_default();
-        let files: Vec<(String, PathBuf)> = names
-            .into_iter()
-            .map(|file| self.resolve_file(data_dir, &file).map(|path| (file, path)))
-            .collect::<Result<_, _>>()?;
+        let files = self.split_files(data_dir, split)?;
         let mut processor = self.processor(data_dir)?;
         let mut docs = Vec::new();
         for record in RecordReader::new(self.name(), files) {
@@ -663,17 +748,11 @@ impl TaskDefinition {
         self.check_supported()?;
         let config = &self.config;
         let split = config.eval_split().unwrap_or_default();
-        self.data_files()?;
-        let names = config
-            .dataset_kwargs
-            .data_files
-            .get(split)
-            .cloned()
-            .unwrap_or_default();
-        let files: Vec<(String, PathBuf)> = names
-            .into_iter()
-            .map(|file| self.resolve_file(data_dir, &file).map(|path| (file, path)))
-            .collect::<Result<_, _>>()?;
+        if !self.reads_hub(data_dir) {
+            // Every split the task reads must be there before anything is read.
+            self.data_files()?;
+        }
+        let files = self.split_files(data_dir, split)?;
         Ok(TaskItems {
             task: self,
             metrics: self.metrics()?,

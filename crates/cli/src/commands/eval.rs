@@ -46,6 +46,12 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         for spec in &args.models {
             models.push(resolve_model(&store, home, spec).await?);
         }
+        if let Some(data_dir) = args.data_dir.as_ref().filter(|dir| !dir.is_dir()) {
+            bail!(
+                "the data directory {} (from --data-dir or YARDSTICK_DATA) does not exist; point --data-dir at a folder with one sub-folder per task (see README: Datasets), or leave it unset to read built-in tasks from the Hugging Face hub",
+                data_dir.display()
+            );
+        }
         let data_dir = args
             .data_dir
             .clone()

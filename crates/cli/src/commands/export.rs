@@ -32,7 +32,7 @@ pub async fn run(args: ExportArgs, home: &Home) -> Result<Outcome> {
             .iter()
             .map(|(name, value)| (name.clone(), json!(value)))
             .collect();
-        let line = json!({
+        let mut line = json!({
             "run_id": args.run,
             "model": row.model,
             "task": row.task,
@@ -46,6 +46,33 @@ pub async fn run(args: ExportArgs, home: &Home) -> Result<Outcome> {
             "correct": item.correct(),
             "metrics": metrics,
         });
+        // Generative and weighted items also carry what was generated and extracted.
+        if let Some(object) = line.as_object_mut() {
+            if !item.generations.is_empty() {
+                object.insert("generations".into(), json!(item.generations));
+                object.insert(
+                    "filtered".into(),
+                    json!(item
+                        .filtered
+                        .iter()
+                        .map(|(filter, answer)| (filter.clone(), json!(answer)))
+                        .collect::<serde_json::Map<_, _>>()),
+                );
+            }
+            if !item.references.is_empty() {
+                object.insert("references".into(), json!(item.references));
+            }
+            if !item.weights.is_empty() {
+                object.insert(
+                    "weights".into(),
+                    json!(item
+                        .weights
+                        .iter()
+                        .map(|(name, value)| (name.clone(), json!(value)))
+                        .collect::<serde_json::Map<_, _>>()),
+                );
+            }
+        }
         if let Err(error) = writeln!(out, "{line}") {
             // A closed pipe (`| head`) is the reader saying it has enough.
             if error.kind() == std::io::ErrorKind::BrokenPipe {
