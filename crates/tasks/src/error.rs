@@ -96,7 +96,7 @@ pub enum TaskError {
     Hub {
         task: String,
         #[source]
-        source: crate::hub::HubError,
+        source: Box<crate::hub::HubError>,
         /// What else could be done (`; or ...`), or empty.
         hint: String,
     },

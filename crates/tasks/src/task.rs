@@ -553,9 +553,9 @@ impl TaskDefinition {
             } else {
                 String::new()
             };
-            let hub_error = |source| TaskError::Hub {
+            let hub_error = |source: hub::HubError| TaskError::Hub {
                 task: self.name().to_string(),
-                source,
+                source: Box::new(source),
                 hint: hint.clone(),
             };
             let options = HubOptions::from_env().map_err(hub_error)?;
