@@ -202,7 +202,7 @@ pub(crate) struct Keys<'a> {
     pub label: Option<String>,
 }
 
-impl Keys<'_> {
+impl<'a> Keys<'a> {
     pub fn error(&self, key: &str, message: impl Into<String>) -> TaskError {
         let origin = match &self.label {
             Some(label) => format!("{label} ({})", self.origin),
@@ -278,33 +278,44 @@ impl Keys<'_> {
         }
     }
 
-    fn generation_kwargs(&mut self) -> Result<GenerationKwargs, TaskError> {
-        let Some(value) = self.take("generation_kwargs") else {
-            return Ok(GenerationKwargs::default());
+    /// The mapping under `key` (a section such as `generation_kwargs`) as its own `Keys`,
+    /// `None` when the key is absent; map the section's errors with [`Keys::in_section`].
+    fn section(&mut self, key: &str) -> Result<Option<Keys<'a>>, TaskError> {
+        let Some(value) = self.take(key) else {
+            return Ok(None);
         };
         let Value::Object(map) = value else {
-            return Err(self.error(
-                "generation_kwargs",
-                format!("expected a mapping, got {value}"),
-            ));
+            return Err(self.error(key, format!("expected a mapping, got {value}")));
         };
-        let mut inner = Keys {
+        Ok(Some(Keys {
             origin: self.origin,
             map,
             label: self.label.clone(),
-        };
-        let prefixed = |error: TaskError| match error {
+        }))
+    }
+
+    /// Puts `section.` before the key of an error raised by a section's `Keys`, so that it
+    /// names the key as written in the file (`generation_kwargs.top_k`).
+    fn in_section(section: &str) -> impl Fn(TaskError) -> TaskError + Copy + '_ {
+        move |error| match error {
             TaskError::Config {
                 origin,
                 key,
                 message,
             } => TaskError::Config {
                 origin,
-                key: format!("generation_kwargs.{key}"),
+                key: format!("{section}.{key}"),
                 message,
             },
             other => other,
+        }
+    }
+
+    fn generation_kwargs(&mut self) -> Result<GenerationKwargs, TaskError> {
+        let Some(mut inner) = self.section("generation_kwargs")? else {
+            return Ok(GenerationKwargs::default());
         };
+        let prefixed = Self::in_section("generation_kwargs");
         let until = match inner.take("until") {
             None => None,
             Some(Value::String(one)) => Some(vec![one]),
@@ -353,29 +364,10 @@ impl Keys<'_> {
     }
 
     fn fewshot_config(&mut self) -> Result<FewshotConfig, TaskError> {
-        let Some(value) = self.take("fewshot_config") else {
+        let Some(mut inner) = self.section("fewshot_config")? else {
             return Ok(FewshotConfig::default());
         };
-        let Value::Object(map) = value else {
-            return Err(self.error("fewshot_config", format!("expected a mapping, got {value}")));
-        };
-        let mut inner = Keys {
-            origin: self.origin,
-            map,
-            label: self.label.clone(),
-        };
-        let prefixed = |error: TaskError| match error {
-            TaskError::Config {
-                origin,
-                key,
-                message,
-            } => TaskError::Config {
-                origin,
-                key: format!("fewshot_config.{key}"),
-                message,
-            },
-            other => other,
-        };
+        let prefixed = Self::in_section("fewshot_config");
         let sampler = inner.string("sampler").map_err(prefixed)?;
         if let Some(name) = &sampler {
             if !["default", "first_n"].contains(&name.as_str()) {

@@ -29,22 +29,21 @@
 //! returns a [`FilterApplyError`].
 //!
 //! Regex patterns are Python `re` patterns, compiled once when the list is parsed (with
-//! `fancy-regex`, so lookaround and backreferences work); see [`python_regex`] for how the
+//! `fancy-regex`, so lookaround and backreferences work); see [`crate::python_regex`] for how the
 //! two dialects are reconciled. Python-only filters (`custom`, `!function module.Class`)
 //! cannot run and are refused with the list of the filters that exist.
 
 mod config;
 mod multi_choice;
-mod python_regex;
 #[cfg(test)]
 mod tests;
 
 use serde_json::{Map, Value};
 
+pub use crate::python_regex::RegexRunError;
+use crate::python_regex::{Found, PythonRegex};
 pub use config::parse_filter_list;
 pub use multi_choice::MultiChoiceRegexFilter;
-pub use python_regex::RegexRunError;
-use python_regex::{Found, PythonRegex};
 
 /// The filter functions yardstick implements (lm-eval's names).
 pub const KNOWN_FUNCTIONS: &[&str] = &[

@@ -60,6 +60,7 @@ pub mod loader;
 pub mod metrics;
 pub mod process_docs;
 pub mod python;
+pub mod python_regex;
 pub mod registry;
 pub mod scoring;
 pub mod task;

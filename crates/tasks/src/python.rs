@@ -496,10 +496,26 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_matches_python_isspace() {
+        for character in [
+            '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\u{1f}', ' ', '\u{85}',
+        ] {
+            assert!(is_space(character), "{character:?}");
+        }
+        for character in ['\u{a0}', '\u{3000}', '\u{2028}'] {
+            assert!(is_space(character), "{character:?}");
+        }
+        for character in ['a', '\u{200b}', '\u{180e}', '\u{feff}', '_'] {
+            assert!(!is_space(character), "{character:?}");
+        }
+    }
+
+    #[test]
     fn strip_uses_python_whitespace() {
         assert_eq!(strip("\u{1f} a \u{a0}"), "a");
         assert_eq!(lstrip("  a "), "a ");
         assert_eq!(rstrip("  a \u{1c}"), "  a");
+        assert_eq!(rstrip("ab \n\u{1d}"), "ab");
     }
 
     #[test]

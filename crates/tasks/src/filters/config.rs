@@ -3,11 +3,11 @@
 
 use serde_json::{Map, Value};
 
-use super::python_regex::PythonRegex;
 use super::{
     FilterConfigError, FilterPipeline, FilterStep, MapFilter, MultiChoiceRegexFilter, RegexFilter,
     DEFAULT_FALLBACK, DEFAULT_REGEX_PATTERN, KNOWN_FUNCTIONS,
 };
+use crate::python_regex::PythonRegex;
 
 /// Parses the value of a task's `filter_list` (as the YAML loader gives it, with
 /// `!function x` as `{"!function": "x"}`), compiling every pattern.

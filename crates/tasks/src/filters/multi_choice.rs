@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::python_regex::{escape, python_escaped_len, Found, PythonRegex};
 use super::{index_error, python_index, RegexFilter};
+use crate::python_regex::{escape, python_escaped_len, Found, PythonRegex};
 
 /// `multi_choice_regex` arguments, with every pattern compiled.
 #[derive(Debug, Clone)]

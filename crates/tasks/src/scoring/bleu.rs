@@ -2,6 +2,7 @@
 //! (`sacrebleu/metrics/bleu.py`), lm-eval's `bleu` aggregation, and truthfulqa's `bleu`
 //! (`lm_eval/tasks/truthfulqa/utils.py`). Scores are on sacrebleu's 0–100 scale (`.score`).
 
+use crate::python;
 use crate::scoring::bleu_tokenize::Tokenize;
 use crate::scoring::{python_str, ScoringError};
 use std::collections::HashMap;
@@ -118,9 +119,9 @@ fn preprocess(segment: &str, options: &BleuOptions) -> String {
     if options.lowercase {
         options
             .tokenize
-            .apply(python_str::rstrip(&python_str::lower(segment)))
+            .apply(python::rstrip(&python_str::lower(segment)))
     } else {
-        options.tokenize.apply(python_str::rstrip(segment))
+        options.tokenize.apply(python::rstrip(segment))
     }
 }
 

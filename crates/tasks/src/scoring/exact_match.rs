@@ -10,7 +10,8 @@
 //! - `np.char.lower` keeps the array's width (the longest input, in characters), so a
 //!   string that grows when lowercased (`"İ"` → `"i̇"`) is cut to that width.
 
-use crate::scoring::{python_regex, python_str, ScoringError};
+use crate::python_regex::PythonRegex;
+use crate::scoring::{python_str, ScoringError};
 use serde_json::{Map, Value};
 
 /// The options of lm-eval's `exact_match` metric, as written in a task's `metric_list`.
@@ -93,7 +94,7 @@ impl ExactMatchOptions {
 #[derive(Debug, Clone)]
 pub struct ExactMatcher {
     options: ExactMatchOptions,
-    regexes: Vec<fancy_regex::Regex>,
+    regexes: Vec<PythonRegex>,
 }
 
 /// One numpy string array: the strings as numpy stores them, and its width in characters.
@@ -149,7 +150,12 @@ impl ExactMatcher {
         let regexes = options
             .regexes_to_ignore
             .iter()
-            .map(|pattern| python_regex::compile(pattern))
+            .map(|pattern| {
+                PythonRegex::new(pattern).map_err(|message| ScoringError::InvalidRegex {
+                    pattern: pattern.clone(),
+                    message,
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ExactMatcher {
             options: options.clone(),
@@ -172,7 +178,14 @@ impl ExactMatcher {
             for regex in &self.regexes {
                 let replaced = values
                     .iter()
-                    .map(|value| python_regex::remove_matches(regex, value))
+                    .map(|value| {
+                        regex
+                            .remove_all(value)
+                            .map_err(|error| ScoringError::RegexRuntime {
+                                pattern: error.pattern,
+                                message: error.message,
+                            })
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 let stored = NumpyStrings::from_python(replaced);
                 values = stored.values.clone();
@@ -390,5 +403,15 @@ mod tests {
         ));
         assert_eq!(matcher.score_batch(&["a", "b"], &["a", "c"])?, 0.5);
         Ok(())
+    }
+
+    #[test]
+    fn invalid_pattern_is_an_error_naming_it() {
+        let options = ExactMatchOptions {
+            regexes_to_ignore: vec!["(unclosed".to_string()],
+            ..options(false, false, false)
+        };
+        let error = ExactMatcher::new(&options).expect_err("invalid pattern");
+        assert!(error.to_string().contains("(unclosed"), "{error}");
     }
 }

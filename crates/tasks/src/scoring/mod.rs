@@ -16,7 +16,7 @@
 //!   (with [`crate::fewshot::PyRandom`]), and a bootstrap seeded by the caller.
 //!
 //! Text is handled with Python's rules ([`python_str`]: whitespace, word characters,
-//! lowercase) and task regular expressions with Python's `re` meaning ([`python_regex`]).
+//! lowercase) and task regular expressions with Python's `re` meaning ([`crate::python_regex`]).
 //! `tests/scoring_reference.rs` checks every function against values computed by the
 //! Python libraries themselves (`tests/scoring_reference/make_reference.py`).
 
@@ -25,7 +25,6 @@ pub mod bleu;
 pub mod bleu_tokenize;
 pub mod classification;
 pub mod exact_match;
-pub mod python_regex;
 pub mod python_str;
 pub mod rouge;
 pub mod squad;

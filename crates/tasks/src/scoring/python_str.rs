@@ -1,6 +1,6 @@
-//! Python's `str` semantics that the reference metrics depend on: which characters are
-//! whitespace (`str.split()`, `str.rstrip()`), which are word characters (`re`'s `\w` and
-//! `\b`), `str.lower()`, and `string.punctuation` / `string.digits`.
+//! Python's `str` semantics that the reference metrics depend on, beyond [`crate::python`]
+//! (whitespace, `str.strip` and friends): `str.split()`, which characters are word characters
+//! (`re`'s `\w` and `\b`), `str.lower()`, and `string.punctuation` / `string.digits`.
 //!
 //! Rust's `char::is_whitespace` and `str::to_lowercase` are close to Python's but not equal,
 //! and a metric that splits differently scores differently, so every scorer goes through
@@ -11,18 +11,14 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
+/// Python's `str.isspace()`, kept here for the scorers' callers.
+pub use crate::python::is_space;
+
 /// `string.punctuation`: the 32 ASCII punctuation characters.
 pub const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 /// `string.digits`.
 pub const DIGITS: &str = "0123456789";
-
-/// Python's `str.isspace()` for one character: Unicode `White_Space` plus the four ASCII
-/// separators U+001C..U+001F, which Python counts as whitespace (bidirectional class B/S)
-/// and Rust does not.
-pub fn is_space(character: char) -> bool {
-    character.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&character)
-}
 
 /// Python's `text.split()` (no argument): runs of whitespace separate words, leading and
 /// trailing whitespace gives no empty words.
@@ -33,11 +29,6 @@ pub fn split_whitespace(text: &str) -> impl Iterator<Item = &str> {
 /// Python's `' '.join(text.split())`.
 pub fn collapse_whitespace(text: &str) -> String {
     split_whitespace(text).collect::<Vec<_>>().join(" ")
-}
-
-/// Python's `text.rstrip()` (no argument).
-pub fn rstrip(text: &str) -> &str {
-    text.trim_end_matches(is_space)
 }
 
 /// Python's `len(re.split(r"\s+", text))`: the number of pieces, counting the empty
@@ -91,21 +82,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn whitespace_matches_python_isspace() {
-        for character in [
-            '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\u{1f}', ' ', '\u{85}',
-        ] {
-            assert!(is_space(character), "{character:?}");
-        }
-        for character in ['\u{a0}', '\u{3000}', '\u{2028}'] {
-            assert!(is_space(character), "{character:?}");
-        }
-        for character in ['a', '\u{200b}', '\u{180e}', '\u{feff}', '_'] {
-            assert!(!is_space(character), "{character:?}");
-        }
-    }
-
-    #[test]
     fn split_and_collapse_like_python() {
         assert_eq!(
             split_whitespace("  a\u{1c}b \n c ").collect::<Vec<_>>(),
@@ -113,7 +89,6 @@ mod tests {
         );
         assert_eq!(collapse_whitespace("\t x  y\u{a0}z "), "x y z");
         assert_eq!(collapse_whitespace(""), "");
-        assert_eq!(rstrip("ab \n\u{1d}"), "ab");
     }
 
     #[test]
