@@ -1,50 +1,53 @@
 //! Benchmark definitions in lm-evaluation-harness's (0.4) YAML task format: parsing task and
-//! group configs (with `include`), reading local dataset files, rendering prompts exactly as
-//! lm-eval renders them, and scoring multiple-choice items (`acc`, `acc_norm`, `acc_bytes`,
-//! `exact_match`) and aggregating them per task and per group.
+//! group configs (with `include`), reading datasets (local files or Hugging Face hub
+//! datasets), rendering prompts exactly as lm-eval renders them (few-shot examples included),
+//! turning model outputs into per-item metrics and aggregating them per task and per group.
 //!
-//! This crate does no inference and no network I/O: it turns a task name and a data
-//! directory into [`TaskItem`]s (each with its [`yardstick_backend::LoglikelihoodRequest`])
-//! and turns per-choice scores back into [`yardstick_core::ItemResult`]s and
-//! [`yardstick_core::MetricRecord`]s. It must not load models or talk to backends.
+//! This crate does no inference: it turns a task and a data directory into [`TaskItem`]s
+//! (each with what to ask the model: loglikelihood pairs, a rolling text, or a generation
+//! with stop sequences) and turns the model's outputs back into
+//! [`yardstick_core::ItemResult`]s and [`yardstick_core::MetricRecord`]s. The only network
+//! I/O is downloading hub datasets ([`hub`]) when a task has no local files.
+//!
+//! # Output types
+//!
+//! `multiple_choice` (including lm-eval's multiple-input tasks such as Winogrande),
+//! `loglikelihood`, `loglikelihood_rolling` (word/byte perplexity, bits per byte) and
+//! `generate_until` (stop sequences, `max_gen_toks`, seeded sampling, `repeats`), with
+//! `filter_list` pipelines ([`filters`]) and lm-eval's metrics ([`metrics`], [`scoring`]).
 //!
 //! # Built-in tasks
 //!
-//! `arc_easy`, `arc_challenge`, `hellaswag`, `piqa`, `openbookqa`, `boolq`, and the group
-//! `mmlu` (groups `mmlu_stem`, `mmlu_humanities`, `mmlu_social_sciences`, `mmlu_other` of the
-//! 57 `mmlu_<subject>` tasks). Their YAML files live in `crates/tasks/tasks/` and are lm-eval's
-//! with the templates unchanged. `mmlu` reports `acc` (weighted by subject size, as lm-eval)
-//! and `acc_macro` (the unweighted mean over the 57 subjects); see [`group`].
+//! `arc_easy`, `arc_challenge`, `hellaswag`, `piqa`, `openbookqa`, `boolq`, `winogrande`,
+//! `truthfulqa_mc1`, `truthfulqa_mc2`, `truthfulqa_gen`, `gsm8k`, `gsm8k_cot`, `triviaqa`,
+//! `humaneval`, `mbpp`, and the group `mmlu` (groups `mmlu_stem`, `mmlu_humanities`,
+//! `mmlu_social_sciences`, `mmlu_other` of the 57 `mmlu_<subject>` tasks; 5-shot with the dev
+//! split through `num_fewshot`). Their YAML files live in `crates/tasks/tasks/` and are
+//! lm-eval's with the templates unchanged. `humaneval` and `mbpp` store generations; their
+//! `pass@k` needs code execution and is reported as not scored.
 //!
-//! # Data files
+//! # Data
 //!
 //! `dataset_kwargs.data_files` maps split names to files relative to the data directory
-//! (`YARDSTICK_DATA` / `--data-dir`): `.jsonl`, `.json` (an array, or JSON lines), `.csv`,
-//! each optionally `.gz`. Items come from `test_split` if it is set, else `validation_split`,
-//! as in lm-eval. Hugging Face hub datasets are not supported yet.
+//! (`YARDSTICK_DATA` / `--data-dir`; for a user's YAML file, relative to the current
+//! directory or the YAML file): `.jsonl`, `.json`, `.csv`, `.parquet`, each optionally `.gz`.
+//! Without local files (or, for built-in tasks, without a data directory), `dataset_path` is
+//! read as a hub dataset id and downloaded into the HF cache ([`hub`]).
 //!
-//! # Rust `process_docs` hooks
+//! # Rust hooks
 //!
-//! lm-eval's `process_docs: !function utils.process_docs` runs Python; yardstick instead runs
-//! Rust functions registered in [`process_docs::HOOKS`], named with the same YAML tag and the
-//! module `yardstick`:
+//! lm-eval's `!function module.name` hooks run Python; yardstick instead runs Rust functions
+//! named with the module `yardstick`: `process_docs` ([`process_docs::HOOKS`]),
+//! `doc_to_text`/`doc_to_target`/`doc_to_choice` and `process_results`
+//! ([`functions::DOC_FUNCTIONS`], [`functions::RESULTS_FUNCTIONS`]). Any other module is
+//! refused with [`TaskError::UnknownHook`], naming the task, the key and the hook.
 //!
-//! ```yaml
-//! process_docs: !function yardstick.hellaswag
-//! ```
+//! # Not supported
 //!
-//! Any other module (`!function utils.foo`) is refused with [`TaskError::UnknownHook`], which
-//! names the task and the hook and lists the hooks that exist.
-//!
-//! # What is not supported yet
-//!
-//! Output types other than `multiple_choice` (they parse, then are refused with "not supported
-//! yet"), few-shot examples (`num_fewshot > 0`; the context builder already takes few-shot
-//! turns), filters, Hugging Face datasets, multiple-input and multiple-target tasks, Python
-//! hooks other than `process_docs`, and the Jinja filter `regex_replace`.
-//!
-//! Known differences from Python: YAML is read as YAML 1.2 (an unquoted `yes`/`no` is a
-//! string, PyYAML reads a boolean); CSV columns are typed per column like pandas, roughly.
+//! Python hooks, `custom` filters, `acc_mutual_info`, `brier_score`, multiple-target
+//! multiple-choice tasks, multimodal inputs, and decontamination (`should_decontaminate` is
+//! ignored with a notice). Known differences from Python: YAML is read as YAML 1.2 (an
+//! unquoted `yes`/`no` is a string); CSV columns are typed per column like pandas, roughly.
 
 pub mod builtin;
 pub mod config;
