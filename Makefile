@@ -21,3 +21,9 @@ fmt:
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Scoring throughput vs llama.cpp's raw prefill on Gemma-3-270M (see docs/performance.md).
+# Measure on an otherwise idle machine.
+.PHONY: bench-scoring
+bench-scoring:
+	cargo run --release --locked -p yardstick-runner --example scoring_speed -- $(BENCH_ARGS)

@@ -415,6 +415,19 @@ async fn measure_task(
     })
 }
 
+/// The kernel's load averages (1, 5, 15 minutes), to record how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unavailable".to_string(),
+        |text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    )
+}
+
 fn milliseconds(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
@@ -522,11 +535,14 @@ async fn main() -> Result<(), Error> {
         "warm-up {} items, {} repetitions (medians), raw rates over {} prompts each",
         args.warmup, args.repetitions, args.raw_prompts
     );
+    println!("load average at start: {}", load_average());
     println!();
     let mut reports = Vec::new();
     for (task, count) in &args.tasks {
         reports.push(measure_task(&backend, &args, task, *count).await?);
     }
+    println!("load average at end: {}", load_average());
+    println!();
     print_report(&reports);
     Ok(())
 }
