@@ -158,6 +158,10 @@ pub struct EvalArgs {
     /// Few-shot examples per item, overriding each task's `num_fewshot`.
     #[arg(long)]
     pub num_fewshot: Option<u64>,
+    /// Generations per item for generative tasks, overriding each task's `repeats`
+    /// (self-consistency: the task's filters, e.g. majority_vote, combine them).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeats: Option<u32>,
     /// Render prompts with each model's own chat template (for instruct models).
     #[arg(long)]
     pub apply_chat_template: bool,

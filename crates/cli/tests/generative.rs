@@ -186,3 +186,96 @@ fn a_users_task_yaml_with_seeded_sampling_and_majority_vote_runs_unchanged() {
         "another seed samples differently"
     );
 }
+
+/// Writes a task YAML and its JSON-lines data under `dir`; returns the YAML path.
+fn user_task(dir: &Path, name: &str, body: &str, rows: &[serde_json::Value]) -> String {
+    let data = dir.join(format!("{name}.jsonl"));
+    let lines: Vec<String> = rows.iter().map(serde_json::Value::to_string).collect();
+    std::fs::write(&data, lines.join("\n") + "\n").expect("data");
+    let yaml = dir.join(format!("{name}.yaml"));
+    std::fs::write(
+        &yaml,
+        format!(
+            "task: {name}\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {}\ntest_split: test\n{body}",
+            data.display()
+        ),
+    )
+    .expect("yaml");
+    yaml.display().to_string()
+}
+
+#[test]
+fn rolling_loglikelihood_gives_consistent_perplexities() {
+    let Some(model) = gemma_model() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("tempdir");
+    let yaml = user_task(
+        home.path(),
+        "ppl",
+        "output_type: loglikelihood_rolling\ndoc_to_text: \"\"\ndoc_to_target: \"{{text}}\"\n",
+        &[
+            serde_json::json!({"text": "The quick brown fox jumps over the lazy dog. It was a sunny day in the park."}),
+            serde_json::json!({"text": "Paris is the capital and most populous city of France."}),
+        ],
+    );
+    let model = model.display().to_string();
+    let (_, _, rows) = eval(home.path(), &["-m", &model, "--tasks", &yaml]);
+    let value = |name: &str| {
+        rows.iter()
+            .find(|(_, metric, _)| metric == name)
+            .map(|(_, _, value)| *value)
+            .unwrap_or_else(|| panic!("no {name} in {rows:?}"))
+    };
+    let (words, bytes, bits) = (
+        value("word_perplexity"),
+        value("byte_perplexity"),
+        value("bits_per_byte"),
+    );
+    assert!(words.is_finite() && words > 1.0, "{rows:?}");
+    assert!(
+        bytes.is_finite() && bytes > 1.0 && bytes < words,
+        "{rows:?}"
+    );
+    // bits per byte = log2(byte perplexity): both are -sum(ll) / bytes, in base 2 and e.
+    assert!((bits - bytes.log2()).abs() < 1e-9, "{rows:?}");
+}
+
+#[test]
+fn chat_template_and_system_instruction_run_and_enter_the_fingerprint() {
+    let Some(model) = yardstick_test_support::fixtures::qwen_model() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("tempdir");
+    let yaml = user_task(
+        home.path(),
+        "colors",
+        "output_type: multiple_choice\ndoc_to_text: \"What color is {{thing}}?\"\ndoc_to_choice: \"{{choices}}\"\ndoc_to_target: gold\n",
+        &[
+            serde_json::json!({"thing": "the sky on a clear day", "choices": ["blue", "green"], "gold": 0}),
+            serde_json::json!({"thing": "fresh grass", "choices": ["red", "green"], "gold": 1}),
+        ],
+    );
+    let model = model.display().to_string();
+    let (_, plain, plain_rows) = eval(home.path(), &["-m", &model, "--tasks", &yaml]);
+    let (_, chat, chat_rows) = eval(
+        home.path(),
+        &[
+            "-m",
+            &model,
+            "--tasks",
+            &yaml,
+            "--apply-chat-template",
+            "--system-instruction",
+            "Answer with one word.",
+        ],
+    );
+    assert_ne!(
+        plain, chat,
+        "the chat template and system instruction change the fingerprint"
+    );
+    assert_eq!(plain_rows.len(), chat_rows.len());
+    assert!(chat_rows
+        .iter()
+        .all(|(_, _, value)| (0.0..=1.0).contains(value)));
+}

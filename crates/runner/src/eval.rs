@@ -150,6 +150,14 @@ async fn prepare(plan: &EvalPlan, context: &EvalContext<'_>) -> Result<Prepared,
                 Some(shots) => task.with_num_fewshot(shots)?,
                 None => task,
             };
+            let task = match plan.repeats {
+                Some(repeats)
+                    if task.config().output_type == yardstick_tasks::OutputType::GenerateUntil =>
+                {
+                    task.with_repeats(repeats)?
+                }
+                _ => task,
+            };
             if !leaves.iter().any(|known| known.name() == task.name()) {
                 leaves.push(task);
             }

@@ -42,6 +42,9 @@ pub struct EvalPlan {
     /// Overrides every task's `num_fewshot`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_fewshot: Option<u64>,
+    /// Overrides `repeats` of every generative task (self-consistency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<u32>,
     /// Render prompts with each model's chat template.
     #[serde(default)]
     pub apply_chat_template: bool,

@@ -26,6 +26,7 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
         limit_fraction: None,
         samples: None,
         num_fewshot: None,
+        repeats: None,
         apply_chat_template: false,
         system_instruction: None,
         bootstrap_iters: 1000,

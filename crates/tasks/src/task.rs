@@ -239,6 +239,14 @@ impl TaskDefinition {
         TaskDefinition::new(resolved, self.origin.clone())
     }
 
+    /// The same task with `repeats` set (self-consistency: K generations per item, combined
+    /// by the task's filters, e.g. `majority_vote`); part of the task hash.
+    pub fn with_repeats(&self, repeats: u32) -> Result<TaskDefinition, TaskError> {
+        let mut resolved = self.resolved.clone();
+        resolved.insert("repeats".into(), Value::from(repeats));
+        TaskDefinition::new(resolved, self.origin.clone())
+    }
+
     pub fn name(&self) -> &str {
         &self.config.task
     }

@@ -68,6 +68,7 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             limit_fraction,
             samples,
             num_fewshot: args.num_fewshot,
+            repeats: args.repeats,
             apply_chat_template: args.apply_chat_template,
             system_instruction: args.system_instruction.clone(),
             bootstrap_iters: args.bootstrap_iters,
