@@ -366,7 +366,9 @@ def compare(args):
         by_task.setdefault(item["task"], []).append(item)
     timing = json.loads(Path(args.timing).read_text()) if args.timing else None
     if timing is not None:
-        timing["lm_eval_request_loop"] = lm_eval_scoring_seconds(Path(args.lm_eval_dir).parent / "lm_eval.log")
+        # Only when this comparison ran lm-eval itself (not --lm-eval-from another one).
+        own_log = Path(args.lm_eval_dir).parent / "lm_eval.log" if "lm_eval" in timing else None
+        timing["lm_eval_request_loop"] = lm_eval_scoring_seconds(own_log)
         timing["yardstick_items_per_second"] = {
             r["task"]: r["value"] for r in run.get("results", []) if r["metric"] == "items_per_second"
         }
