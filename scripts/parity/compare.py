@@ -338,6 +338,10 @@ def compare_generation(task, lm_samples, ys_items, results, run):
         metrics = item.get("metrics") or {}
         ys_em = metrics.get(f"exact_match,{name}", metrics.get(f"exact_match.{name}"))
         stats["ys_correct"] += int(ys_em == 1.0)
+    if ys_items and not any(item.get("generations") or (item.get("detail") or {}).get("generations") for item in ys_items):
+        problems.append("yardstick's item export has no `generations` (top level or under `detail`): texts not compared")
+    if ys_items and not any(item.get("filtered") or (item.get("detail") or {}).get("filtered") for item in ys_items):
+        problems.append("yardstick's item export has no `filtered` answers: extracted answers not compared")
     summary = {"task": task, "n": len({s["doc_id"] for s in lm_samples}), "problems": problems, "generation": per_filter, "metrics": {}}
     for name in per_filter:
         lm_value = lm_eval_metric(results, task, "exact_match")
