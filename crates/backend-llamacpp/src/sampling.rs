@@ -54,10 +54,25 @@ fn candidates(row: &[f32], settings: &Sampling) -> Vec<(usize, f64)> {
         .filter(|(_, logit)| logit.is_finite())
         .map(|(index, logit)| (index, f64::from(*logit) / temperature))
         .collect();
-    // Most likely first; ties by token id so the order is total and reproducible.
-    scaled.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    if let Some(k) = settings.top_k.filter(|k| *k > 0) {
-        scaled.truncate(usize::try_from(k).unwrap_or(usize::MAX));
+    // Most likely first; ties by token id so the order is total and reproducible. Only the
+    // part that top-k / top-p look at needs sorting (the vocabulary can be 262k tokens).
+    let order = |a: &(usize, f64), b: &(usize, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    match settings.top_k.filter(|k| *k > 0) {
+        Some(k) => {
+            let k = usize::try_from(k).unwrap_or(usize::MAX).min(scaled.len());
+            if k > 0 && k < scaled.len() {
+                scaled.select_nth_unstable_by(k - 1, order);
+                scaled.truncate(k);
+            }
+            scaled.sort_by(order);
+        }
+        None if settings.top_p.is_some_and(|p| p < 1.0) => scaled.sort_by(order),
+        None => {
+            // No truncation: the draw only needs the maximum (for a stable exp) first.
+            if let Some(best) = (0..scaled.len()).min_by(|a, b| order(&scaled[*a], &scaled[*b])) {
+                scaled.swap(0, best);
+            }
+        }
     }
     let Some(&(_, max)) = scaled.first() else {
         return Vec::new();

@@ -204,10 +204,24 @@ async fn migrate(pool: &SqlitePool, path: &Path) -> Result<()> {
         path: PathBuf::from(path),
         source,
     };
-    match MIGRATOR.run(pool).await {
-        Ok(()) => Ok(()),
-        // Two processes opening a fresh file at once both see no migration applied; the
-        // loser fails on the winner's tables. Running again sees them applied and is a no-op.
-        Err(_) => MIGRATOR.run(pool).await.map_err(migrate_error),
+    // Processes opening a fresh file at once race through the migrations (SQLite has no
+    // migration lock): a loser fails on a migration the winner applied in between. Each such
+    // failure means another opener made progress, so running again converges; after one
+    // attempt per migration (plus one) a failure is real.
+    let attempts = MIGRATOR.iter().count() + 1;
+    let mut last = None;
+    for attempt in 0..attempts {
+        match MIGRATOR.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(error) => {
+                last = Some(error);
+                tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt as u64 + 1)))
+                    .await;
+            }
+        }
+    }
+    match last {
+        Some(error) => Err(migrate_error(error)),
+        None => Ok(()),
     }
 }
