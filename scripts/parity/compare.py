@@ -103,7 +103,7 @@ class StreamHasher:
         return self.hasher.hexdigest()
 
 
-def prompt_hashes(samples):
+def prompt_hashes(samples, num_fewshot=0):
     """lm-eval's prompts hashed as yardstick's TaskItem::hash_into does, per known scheme.
 
     v1 (yardstick 0.1.0 at commit 14b3490): the item's context, then each continuation.
@@ -111,6 +111,8 @@ def prompt_hashes(samples):
     request, then the few-shot indices joined by "," (empty at zero shots); no references
     for multiple-choice items.
     """
+    if samples and samples[0].get("arguments") and not _is_loglikelihood(samples[0]):
+        return generation_prompt_hashes(samples, num_fewshot)
     v1, v2 = StreamHasher(), StreamHasher()
     for sample in samples:
         pairs = request_arguments(sample)
@@ -123,6 +125,36 @@ def prompt_hashes(samples):
             v2.update(continuation)
         v2.update("")
     return {"v1": v1.hexdigest(), "v2": v2.hexdigest()}
+
+
+def _is_loglikelihood(sample):
+    arguments = sample["arguments"]
+    first = next(iter(arguments.values())) if isinstance(arguments, dict) else arguments[0]
+    second = first.get("arg_1") if isinstance(first, dict) else first[1]
+    return isinstance(second, str)
+
+
+def generation_prompt_hashes(samples, num_fewshot):
+    """A generative item as TaskItem::hash_into hashes it (v2): its context, its references
+    (doc_to_target, lm-eval's logged `target`), then the few-shot ids joined by ",". lm-eval
+    does not log few-shot ids; the candidates are none (zero-shot) and 0..n-1 (a task's fixed
+    `fewshot_config.samples` taken in order, as gsm8k_cot's)."""
+    candidates = {"v2-zero-shot": ""}
+    if num_fewshot:
+        candidates["v2-first-n-samples"] = ",".join(str(i) for i in range(num_fewshot))
+    hashes = {}
+    for name, fewshot in candidates.items():
+        hasher = StreamHasher()
+        for sample in samples:
+            arguments = sample["arguments"]
+            first = next(iter(arguments.values())) if isinstance(arguments, dict) else arguments[0]
+            hasher.update(first["arg_0"] if isinstance(first, dict) else first[0])
+            targets = sample.get("target")
+            for reference in targets if isinstance(targets, list) else [targets]:
+                hasher.update(str(reference))
+            hasher.update(fewshot)
+        hashes[name] = hasher.hexdigest()
+    return hashes
 
 
 def yardstick_prompt_hash(run, task):
@@ -311,8 +343,8 @@ def compare_multiple_choice(task, lm_samples, ys_items, results, run):
 
 
 def compare_generation(task, lm_samples, ys_items, results, run):
-    """exact_match agreement per filter. yardstick's export: `filtered` as [[filter, answer], ...]
-    and `generations` (top level or under `detail`), `metrics` with `exact_match,<filter>` or a
+    """exact_match agreement per filter. yardstick's export: `filtered` as {filter: answer}
+    (older exports: [[filter, answer], ...]) and `generations` (top level or under `detail`), `metrics` with `exact_match,<filter>` or a
     per-filter form; whatever of that is missing is reported, not guessed."""
     by_index = {item["item_index"]: item for item in ys_items}
     problems = []
@@ -326,7 +358,9 @@ def compare_generation(task, lm_samples, ys_items, results, run):
             continue
         detail = item.get("detail") or {}
         generations = item.get("generations") or detail.get("generations") or []
-        filtered = dict(map(tuple, item.get("filtered") or detail.get("filtered") or []))
+        filtered = item.get("filtered") or detail.get("filtered") or {}
+        if isinstance(filtered, list):  # exports before commit de88dda: [[filter, answer], ...]
+            filtered = dict(map(tuple, filtered))
         name = sample.get("filter", "none")
         lm_answer = sample["filtered_resps"][0] if sample.get("filtered_resps") else None
         lm_text = sample["resps"][0][0] if sample.get("resps") else None
@@ -401,7 +435,8 @@ def compare(args):
         else:
             summary = compare_multiple_choice(task, samples, items, results, run)
         first_per_doc = list({s["doc_id"]: s for s in reversed(samples)}.values())[::-1]
-        hashes = prompt_hashes(sorted(first_per_doc, key=lambda s: s["doc_id"]))
+        num_fewshot = results.get("n-shot", {}).get(task) or results.get("configs", {}).get(task, {}).get("num_fewshot") or 0
+        hashes = prompt_hashes(sorted(first_per_doc, key=lambda s: s["doc_id"]), int(num_fewshot))
         ours = yardstick_prompt_hash(run, task)
         scheme = next((name for name, value in hashes.items() if value == ours), None)
         summary["prompt_hash"] = {"yardstick": ours, "lm_eval": hashes, "equal": scheme is not None, "scheme": scheme}

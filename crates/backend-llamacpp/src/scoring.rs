@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use wide::f32x16;
+
 /// A llama.cpp token id.
 pub(crate) type Token = i32;
 
@@ -179,7 +181,7 @@ pub(crate) fn plan_groups(pairs: &[PairTokens], window: usize, max_sequences: us
 /// What a row of logits says about every token: its log normaliser and its argmax.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RowSummary {
-    /// log Σ exp(logit), computed in f64.
+    /// log Σ exp(logit): see [`summarize_row`] for the precision.
     pub log_normalizer: f64,
     /// First index of the largest logit (torch.argmax's choice on ties).
     pub argmax: usize,
@@ -188,31 +190,57 @@ pub(crate) struct RowSummary {
 /// First index of the largest logit (torch.argmax's choice on ties). `None` when the row is
 /// empty or holds a NaN or infinity.
 pub(crate) fn argmax(row: &[f32]) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (index, &logit) in row.iter().enumerate() {
-        if !logit.is_finite() {
-            return None;
-        }
-        if best.is_none_or(|(_, max)| logit > max) {
-            best = Some((index, logit));
-        }
+    if row.is_empty() || !row.iter().all(|logit| logit.is_finite()) {
+        return None;
     }
-    best.map(|(index, _)| index)
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    row.iter().position(|&logit| logit == max)
 }
 
-/// Summarises a row of f32 logits in f64 (max-shifted log-sum-exp, summed in vocabulary
-/// order). `None` when the row is empty or holds a NaN or infinity.
+/// Lanes of the vectorised exponential.
+const LANES: usize = 16;
+/// Values whose exponentials are summed in f32 before the partial sum moves to f64.
+const BLOCK: usize = LANES * 64;
+
+/// Summarises a row of f32 logits: max-shifted log-sum-exp. Each `exp(logit - max)` is
+/// computed in f32, sixteen at a time (`wide`'s polynomial, a few ulp, like the float32
+/// `log_softmax` of lm-eval's HF backend); each lane sums at most 64 of them in f32 and the
+/// partial sums are added in f64. The result is within ~1e-7 nats of an all-f64 computation
+/// (tested below) and ten times faster, which matters: with a 262k-token vocabulary this
+/// runs over a quarter of a million logits for every scored token. `None` when the row is
+/// empty or holds a NaN or infinity.
 pub(crate) fn summarize_row(row: &[f32]) -> Option<RowSummary> {
     let argmax = argmax(row)?;
-    let max = f64::from(row[argmax]);
-    let sum: f64 = row
-        .iter()
-        .map(|&logit| (f64::from(logit) - max).exp())
-        .sum();
+    let max = row[argmax];
     Some(RowSummary {
-        log_normalizer: max + sum.ln(),
+        log_normalizer: f64::from(max) + sum_exp_shifted(row, max).ln(),
         argmax,
     })
+}
+
+/// Σ exp(x − max) over the row (see [`summarize_row`]).
+fn sum_exp_shifted(row: &[f32], max: f32) -> f64 {
+    let shift = f32x16::splat(max);
+    let mut blocks = row.chunks_exact(BLOCK);
+    let mut total = 0.0_f64;
+    for block in &mut blocks {
+        let mut partial = f32x16::ZERO;
+        for lanes in block.chunks_exact(LANES) {
+            let values: [f32; LANES] = lanes.try_into().expect("chunks_exact gives LANES values");
+            partial += (f32x16::from(values) - shift).exp();
+        }
+        total += partial
+            .to_array()
+            .iter()
+            .map(|&value| f64::from(value))
+            .sum::<f64>();
+    }
+    total
+        + blocks
+            .remainder()
+            .iter()
+            .map(|&logit| f64::from((logit - max).exp()))
+            .sum::<f64>()
 }
 
 /// Running score of one continuation: log-probabilities summed in position order.
@@ -363,17 +391,55 @@ mod tests {
         );
     }
 
+    /// The all-f64 log-sum-exp the vectorised one must match.
+    fn reference_log_normalizer(row: &[f32]) -> f64 {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = row
+            .iter()
+            .map(|&logit| (f64::from(logit) - f64::from(max)).exp())
+            .sum();
+        f64::from(max) + sum.ln()
+    }
+
     #[test]
-    fn row_summary_is_an_exact_f64_log_sum_exp_with_first_argmax() {
+    fn row_summary_is_a_log_sum_exp_with_first_argmax() {
         let row = [1.0_f32, 3.0, 3.0, -2.0];
         let summary = summarize_row(&row).expect("finite row");
         let expected = 3.0 + (f64::exp(-2.0) + 1.0 + 1.0 + f64::exp(-5.0)).ln();
-        assert_eq!(summary.log_normalizer.to_bits(), expected.to_bits());
+        assert!((summary.log_normalizer - expected).abs() < 1e-6);
         assert_eq!(summary.argmax, 1);
         assert_eq!(summarize_row(&[1.0, f32::NAN]), None);
         assert_eq!(summarize_row(&[]), None);
         assert_eq!(argmax(&[-1.0, -1.0]), Some(0));
         assert_eq!(argmax(&[f32::INFINITY]), None);
+        assert_eq!(argmax(&[f32::NAN, 2.0]), None);
+    }
+
+    #[test]
+    fn vectorised_log_sum_exp_matches_f64_on_vocabulary_sized_rows() {
+        // Deterministic pseudo-random logits shaped like a language model's: most far below
+        // the maximum, a few near it; a length that is not a multiple of the block size.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for (length, spread) in [(262_144 + 77, 30.0_f32), (32_000, 8.0), (5, 1.0), (1, 0.0)] {
+            let row: Vec<f32> = (0..length)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    let unit = (state >> 40) as f32 / (1u64 << 24) as f32;
+                    spread * unit * unit - spread / 2.0
+                })
+                .collect();
+            let summary = summarize_row(&row).expect("finite row");
+            let reference = reference_log_normalizer(&row);
+            let error = (summary.log_normalizer - reference).abs();
+            assert!(error < 2e-7, "length {length}: error {error} nats");
+        }
+        // Values far below the maximum underflow to zero without disturbing the sum.
+        let row = [0.0_f32, -200.0, -1e30, 5.0];
+        let summary = summarize_row(&row).expect("finite row");
+        assert!((summary.log_normalizer - reference_log_normalizer(&row)).abs() < 1e-6);
+        assert_eq!(summary.argmax, 3);
     }
 
     #[test]
