@@ -127,11 +127,16 @@ def prompt_hashes(samples, num_fewshot=0):
     return {"v1": v1.hexdigest(), "v2": v2.hexdigest()}
 
 
-def _is_loglikelihood(sample):
+def first_request(sample):
+    """(arg_0, arg_1) of a sample's first logged request, in either lm-eval log layout."""
     arguments = sample["arguments"]
     first = next(iter(arguments.values())) if isinstance(arguments, dict) else arguments[0]
-    second = first.get("arg_1") if isinstance(first, dict) else first[1]
-    return isinstance(second, str)
+    return (first["arg_0"], first.get("arg_1")) if isinstance(first, dict) else (first[0], first[1])
+
+
+def _is_loglikelihood(sample):
+    """A loglikelihood request's second argument is the continuation; a generation's is its kwargs."""
+    return isinstance(first_request(sample)[1], str)
 
 
 def generation_prompt_hashes(samples, num_fewshot):
@@ -146,9 +151,7 @@ def generation_prompt_hashes(samples, num_fewshot):
     for name, fewshot in candidates.items():
         hasher = StreamHasher()
         for sample in samples:
-            arguments = sample["arguments"]
-            first = next(iter(arguments.values())) if isinstance(arguments, dict) else arguments[0]
-            hasher.update(first["arg_0"] if isinstance(first, dict) else first[0])
+            hasher.update(first_request(sample)[0])
             targets = sample.get("target")
             for reference in targets if isinstance(targets, list) else [targets]:
                 hasher.update(str(reference))
