@@ -7,7 +7,7 @@
 //! commands from a channel; the async methods only send and await the answer. Requests run
 //! one at a time, in the order they arrive.
 //!
-//! # Batching scheme: `item-isolated-shared-prefix-v1`
+//! # Batching scheme: `item-isolated-shared-prefix-v2`
 //!
 //! Scores must be a function of the request alone (bit for bit), because the run
 //! fingerprint promises that two runs with equal fingerprints score equally. llama.cpp's
@@ -29,27 +29,33 @@
 //!    pairs whose cells (shared prefix once + each pair's remainder) fit `context_tokens`;
 //!    a request that fits is a single group. Each group starts from an empty KV cache.
 //! 4. **Shared prefix**: the longest common token prefix of the group's inputs is decoded once
-//!    in sequence 0, in chunks of `batch_tokens`, with logits only at the positions that score
-//!    a continuation token; it is copied (`seq_cp`, metadata only in a unified KV cache) to
-//!    the sequence of every pair that reads on; then all pairs' remaining tokens are decoded
-//!    together, pair after pair, in one batch (more only beyond `batch_tokens`), logits only
-//!    where a continuation token is scored.
-//! 5. **Arithmetic**: a continuation's loglikelihood is the sum, in position order, of
+//!    in sequence 0, with logits only at the positions that score a continuation token; it is
+//!    copied (`seq_cp`, metadata only in a unified KV cache) to the sequence of every pair
+//!    that reads on; then all pairs' remaining tokens are decoded, pair after pair, logits
+//!    only where a continuation token is scored.
+//! 5. **Calls**: each of those two token runs is split into `llama_decode` calls in order,
+//!    each as long as possible with at most `batch_tokens` tokens and at most `logits_rows`
+//!    of them asking for logits (v1 had no row cap). llama.cpp keeps a vocabulary-sized f32
+//!    row per requested logit twice (the graph's output tensor and the context's logits
+//!    buffer, each grown to the largest call so far): 1 MiB each for Gemma 3, so without the
+//!    cap one long item or a 512-token perplexity window would hold a gigabyte for the rest
+//!    of the run.
+//! 6. **Arithmetic**: a continuation's loglikelihood is the sum, in position order, of
 //!    `logit[target] - logsumexp(logits)` from llama.cpp's f32 logits: max-shifted, each
 //!    exponential in f32 sixteen lanes at a time, partial sums of 64 per lane added in f64
 //!    (within ~1e-7 nats of an all-f64 sum, tested); `is_greedy` holds when every target is
 //!    the first argmax of its row.
-//! 6. **Fixed engine settings**: unified KV cache; full-size sliding-window caches (cells
+//! 7. **Fixed engine settings**: unified KV cache; full-size sliding-window caches (cells
 //!    never wrap); flash attention off, because ggml's CPU flash attention splits a
 //!    single-query batch's KV range across threads and changes kernels with the number of
 //!    queries (ggml-cpu `ops.cpp`), which would make scores depend on `threads` and batching.
-//! 7. **Recorded settings**: what the scheme cannot make invariant is recorded with it.
-//!    [`batching_scheme`] appends `batch_tokens`, `max_sequences` and `context_tokens`: the
-//!    last two decide how the pairs of a request are grouped, and `batch_tokens` decides how
-//!    a long prefix is chunked, which some ggml kernel sets round differently (an AVX2 build
-//!    of these sources changed the bits of some ARC items between batches of 512 and 16; the
-//!    AVX-512 build on the development machine gave identical bits for 512, 64, 16, 8, 7
-//!    and 5). `threads` is left out: results do not depend on it. The kernel set itself
+//! 8. **Recorded settings**: what the scheme cannot make invariant is recorded with it.
+//!    [`batching_scheme`] appends `batch_tokens`, `logits_rows`, `max_sequences` and
+//!    `context_tokens`: the last two decide how the pairs of a request are grouped, and the
+//!    first two how its tokens are split into calls, which some ggml kernel sets round
+//!    differently (an AVX2 build of these sources changed the bits of some ARC items
+//!    between batches of 512 and 16; the AVX-512 build on the development machine gave
+//!    identical bits for 512, 64, 16, 8, 7 and 5). `threads` is left out: results do not depend on it. The kernel set itself
 //!    ([`llama_system_info`]) also decides the bits; compare scores across machines only
 //!    when it is the same.
 //!
@@ -58,8 +64,9 @@
 //! backend (`determinism::scores_are_identical_alone_after_other_requests_concurrently_and_in_a_fresh_backend`),
 //! with 1 or 2 threads on a context of over 512 tokens
 //! (`determinism::scores_are_identical_with_one_or_two_threads`), and with `batch_tokens`
-//! 512 or 64 and `context_tokens` 1024 or 4096 for an item that fits one batch
-//! (`determinism::batch_size_and_window_do_not_change_scores_of_requests_that_fit_one_batch`).
+//! 512 or 64, `logits_rows` 64 or 2 and `context_tokens` 1024 or 4096 for an item that fits
+//! one batch
+//! (`determinism::batch_size_logits_rows_and_window_do_not_change_scores_of_requests_that_fit_one_batch`).
 //! A 4-choice item costs one context prefill
 //! (`loglikelihood::four_choices_prefill_the_shared_context_once`).
 //!
@@ -96,17 +103,18 @@ use crate::worker::{Command, EngineStats};
 pub use crate::version::{llama_cpp_version, llama_system_info, LLAMA_CPP_SYS_VERSION};
 
 /// Name of the batching scheme described in the crate documentation.
-pub const BATCHING_SCHEME: &str = "item-isolated-shared-prefix-v1";
+pub const BATCHING_SCHEME: &str = "item-isolated-shared-prefix-v2";
 
 /// The batching scheme as recorded in run fingerprints
 /// ([`BackendDescription::batching_scheme`]): [`BATCHING_SCHEME`] plus the load options that
-/// can change scores (how prefixes are chunked and how pairs are grouped), e.g.
-/// `item-isolated-shared-prefix-v1;batch_tokens=512;max_sequences=16;context_tokens=4096`.
+/// can change scores (how tokens are split into `llama_decode` calls and how pairs are
+/// grouped), e.g.
+/// `item-isolated-shared-prefix-v2;batch_tokens=512;logits_rows=64;max_sequences=16;context_tokens=4096`.
 /// `threads` is not part of it: scores do not depend on it.
 pub fn batching_scheme(options: &LoadOptions) -> String {
     format!(
-        "{BATCHING_SCHEME};batch_tokens={};max_sequences={};context_tokens={}",
-        options.batch_tokens, options.max_sequences, options.context_tokens
+        "{BATCHING_SCHEME};batch_tokens={};logits_rows={};max_sequences={};context_tokens={}",
+        options.batch_tokens, options.logits_rows, options.max_sequences, options.context_tokens
     )
 }
 
@@ -124,10 +132,16 @@ pub struct LoadOptions {
     pub batch_tokens: u32,
     /// Most pairs of one loglikelihood request evaluated side by side.
     pub max_sequences: u32,
+    /// Most tokens with logits per `llama_decode` call. Every such token costs llama.cpp a
+    /// vocabulary-sized row of floats twice (its graph's output tensor and the context's
+    /// logits buffer, both kept at their largest size so far): 1 MiB each for Gemma 3's
+    /// 262,144 tokens. Capping the rows keeps memory independent of the longest item.
+    pub logits_rows: u32,
 }
 
 impl Default for LoadOptions {
-    /// All available cores, a 4096-token window, batches of 512 tokens, 16 sequences.
+    /// All available cores, a 4096-token window, batches of 512 tokens, 16 sequences, 64
+    /// logits rows per batch.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         LoadOptions {
@@ -135,6 +149,7 @@ impl Default for LoadOptions {
             context_tokens: 4096,
             batch_tokens: 512,
             max_sequences: 16,
+            logits_rows: 64,
         }
     }
 }
@@ -149,6 +164,7 @@ impl LoadOptions {
             ("context_tokens", self.context_tokens),
             ("batch_tokens", self.batch_tokens),
             ("max_sequences", self.max_sequences),
+            ("logits_rows", self.logits_rows),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be at least 1"));
@@ -363,9 +379,10 @@ mod tests {
             (
                 options.context_tokens,
                 options.batch_tokens,
-                options.max_sequences
+                options.max_sequences,
+                options.logits_rows
             ),
-            (4096, 512, 16)
+            (4096, 512, 16, 64)
         );
         assert_eq!(options.validate(), Ok(()));
     }

@@ -178,6 +178,31 @@ pub(crate) fn plan_groups(pairs: &[PairTokens], window: usize, max_sequences: us
     groups
 }
 
+/// Splits a run of batch entries (`wants_logits[i]`: entry `i` asks for its logits) into
+/// consecutive `llama_decode` calls, in order: each as long as possible with at most
+/// `max_tokens` entries and at most `max_rows` of them asking for logits. A pure function of
+/// its arguments, so a request is always split the same way.
+pub(crate) fn decode_calls(
+    wants_logits: &[bool],
+    max_tokens: usize,
+    max_rows: usize,
+) -> Vec<Range<usize>> {
+    let (max_tokens, max_rows) = (max_tokens.max(1), max_rows.max(1));
+    let mut calls = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for (index, &logits) in wants_logits.iter().enumerate() {
+        if index - start == max_tokens || (logits && rows == max_rows) {
+            calls.push(start..index);
+            (start, rows) = (index, 0);
+        }
+        rows += usize::from(logits);
+    }
+    if start < wants_logits.len() {
+        calls.push(start..wants_logits.len());
+    }
+    calls
+}
+
 /// What a row of logits says about every token: its log normaliser and its argmax.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RowSummary {
@@ -280,6 +305,45 @@ mod tests {
         PairTokens {
             context: context.to_vec(),
             continuation: continuation.to_vec(),
+        }
+    }
+
+    #[test]
+    fn decode_calls_cap_tokens_and_logits_rows_and_cover_every_entry_in_order() {
+        // 3 prefix tokens without logits, then 5 scored tokens.
+        let wants = [false, false, false, true, true, true, true, true];
+        assert_eq!(decode_calls(&wants, 512, 64), vec![0..8]);
+        assert_eq!(decode_calls(&wants, 512, 2), vec![0..5, 5..7, 7..8]);
+        assert_eq!(decode_calls(&wants, 3, 64), vec![0..3, 3..6, 6..8]);
+        assert_eq!(decode_calls(&[], 4, 4), Vec::<Range<usize>>::new());
+        // Entries without logits after the last allowed row stay in the same call.
+        assert_eq!(
+            decode_calls(&[true, false, true, false], 512, 1),
+            vec![0..2, 2..4]
+        );
+        // Every pattern of up to 10 entries, under several caps: the calls tile the entries,
+        // respect both caps, and a call only ends early when the next entry would break one.
+        for length in 0..=10usize {
+            for bits in 0..(1u32 << length) {
+                let wants: Vec<bool> = (0..length).map(|i| bits >> i & 1 == 1).collect();
+                for (max_tokens, max_rows) in [(1, 1), (3, 2), (4, 1), (10, 3), (2, 10)] {
+                    let calls = decode_calls(&wants, max_tokens, max_rows);
+                    let mut next = 0;
+                    for (index, call) in calls.iter().enumerate() {
+                        assert_eq!(call.start, next);
+                        assert!(!call.is_empty() && call.len() <= max_tokens);
+                        let rows = wants[call.clone()].iter().filter(|&&w| w).count();
+                        assert!(rows <= max_rows);
+                        if index + 1 < calls.len() {
+                            let full =
+                                call.len() == max_tokens || (wants[call.end] && rows == max_rows);
+                            assert!(full, "{wants:?} {max_tokens} {max_rows}: {calls:?}");
+                        }
+                        next = call.end;
+                    }
+                    assert_eq!(next, length);
+                }
+            }
         }
     }
 

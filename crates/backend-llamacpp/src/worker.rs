@@ -22,7 +22,7 @@ use yardstick_backend::{
     RollingScore,
 };
 
-use crate::scoring::Token;
+use crate::scoring::{decode_calls, Token};
 use crate::LoadOptions;
 
 /// llama.cpp's flash-attention policy (`LLAMA_FLASH_ATTN_TYPE_DISABLED`). Off: ggml's CPU
@@ -171,6 +171,7 @@ fn context_params(options: &LoadOptions) -> LlamaContextParams {
 pub(crate) struct Settings {
     pub window: usize,
     pub batch_tokens: usize,
+    pub logits_rows: usize,
     pub max_sequences: usize,
 }
 
@@ -211,6 +212,7 @@ impl<'model> Engine<'model> {
             settings: Settings {
                 window: to_usize(options.context_tokens),
                 batch_tokens: to_usize(options.batch_tokens),
+                logits_rows: to_usize(options.logits_rows),
                 max_sequences: to_usize(options.max_sequences),
             },
             add_bos: vocab.should_add_bos() && bos.is_some(),
@@ -313,15 +315,23 @@ impl<'model> Engine<'model> {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// Decodes `entries` in order, at most `batch_tokens` per `llama_decode`, and hands every
-    /// entry that asked for logits to `on_logits` with its row.
+    /// Decodes `entries` in order, split by [`decode_calls`] (at most `batch_tokens` entries
+    /// and `logits_rows` logits per `llama_decode`), and hands every entry that asked for
+    /// logits to `on_logits` with its row.
     pub fn decode_entries(
         &mut self,
         what: &str,
         entries: &[BatchEntry],
         mut on_logits: impl FnMut(&BatchEntry, &[f32]) -> Result<(), BackendError>,
     ) -> Result<(), BackendError> {
-        for chunk in entries.chunks(self.settings.batch_tokens) {
+        let wants_logits: Vec<bool> = entries.iter().map(|entry| entry.logits).collect();
+        let calls = decode_calls(
+            &wants_logits,
+            self.settings.batch_tokens,
+            self.settings.logits_rows,
+        );
+        for call in calls {
+            let chunk = &entries[call];
             self.batch.clear();
             for entry in chunk {
                 let position =

@@ -97,7 +97,7 @@ async fn scores_are_identical_with_one_or_two_threads() {
 }
 
 #[tokio::test]
-async fn batch_size_and_window_do_not_change_scores_of_requests_that_fit_one_batch() {
+async fn batch_size_logits_rows_and_window_do_not_change_scores_of_requests_that_fit_one_batch() {
     let Some(path) = yardstick_test_support::fixtures::gemma_model() else {
         return;
     };
@@ -110,6 +110,10 @@ async fn batch_size_and_window_do_not_change_scores_of_requests_that_fit_one_bat
         },
         LoadOptions {
             context_tokens: 4096,
+            ..common::options()
+        },
+        LoadOptions {
+            logits_rows: 2,
             ..common::options()
         },
     ];
@@ -126,9 +130,12 @@ async fn batch_size_and_window_do_not_change_scores_of_requests_that_fit_one_bat
     );
     assert_eq!(results[0], results[1], "batch_tokens 512 vs 64");
     assert_eq!(results[0], results[2], "context_tokens 1024 vs 4096");
+    // Two logits rows per call split every choice's remainder over several calls.
+    assert_eq!(results[0], results[3], "logits_rows 64 vs 2");
     // A longer prefix is chunked differently with other batch sizes, which llama.cpp's
     // kernels do not round identically: the settings are part of the recorded scheme.
     assert_eq!(schemes[0], batching_scheme(&common::options()));
     assert_ne!(schemes[0], schemes[1]);
     assert_ne!(schemes[0], schemes[2]);
+    assert_ne!(schemes[0], schemes[3]);
 }

@@ -112,6 +112,10 @@ pub struct EngineArgs {
     /// Tokens per llama.cpp decode call.
     #[arg(long, default_value_t = 512)]
     pub batch_tokens: u32,
+    /// Most tokens with logits per llama.cpp decode call: each costs a vocabulary-sized row
+    /// of memory twice (1 MiB each for Gemma 3), kept at the largest call's size.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub logits_rows: u32,
 }
 
 /// `--limit`: a count of items, or a fraction of each task's items.

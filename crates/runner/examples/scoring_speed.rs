@@ -521,6 +521,7 @@ async fn main() -> Result<(), Error> {
         context_tokens: 4096,
         batch_tokens: 512,
         max_sequences: 16,
+        logits_rows: 64,
     };
     let backend = LlamaCppBackend::load(&args.model, options).await?;
     println!(

@@ -100,6 +100,7 @@ fn load_options(engine: &EngineSettings) -> yardstick_backend_llamacpp::LoadOpti
         threads: engine.threads,
         context_tokens: engine.context_tokens,
         batch_tokens: engine.batch_tokens,
+        logits_rows: engine.logits_rows,
         ..Default::default()
     }
 }

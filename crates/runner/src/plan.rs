@@ -22,6 +22,13 @@ pub struct EngineSettings {
     pub threads: u32,
     pub context_tokens: u32,
     pub batch_tokens: u32,
+    /// Most tokens with logits per `llama_decode` call (plans saved before it existed: 64).
+    #[serde(default = "default_logits_rows")]
+    pub logits_rows: u32,
+}
+
+fn default_logits_rows() -> u32 {
+    64
 }
 
 /// Everything `yardstick eval` will do.

@@ -36,6 +36,7 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
             threads: 1,
             context_tokens: 4096,
             batch_tokens: 512,
+            logits_rows: 64,
         },
     }
 }

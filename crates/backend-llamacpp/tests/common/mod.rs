@@ -16,6 +16,7 @@ pub fn options() -> LoadOptions {
         context_tokens: 1024,
         batch_tokens: 512,
         max_sequences: 8,
+        logits_rows: 64,
     }
 }
 

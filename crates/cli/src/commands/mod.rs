@@ -19,6 +19,7 @@ pub fn engine_settings(args: &EngineArgs) -> EngineSettings {
         threads: args.threads.unwrap_or(cores).max(1),
         context_tokens: args.context_tokens,
         batch_tokens: args.batch_tokens,
+        logits_rows: args.logits_rows,
     }
 }
 
