@@ -66,7 +66,7 @@ impl Engine<'_> {
             .map(|(position, &token)| BatchEntry {
                 token,
                 position,
-                sequence: 0,
+                sequence: Some(0),
                 logits: position == last,
                 owner: None,
             })
@@ -81,7 +81,7 @@ impl Engine<'_> {
         };
         let prefill_started = Instant::now();
         let mut next = None;
-        self.decode_entries("reading the generation prompt", &entries, |_, row| {
+        self.decode_entries("reading the generation prompt", &entries, &[], |_, row| {
             next = Some(choose(row)?);
             Ok(())
         })?;
@@ -109,12 +109,12 @@ impl Engine<'_> {
             let entry = BatchEntry {
                 token,
                 position,
-                sequence: 0,
+                sequence: Some(0),
                 logits: true,
                 owner: None,
             };
             let mut next = None;
-            self.decode_entries("generating", &[entry], |_, row| {
+            self.decode_entries("generating", &[entry], &[], |_, row| {
                 next = Some(choose(row)?);
                 Ok(())
             })?;

@@ -28,14 +28,17 @@
 //! 3. **Groups**: the pairs of a request, in order, form groups of at most `max_sequences`
 //!    pairs whose cells (shared prefix once + each pair's remainder) fit `context_tokens`;
 //!    a request that fits is a single group. Each group starts from an empty KV cache.
-//! 4. **Shared prefix**: the longest common token prefix of the group's inputs is decoded once
-//!    in sequence 0, with logits only at the positions that score a continuation token; it is
-//!    copied (`seq_cp`, metadata only in a unified KV cache) to the sequence of every pair
-//!    that reads on; then all pairs' remaining tokens are decoded, pair after pair, logits
-//!    only where a continuation token is scored.
-//! 5. **Calls**: each of those two token runs is split into `llama_decode` calls in order,
-//!    each as long as possible with at most `batch_tokens` tokens and at most `logits_rows`
-//!    of them asking for logits (v1 had no row cap). llama.cpp keeps a vocabulary-sized f32
+//! 4. **Shared prefix**: a group is one run of batch entries: the longest common token prefix
+//!    of its inputs once, each token tagged with the sequence of the first pair and of every
+//!    pair that reads past the prefix (a unified KV cache stores it once, visible to all of
+//!    them), then every pair's remaining tokens in its own sequence, pair after pair; logits
+//!    only at positions that score a continuation token.
+//! 5. **Calls**: the run is split into `llama_decode` calls in order, each as long as
+//!    possible with at most `batch_tokens` tokens and at most `logits_rows` of them asking
+//!    for logits, so an item that fits is one call, shaped like a plain prefill of its
+//!    unique tokens. (v1 decoded the prefix alone, copied it to the other sequences with
+//!    `seq_cp` and decoded the remainders in a second call, with no row cap; the scores
+//!    were bit-identical on the development machine, the second call cost time.) llama.cpp keeps a vocabulary-sized f32
 //!    row per requested logit twice (the graph's output tensor and the context's logits
 //!    buffer, each grown to the largest call so far): 1 MiB each for Gemma 3, so without the
 //!    cap one long item or a 512-token perplexity window would hold a gigabyte for the rest
@@ -67,7 +70,7 @@
 //! 512 or 64, `logits_rows` 64 or 2 and `context_tokens` 1024 or 4096 for an item that fits
 //! one batch
 //! (`determinism::batch_size_logits_rows_and_window_do_not_change_scores_of_requests_that_fit_one_batch`).
-//! A 4-choice item costs one context prefill
+//! A 4-choice item costs one context prefill, in one `llama_decode` call
 //! (`loglikelihood::four_choices_prefill_the_shared_context_once`).
 //!
 //! # Versions

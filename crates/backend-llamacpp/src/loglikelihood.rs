@@ -119,9 +119,11 @@ impl Engine<'_> {
         })
     }
 
-    /// Scores one group from an empty KV cache: the shared prefix in sequence 0 (in chunks of
-    /// `batch_tokens`), copied to the sequence of every pair that goes on, then every pair's
-    /// remaining tokens together, logits only where a continuation token is scored.
+    /// Scores one group from an empty KV cache in one run of batch entries: the shared
+    /// prefix once, each token tagged with the sequence of every pair (so it is stored once
+    /// and every pair attends to it), then every pair's remaining tokens in its own sequence,
+    /// logits only where a continuation token is scored. The run is split into
+    /// `llama_decode` calls by `batch_tokens` and `logits_rows` alone.
     fn score_group(
         &mut self,
         pairs: &[PairTokens],
@@ -133,26 +135,35 @@ impl Engine<'_> {
         let prefix_len = group.prefix_len;
         self.context.clear_kv_cache();
 
-        let prefix: Vec<BatchEntry> = (0..prefix_len)
+        let sequence_of = |member: usize| {
+            i32::try_from(member).map_err(|_| BackendError::Inference {
+                what: "scoring a loglikelihood request".to_string(),
+                reason: format!("pair {member} of a group has no sequence id"),
+            })
+        };
+        // Sequence 0 (the first pair) and every other pair that reads past the prefix.
+        let mut shared = vec![0];
+        for (member, pair) in members.iter().enumerate().skip(1) {
+            if pair.input_len() > prefix_len {
+                shared.push(sequence_of(member)?);
+            }
+        }
+        let mut entries: Vec<BatchEntry> = (0..prefix_len)
             .map(|position| BatchEntry {
                 token: members[0].input_token(position),
                 position,
-                sequence: 0,
+                sequence: None,
                 logits: members.iter().any(|pair| pair.scores_position(position)),
                 owner: None,
             })
             .collect();
-        let mut remainder = Vec::new();
         for (member, pair) in members.iter().enumerate() {
-            let sequence = i32::try_from(member).map_err(|_| BackendError::Inference {
-                what: "scoring a loglikelihood request".to_string(),
-                reason: format!("pair {member} of a group has no sequence id"),
-            })?;
+            let sequence = sequence_of(member)?;
             for position in prefix_len..pair.input_len() {
-                remainder.push(BatchEntry {
+                entries.push(BatchEntry {
                     token: pair.input_token(position),
                     position,
-                    sequence,
+                    sequence: Some(sequence),
                     logits: pair.scores_position(position),
                     owner: Some(member),
                 });
@@ -160,7 +171,7 @@ impl Engine<'_> {
         }
 
         let what = format!("scoring pairs {:?} of a loglikelihood request", group.pairs);
-        let mut score_row = |entry: &BatchEntry, row: &[f32]| {
+        let score_row = |entry: &BatchEntry, row: &[f32]| {
             let summary = summarize_row(row).ok_or_else(|| BackendError::Inference {
                 what: what.clone(),
                 reason: format!("the logits at position {} are not finite", entry.position),
@@ -173,21 +184,7 @@ impl Engine<'_> {
             }
             Ok(())
         };
-        self.decode_entries("prefilling a shared prefix", &prefix, &mut score_row)?;
-        if prefix_len > 0 {
-            for (member, pair) in members.iter().enumerate().skip(1) {
-                if pair.input_len() > prefix_len {
-                    // `member` fits i32: checked above while building the remainder.
-                    self.context
-                        .copy_kv_cache_seq(0, member as i32, None, None)
-                        .map_err(|error| BackendError::Inference {
-                            what: "sharing a prefix between sequences".to_string(),
-                            reason: error.to_string(),
-                        })?;
-                }
-            }
-        }
-        self.decode_entries("scoring continuations", &remainder, &mut score_row)?;
+        self.decode_entries("scoring a group of pairs", &entries, &shared, score_row)?;
 
         for (member, pair) in members.iter().enumerate() {
             let scored = member_scores[member].scored_tokens;

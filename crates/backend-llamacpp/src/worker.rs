@@ -208,7 +208,11 @@ impl<'model> Engine<'model> {
         Engine {
             model,
             context,
-            batch: LlamaBatch::new(to_usize(options.batch_tokens), 1),
+            // A shared-prefix token belongs to every sequence of its group.
+            batch: LlamaBatch::new(
+                to_usize(options.batch_tokens),
+                i32::try_from(options.max_sequences).unwrap_or(i32::MAX),
+            ),
             settings: Settings {
                 window: to_usize(options.context_tokens),
                 batch_tokens: to_usize(options.batch_tokens),
@@ -322,6 +326,7 @@ impl<'model> Engine<'model> {
         &mut self,
         what: &str,
         entries: &[BatchEntry],
+        shared: &[i32],
         mut on_logits: impl FnMut(&BatchEntry, &[f32]) -> Result<(), BackendError>,
     ) -> Result<(), BackendError> {
         let wants_logits: Vec<bool> = entries.iter().map(|entry| entry.logits).collect();
@@ -339,13 +344,16 @@ impl<'model> Engine<'model> {
                         what: what.to_string(),
                         reason: format!("position {} does not fit llama.cpp", entry.position),
                     })?;
+                let own;
+                let sequences = match entry.sequence {
+                    Some(sequence) => {
+                        own = [sequence];
+                        &own[..]
+                    }
+                    None => shared,
+                };
                 self.batch
-                    .add(
-                        LlamaToken(entry.token),
-                        position,
-                        &[entry.sequence],
-                        entry.logits,
-                    )
+                    .add(LlamaToken(entry.token), position, sequences, entry.logits)
                     .map_err(|error| BackendError::Inference {
                         what: what.to_string(),
                         reason: format!("filling a batch: {error}"),
@@ -379,7 +387,9 @@ impl<'model> Engine<'model> {
 pub(crate) struct BatchEntry {
     pub token: Token,
     pub position: usize,
-    pub sequence: i32,
+    /// The KV sequence the token belongs to; `None`: every sequence of the run's shared
+    /// prefix (`shared` in [`Engine::decode_entries`]), so the token is stored once for all.
+    pub sequence: Option<i32>,
     pub logits: bool,
     /// Index of the pair this entry belongs to within its group (None: the shared prefix).
     pub owner: Option<usize>,

@@ -82,14 +82,9 @@ async fn four_choices_prefill_the_shared_context_once() {
         3 * context_len,
         "three context reads saved"
     );
-    let expected_calls = if continuation_lens.iter().all(|&len| len == 1) {
-        1
-    } else {
-        2
-    };
     assert_eq!(
-        calls, expected_calls,
-        "one prefix batch, one batch for all remainders"
+        calls, 1,
+        "the prefix and every remainder in one llama_decode call"
     );
     for (score, len) in scores.iter().zip(&continuation_lens) {
         assert_eq!(score.continuation_tokens as usize, *len);
