@@ -1,7 +1,9 @@
 //! Fakes and fixtures shared by yardstick's tests: a deterministic fake backend, a fake
-//! Hugging Face hub / PyPI index on loopback, paths to the real models and datasets.
+//! Hugging Face hub / PyPI index on loopback, a scripted OpenAI-compatible server on loopback
+//! ([`mock_openai`]), paths to the real models and datasets.
 //! Test-only code: never a dependency of a non-dev build.
 
 pub mod fake_backend;
 pub mod fake_hub;
 pub mod fixtures;
+pub mod mock_openai;
