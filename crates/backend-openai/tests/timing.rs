@@ -16,7 +16,10 @@ use yardstick_test_support::mock_openai::{MockScript, RequestLog, SentKind};
 use common::{median, serve};
 
 /// How far apart the client's and the server's view of one interval may be, on the median.
-const TOLERANCE: Duration = Duration::from_millis(5);
+/// Generous on purpose: CI runs this beside llama.cpp tests whose OpenMP threads spin on the
+/// same two cores. The measured accuracy (about 0.1 ms here) belongs in the self-check
+/// benchmark, not in an assertion that flakes on a busy machine.
+const TOLERANCE: Duration = Duration::from_millis(50);
 /// A bound no single request should exceed even on a busy machine.
 const GENEROUS: Duration = Duration::from_millis(250);
 
