@@ -36,13 +36,13 @@
 //! 5. **Calls**: the run is split into `llama_decode` calls in order, each as long as
 //!    possible with at most `batch_tokens` tokens and at most `logits_rows` of them asking
 //!    for logits, so an item that fits is one call, shaped like a plain prefill of its
-//!    unique tokens. (v1 decoded the prefix alone, copied it to the other sequences with
-//!    `seq_cp` and decoded the remainders in a second call, with no row cap; the scores
-//!    were bit-identical on the development machine, the second call cost time.) llama.cpp keeps a vocabulary-sized f32
-//!    row per requested logit twice (the graph's output tensor and the context's logits
-//!    buffer, each grown to the largest call so far): 1 MiB each for Gemma 3, so without the
-//!    cap one long item or a 512-token perplexity window would hold a gigabyte for the rest
-//!    of the run.
+//!    unique tokens. The row cap bounds memory: llama.cpp keeps a vocabulary-sized f32 row
+//!    per requested logit twice (the graph's output tensor and the context's logits buffer,
+//!    each grown to the largest call so far), 1 MiB each for Gemma 3, so without it one long
+//!    item or a 512-token perplexity window would hold a gigabyte for the rest of the run.
+//!    (v1 decoded the prefix alone, copied it to the other sequences with `seq_cp` and
+//!    decoded the remainders in a second call, with no row cap; its scores were
+//!    bit-identical on the development machine, the second call cost time.)
 //! 6. **Arithmetic**: a continuation's loglikelihood is the sum, in position order, of
 //!    `logit[target] - logsumexp(logits)` from llama.cpp's f32 logits: max-shifted, each
 //!    exponential in f32 sixteen lanes at a time, partial sums of 64 per lane added in f64
@@ -152,12 +152,15 @@ impl Default for LoadOptions {
             context_tokens: 4096,
             batch_tokens: 512,
             max_sequences: 16,
-            logits_rows: 64,
+            logits_rows: Self::DEFAULT_LOGITS_ROWS,
         }
     }
 }
 
 impl LoadOptions {
+    /// Default [`LoadOptions::logits_rows`]: 64 MiB of logits rows per buffer for Gemma 3.
+    pub const DEFAULT_LOGITS_ROWS: u32 = 64;
+
     /// llama.cpp's limit on sequences per context (`LLAMA_MAX_SEQ`).
     pub const MAX_SEQUENCES: u32 = 256;
 

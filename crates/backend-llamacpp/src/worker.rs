@@ -158,7 +158,8 @@ fn context_params(options: &LoadOptions) -> LlamaContextParams {
         .with_n_seq_max(options.max_sequences)
         .with_n_threads(threads)
         .with_n_threads_batch(threads)
-        // One cell pool for all sequences: seq_cp of a shared prefix only tags cells.
+        // One cell pool for all sequences: a shared-prefix token tagged with several
+        // sequences is stored once and visible to all of them.
         .with_kv_unified(true)
         // Full-size sliding-window caches: cells never wrap, so a cell's index (and the
         // order attention visits cells in) never depends on the batch size.

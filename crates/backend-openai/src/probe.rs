@@ -178,8 +178,24 @@ fn failure(outcome: &Outcome) -> Option<String> {
     })
 }
 
-fn rejected(outcome: &Outcome) -> bool {
-    matches!(outcome.timing.error, Some(ErrorCause::Http { status }) if (400..500).contains(&status))
+/// What a failed exchange says about the feature it tried: a client error (HTTP 4xx) means
+/// the server refused it; anything else (5xx, rate limit, timeout, dropped stream) leaves it
+/// unknown.
+fn support_after_failure(client_error_status: Option<u16>) -> Support {
+    match client_error_status {
+        Some(400..=499) => Support::No,
+        _ => Support::Unknown,
+    }
+}
+
+/// The finding of an exchange that failed, `None` when it did not.
+fn failed_finding(outcome: &Outcome) -> Option<Finding> {
+    let reason = failure(outcome)?;
+    let status = match outcome.timing.error {
+        Some(ErrorCause::Http { status }) => Some(status),
+        _ => None,
+    };
+    Some(Finding::new(support_after_failure(status), reason))
 }
 
 fn streaming_finding(outcome: &Outcome) -> Finding {
@@ -198,13 +214,8 @@ fn streaming_finding(outcome: &Outcome) -> Finding {
 }
 
 fn usage_finding(outcome: &Outcome) -> Finding {
-    if let Some(failure) = failure(outcome) {
-        let support = if rejected(outcome) {
-            Support::No
-        } else {
-            Support::Unknown
-        };
-        return Finding::new(support, failure);
+    if let Some(finding) = failed_finding(outcome) {
+        return finding;
     }
     match outcome.timing.completion_tokens {
         Some(count) if count.source == TokenCountSource::ServerUsage => {
@@ -215,13 +226,8 @@ fn usage_finding(outcome: &Outcome) -> Finding {
 }
 
 fn continuous_finding(outcome: &Outcome) -> Finding {
-    if let Some(failure) = failure(outcome) {
-        let support = if rejected(outcome) {
-            Support::No
-        } else {
-            Support::Unknown
-        };
-        return Finding::new(support, failure);
+    if let Some(finding) = failed_finding(outcome) {
+        return finding;
     }
     if outcome.counted_from_usage {
         Finding::new(Support::Yes, "token events carry a running usage")
@@ -231,13 +237,8 @@ fn continuous_finding(outcome: &Outcome) -> Finding {
 }
 
 fn ignore_eos_finding(outcome: &Outcome) -> Finding {
-    if let Some(failure) = failure(outcome) {
-        let support = if rejected(outcome) {
-            Support::No
-        } else {
-            Support::Unknown
-        };
-        return Finding::new(support, failure);
+    if let Some(finding) = failed_finding(outcome) {
+        return finding;
     }
     let wanted = u64::from(IGNORE_EOS_TOKENS);
     match outcome.timing.completion_tokens {
@@ -283,13 +284,8 @@ impl OpenAiClient {
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         self.check_authorized(&url, status, &json)?;
         if !(200..300).contains(&status) {
-            let support = if (400..500).contains(&status) {
-                Support::No
-            } else {
-                Support::Unknown
-            };
             let reason = format!("HTTP {status}: {}", error_message(&json));
-            return Ok(Finding::new(support, reason));
+            return Ok(Finding::new(support_after_failure(Some(status)), reason));
         }
         let logprobs = json
             .pointer("/choices/0/logprobs/token_logprobs")

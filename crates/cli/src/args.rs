@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use yardstick_runner::EngineSettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -114,7 +115,8 @@ pub struct EngineArgs {
     pub batch_tokens: u32,
     /// Most tokens with logits per llama.cpp decode call: each costs a vocabulary-sized row
     /// of memory twice (1 MiB each for Gemma 3), kept at the largest call's size.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = EngineSettings::DEFAULT_LOGITS_ROWS,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub logits_rows: u32,
 }
 

@@ -22,13 +22,20 @@ pub struct EngineSettings {
     pub threads: u32,
     pub context_tokens: u32,
     pub batch_tokens: u32,
-    /// Most tokens with logits per `llama_decode` call (plans saved before it existed: 64).
+    /// Most tokens with logits per `llama_decode` call (plans saved before it existed: the
+    /// default).
     #[serde(default = "default_logits_rows")]
     pub logits_rows: u32,
 }
 
+impl EngineSettings {
+    /// The in-process engine's default `logits_rows`.
+    pub const DEFAULT_LOGITS_ROWS: u32 =
+        yardstick_backend_llamacpp::LoadOptions::DEFAULT_LOGITS_ROWS;
+}
+
 fn default_logits_rows() -> u32 {
-    64
+    EngineSettings::DEFAULT_LOGITS_ROWS
 }
 
 /// Everything `yardstick eval` will do.
