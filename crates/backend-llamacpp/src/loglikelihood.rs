@@ -120,8 +120,9 @@ impl Engine<'_> {
     }
 
     /// Scores one group from an empty KV cache in one run of batch entries: the shared
-    /// prefix once, each token tagged with the sequence of every pair (so it is stored once
-    /// and every pair attends to it), then every pair's remaining tokens in its own sequence,
+    /// prefix once, each token tagged with the sequence of the first pair and of every pair
+    /// that reads past it (stored once, attended to by all of them), then every pair's
+    /// remaining tokens in its own sequence,
     /// logits only where a continuation token is scored. The run is split into
     /// `llama_decode` calls by `batch_tokens` and `logits_rows` alone.
     fn score_group(
