@@ -1,0 +1,10 @@
+//! Serving load tests: what to send ([`workload`]), where to send it ([`target`]: any
+//! OpenAI-compatible server, or the in-process llama.cpp engine through the same token-event
+//! record), when to send it ([`scheduler`]: closed loop at a concurrency, open loop on a seeded
+//! arrival schedule), sweeps and SLO search over load points, resource sampling during a run
+//! ([`resources`]) and reports ([`report`]). The pure metric definitions live in
+//! `yardstick-load`.
+
+pub mod point;
+
+pub use point::{LoadPoint, PointResult};
