@@ -13,6 +13,14 @@ use crate::sampling::TokenSampler;
 use crate::scoring::{argmax, Token};
 use crate::worker::{BatchEntry, Engine};
 
+/// One generated token as the engine produced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenEvent {
+    pub token: u32,
+    /// When it was sampled (its logits computed and the choice made).
+    pub sampled_at: Instant,
+}
+
 impl Engine<'_> {
     /// Reads the prompt from an empty KV cache (BOS per the GGUF metadata, special tokens
     /// parsed), then appends the argmax token until EOS (unless `ignore_eos`), a stop
@@ -20,6 +28,16 @@ impl Engine<'_> {
     pub(crate) fn generate(
         &mut self,
         request: &GenerateRequest,
+    ) -> Result<Generation, BackendError> {
+        self.generate_streaming(request, &mut |_| {})
+    }
+
+    /// [`Engine::generate`], calling `on_token` with each generated token (EOS excluded
+    /// unless `ignore_eos`) and the instant it was sampled, before the next one is computed.
+    pub(crate) fn generate_streaming(
+        &mut self,
+        request: &GenerateRequest,
+        on_token: &mut dyn FnMut(TokenEvent),
     ) -> Result<Generation, BackendError> {
         let started = Instant::now();
         let prompt = self.encode(&request.prompt, self.add_bos);
@@ -89,6 +107,7 @@ impl Engine<'_> {
         let mut token = next.ok_or_else(no_logits)?;
         let first_token_at = Instant::now();
         let mut last_token_at = first_token_at;
+        let mut sampled_at = first_token_at;
 
         let model = self.model;
         let vocab = model.vocab();
@@ -100,6 +119,10 @@ impl Engine<'_> {
                 break FinishReason::EndOfSequence;
             }
             completion_tokens += 1;
+            on_token(TokenEvent {
+                token: token as u32,
+                sampled_at,
+            });
             if text.push(&vocab.token_to_piece(LlamaToken(token), false, None)) {
                 break FinishReason::Stop;
             }
@@ -120,6 +143,7 @@ impl Engine<'_> {
             })?;
             token = next.ok_or_else(no_logits)?;
             last_token_at = Instant::now();
+            sampled_at = last_token_at;
             position += 1;
         };
 

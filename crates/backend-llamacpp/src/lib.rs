@@ -103,6 +103,7 @@ use yardstick_backend::{
 use crate::chat_template::ChatTemplate;
 use crate::worker::{Command, EngineStats};
 
+pub use crate::generation::TokenEvent;
 pub use crate::version::{llama_cpp_version, llama_system_info, LLAMA_CPP_SYS_VERSION};
 
 /// Name of the batching scheme described in the crate documentation.
@@ -284,6 +285,19 @@ impl LlamaCppBackend {
     /// `llama_decode` calls since loading.
     pub fn decode_calls(&self) -> u64 {
         self.stats.decode_calls.load(Ordering::Relaxed)
+    }
+
+    /// Generates like [`Backend::generate`], sending each generated token to `events` the
+    /// moment the inference thread sampled it, so a caller sees the same token stream a
+    /// streaming server would send. Requests still run one at a time: a second request
+    /// waits until the first one has finished.
+    pub async fn generate_streaming(
+        &self,
+        request: GenerateRequest,
+        events: tokio::sync::mpsc::UnboundedSender<TokenEvent>,
+    ) -> Result<Generation, BackendError> {
+        self.ask(|reply| Command::GenerateStreaming(request, events, reply))
+            .await
     }
 
     async fn ask<T>(

@@ -22,6 +22,7 @@ use yardstick_backend::{
     RollingScore,
 };
 
+use crate::generation::TokenEvent;
 use crate::scoring::{decode_calls, Token};
 use crate::LoadOptions;
 
@@ -57,6 +58,11 @@ pub(crate) type Ready = oneshot::Receiver<Result<ModelFacts, BackendError>>;
 pub(crate) enum Command {
     Loglikelihood(LoglikelihoodRequest, Reply<Vec<ContinuationScore>>),
     Generate(GenerateRequest, Reply<Generation>),
+    GenerateStreaming(
+        GenerateRequest,
+        tokio::sync::mpsc::UnboundedSender<TokenEvent>,
+        Reply<Generation>,
+    ),
     Rolling(String, Reply<RollingScore>),
     Tokenize {
         text: String,
@@ -257,6 +263,15 @@ impl<'model> Engine<'model> {
             }
             Command::Generate(request, reply) => {
                 let result = guarded("generating", || self.generate(&request));
+                let _ = reply.send(result);
+            }
+            Command::GenerateStreaming(request, events, reply) => {
+                let result = guarded("generating", || {
+                    // A receiver that went away only stops the events, not the generation.
+                    self.generate_streaming(&request, &mut |event| {
+                        let _ = events.send(event);
+                    })
+                });
                 let _ = reply.send(result);
             }
             Command::Rolling(text, reply) => {

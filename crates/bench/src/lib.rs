@@ -8,3 +8,13 @@
 pub mod point;
 
 pub use point::{LoadPoint, PointResult};
+mod error;
+pub mod scheduler;
+pub mod target;
+
+pub use error::BenchError;
+pub use scheduler::{run_point, NoProgress, ProgressSink, RunSettings};
+pub use target::{InProcessTarget, OpenAiTarget, Target, TargetDescription};
+pub mod sweep;
+
+pub use sweep::{across_trials, Bench, SloObjective, SloOutcome, SloSearch};

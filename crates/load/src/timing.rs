@@ -67,11 +67,13 @@ pub enum ErrorCause {
     Malformed { what: String },
     /// The client cancelled the request (the run ended or was interrupted).
     Cancelled,
+    /// An in-process engine failed the request; `what` is its reason.
+    Engine { what: String },
 }
 
 impl ErrorCause {
     /// A short stable label for counting errors by cause: `http_503`, `rate_limited`,
-    /// `timeout`, `connection_refused`, `stream_dropped`, `malformed`, `cancelled`.
+    /// `timeout`, `connection_refused`, `stream_dropped`, `malformed`, `cancelled`, `engine`.
     pub fn label(&self) -> String {
         match self {
             ErrorCause::Http { status } => format!("http_{status}"),
@@ -81,6 +83,7 @@ impl ErrorCause {
             ErrorCause::StreamDropped => "stream_dropped".to_string(),
             ErrorCause::Malformed { .. } => "malformed".to_string(),
             ErrorCause::Cancelled => "cancelled".to_string(),
+            ErrorCause::Engine { .. } => "engine".to_string(),
         }
     }
 }
@@ -95,6 +98,7 @@ impl fmt::Display for ErrorCause {
             ErrorCause::StreamDropped => f.write_str("stream dropped before the end"),
             ErrorCause::Malformed { what } => write!(f, "malformed response: {what}"),
             ErrorCause::Cancelled => f.write_str("cancelled"),
+            ErrorCause::Engine { what } => write!(f, "engine error: {what}"),
         }
     }
 }

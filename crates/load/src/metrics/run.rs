@@ -78,6 +78,10 @@ pub struct RunMetrics {
     pub warmup_failed: usize,
     pub completed: usize,
     pub failed: usize,
+    /// Measured requests the client cancelled because the run was interrupted
+    /// ([`crate::timing::ErrorCause::Cancelled`]): incomplete, not failed. They are outside
+    /// every count and statistic below (as GuideLLM's "incomplete" requests).
+    pub cancelled: usize,
     /// Failed requests by [`crate::timing::ErrorCause::label`]; sums to `failed`.
     pub failed_by_cause: BTreeMap<String, usize>,
     /// From the earliest `sent` to the latest `finished` among measured requests, failed ones
@@ -155,6 +159,9 @@ impl RunMetrics {
             count("requests_completed", self.completed),
             count("requests_failed", self.failed),
         ];
+        if self.cancelled > 0 {
+            records.push(count("requests_cancelled", self.cancelled));
+        }
         for (cause, failed) in &self.failed_by_cause {
             records.push(count(&format!("requests_failed.{cause}"), *failed));
         }
@@ -261,10 +268,13 @@ pub fn summarize_run(
     by_sent.sort_by_key(|record| record.sent);
     let warmup_requests = options.warmup_requests.min(by_sent.len());
     let (warmup, measured) = by_sent.split_at(warmup_requests);
+    let (cancelled, measured): (Vec<&RequestTiming>, Vec<&RequestTiming>) = measured
+        .iter()
+        .partition(|record| record.error == Some(crate::timing::ErrorCause::Cancelled));
 
     let mut failed_by_cause: BTreeMap<String, usize> = BTreeMap::new();
     let mut completed: Vec<&RequestTiming> = Vec::new();
-    for record in measured {
+    for record in &measured {
         match &record.error {
             None => completed.push(record),
             Some(cause) => *failed_by_cause.entry(cause.label()).or_default() += 1,
@@ -301,6 +311,7 @@ pub fn summarize_run(
         warmup_failed: warmup.iter().filter(|record| !record.succeeded()).count(),
         completed: completed.len(),
         failed: measured.len() - completed.len(),
+        cancelled: cancelled.len(),
         failed_by_cause,
         duration,
         prompt_tokens: completed

@@ -1,0 +1,360 @@
+//! Many runs: a list of load points, an automatic sweep from one request at a time to
+//! saturation, repeated trials of a point, and the search for the highest rate that meets
+//! latency objectives.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use yardstick_backend_openai::LoadRequest;
+use yardstick_core::stats::{mean, sample_stddev};
+use yardstick_core::MetricRecord;
+use yardstick_load::{ArrivalProcess, Distribution, RunMetrics};
+
+use crate::error::BenchError;
+use crate::point::{LoadPoint, PointResult};
+use crate::scheduler::{run_point, ProgressSink, RunSettings};
+use crate::target::Target;
+
+/// A target, a workload and the settings every run shares; runs load points on them.
+pub struct Bench {
+    pub target: Arc<dyn Target>,
+    pub workload: Arc<Vec<LoadRequest>>,
+    /// Bounds, warm-up, seed and metric options; `point` is replaced per run.
+    pub settings: RunSettings,
+    pub cancel: CancellationToken,
+    pub progress: Arc<dyn ProgressSink>,
+}
+
+impl Bench {
+    /// One run at `point`; `trial` shifts the arrival seed so repeated trials draw
+    /// different schedules.
+    pub async fn run(&self, point: LoadPoint, trial: u64) -> Result<PointResult, BenchError> {
+        let settings = RunSettings {
+            point,
+            seed: self.settings.seed.wrapping_add(trial),
+            ..self.settings.clone()
+        };
+        run_point(
+            Arc::clone(&self.target),
+            Arc::clone(&self.workload),
+            &settings,
+            &self.cancel,
+            Arc::clone(&self.progress),
+        )
+        .await
+    }
+
+    /// `trials` runs of each point in order; stops early when cancelled, keeping what ran.
+    pub async fn sweep(
+        &self,
+        points: &[LoadPoint],
+        trials: usize,
+    ) -> Result<Vec<PointResult>, BenchError> {
+        let mut results = Vec::new();
+        for point in points {
+            for trial in 0..trials.max(1) {
+                if self.cancel.is_cancelled() {
+                    return Ok(results);
+                }
+                results.push(self.run(*point, trial as u64).await?);
+            }
+        }
+        Ok(results)
+    }
+
+    /// Closed-loop concurrency 1, 2, 4, … up to `max_concurrency`, until the target
+    /// saturates: output token throughput grows by less than `SATURATION_GAIN` over the
+    /// previous point, or more than `SATURATION_ERRORS` of requests fail.
+    pub async fn auto_sweep(&self, max_concurrency: usize) -> Result<Vec<PointResult>, BenchError> {
+        let mut results: Vec<PointResult> = Vec::new();
+        let mut concurrency = 1;
+        while concurrency <= max_concurrency.max(1) && !self.cancel.is_cancelled() {
+            let result = self
+                .run(LoadPoint::Concurrency { concurrency }, 0)
+                .await?;
+            let throughput = result.metrics.output_token_throughput().unwrap_or(0.0);
+            let errors = result.metrics.error_rate().unwrap_or(0.0);
+            let previous = results
+                .last()
+                .and_then(|last| last.metrics.output_token_throughput());
+            results.push(result);
+            let saturated = previous
+                .is_some_and(|previous| throughput < previous * (1.0 + SATURATION_GAIN));
+            if saturated || errors > SATURATION_ERRORS {
+                break;
+            }
+            concurrency *= 2;
+        }
+        Ok(results)
+    }
+
+    /// Bisection for the highest open-loop rate at which every objective holds in every
+    /// trial. See [`SloSearch`].
+    pub async fn slo_search(&self, search: &SloSearch) -> Result<SloOutcome, BenchError> {
+        if search.objectives.is_empty() {
+            return Err(BenchError::Settings(
+                "the SLO search needs at least one objective (--slo)".to_string(),
+            ));
+        }
+        let mut runs = Vec::new();
+        let high = match search.high {
+            Some(high) => high,
+            None => {
+                // The rate the target completes requests at when it is saturated bounds
+                // every rate it can sustain.
+                let saturated = self
+                    .run(
+                        LoadPoint::Concurrency {
+                            concurrency: search.saturation_concurrency,
+                        },
+                        0,
+                    )
+                    .await?;
+                let rate = saturated.metrics.request_throughput().unwrap_or(0.0);
+                runs.push(saturated);
+                if !(rate > 0.0) {
+                    return Err(BenchError::Settings(
+                        "no request completed at saturation, so there is no rate to search"
+                            .to_string(),
+                    ));
+                }
+                rate * 1.2
+            }
+        };
+        let mut low = 0.0_f64;
+        let mut high = high;
+        let mut best: Option<f64> = None;
+        // First the top of the range: when it holds, there is nothing to bisect.
+        let mut rate = high;
+        for _ in 0..search.steps.max(1) + 1 {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            let point = LoadPoint::Rate {
+                process: search.process,
+                rate,
+            };
+            let mut held = true;
+            for trial in 0..search.trials.max(1) {
+                let result = self.run(point, trial as u64).await?;
+                held &= search.objectives.iter().all(|slo| slo.holds(&result.metrics));
+                runs.push(result);
+                if !held {
+                    break;
+                }
+            }
+            if held {
+                best = Some(rate);
+                low = rate;
+                if rate >= high {
+                    break;
+                }
+            } else {
+                high = rate;
+            }
+            if high - low <= search.tolerance * high {
+                break;
+            }
+            rate = (low + high) / 2.0;
+        }
+        Ok(SloOutcome {
+            best_rate: best,
+            lowest_failing_rate: (best != Some(high)).then_some(high),
+            runs,
+        })
+    }
+}
+
+/// Output throughput must grow by at least this fraction per doubling of concurrency.
+pub const SATURATION_GAIN: f64 = 0.10;
+/// More failed requests than this fraction ends an automatic sweep.
+pub const SATURATION_ERRORS: f64 = 0.05;
+
+/// Which latency an objective bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SloMetric {
+    Ttft,
+    Tpot,
+    Itl,
+    E2e,
+}
+
+/// Which statistic of its distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SloStatistic {
+    Mean,
+    P50,
+    P90,
+    P95,
+    P99,
+}
+
+/// One objective: `metric:statistic<=limit_ms`, e.g. `ttft:p99<=500`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SloObjective {
+    pub metric: SloMetric,
+    pub statistic: SloStatistic,
+    pub limit_ms: f64,
+}
+
+impl SloObjective {
+    pub const VALID: &'static str = "<metric>:<statistic><=<milliseconds> with metric ttft, tpot, itl or e2e and statistic mean, p50, p90, p95 or p99 (e.g. ttft:p99<=500)";
+
+    /// The run's value of the objective's statistic, in milliseconds.
+    pub fn value(&self, metrics: &RunMetrics) -> Option<f64> {
+        let distribution: &Option<Distribution> = match self.metric {
+            SloMetric::Ttft => &metrics.ttft_ms,
+            SloMetric::Tpot => &metrics.tpot_ms,
+            SloMetric::Itl => &metrics.itl_ms,
+            SloMetric::E2e => &metrics.e2e_ms,
+        };
+        let distribution = distribution.as_ref()?;
+        Some(match self.statistic {
+            SloStatistic::Mean => distribution.mean,
+            SloStatistic::P50 => distribution.p50,
+            SloStatistic::P90 => distribution.p90,
+            SloStatistic::P95 => distribution.p95,
+            SloStatistic::P99 => distribution.p99,
+        })
+    }
+
+    /// Holds when the run has the statistic, it is within the limit, and no request failed
+    /// (a failed request has no latency, so it could otherwise hide an overload).
+    pub fn holds(&self, metrics: &RunMetrics) -> bool {
+        metrics.failed == 0 && self.value(metrics).is_some_and(|value| value <= self.limit_ms)
+    }
+}
+
+impl FromStr for SloObjective {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || format!("`{text}` is not an SLO objective: expected {}", Self::VALID);
+        let (left, limit) = text.split_once("<=").ok_or_else(invalid)?;
+        let (metric, statistic) = left.trim().split_once(':').ok_or_else(invalid)?;
+        let metric = match metric.trim() {
+            "ttft" => SloMetric::Ttft,
+            "tpot" => SloMetric::Tpot,
+            "itl" => SloMetric::Itl,
+            "e2e" => SloMetric::E2e,
+            _ => return Err(invalid()),
+        };
+        let statistic = match statistic.trim() {
+            "mean" => SloStatistic::Mean,
+            "p50" => SloStatistic::P50,
+            "p90" => SloStatistic::P90,
+            "p95" => SloStatistic::P95,
+            "p99" => SloStatistic::P99,
+            _ => return Err(invalid()),
+        };
+        let limit_ms: f64 = limit
+            .trim()
+            .trim_end_matches("ms")
+            .parse()
+            .map_err(|_| invalid())?;
+        if !(limit_ms.is_finite() && limit_ms > 0.0) {
+            return Err(invalid());
+        }
+        Ok(SloObjective {
+            metric,
+            statistic,
+            limit_ms,
+        })
+    }
+}
+
+impl fmt::Display for SloObjective {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let metric = match self.metric {
+            SloMetric::Ttft => "ttft",
+            SloMetric::Tpot => "tpot",
+            SloMetric::Itl => "itl",
+            SloMetric::E2e => "e2e",
+        };
+        let statistic = match self.statistic {
+            SloStatistic::Mean => "mean",
+            SloStatistic::P50 => "p50",
+            SloStatistic::P90 => "p90",
+            SloStatistic::P95 => "p95",
+            SloStatistic::P99 => "p99",
+        };
+        write!(f, "{metric}:{statistic}<={}", self.limit_ms)
+    }
+}
+
+/// The search for the highest rate meeting every objective.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloSearch {
+    pub objectives: Vec<SloObjective>,
+    pub process: ArrivalProcess,
+    /// The top of the range; `None` = 1.2 × the request throughput measured at
+    /// `saturation_concurrency` (no rate above what the target completes when saturated
+    /// can be sustained).
+    pub high: Option<f64>,
+    pub saturation_concurrency: usize,
+    /// Bisection steps after the top of the range was tried.
+    pub steps: usize,
+    /// Runs per rate (different arrival seeds); a rate holds only if it holds in all.
+    pub trials: usize,
+    /// Stop when the bracket is narrower than this fraction of its top.
+    pub tolerance: f64,
+}
+
+/// What the SLO search found.
+#[derive(Debug, Clone)]
+pub struct SloOutcome {
+    /// The highest rate tried at which every objective held in every trial; `None` if none
+    /// did.
+    pub best_rate: Option<f64>,
+    /// The lowest rate tried at which an objective failed, when there is one.
+    pub lowest_failing_rate: Option<f64>,
+    /// Every run of the search in order (the saturation run first when one was needed).
+    pub runs: Vec<PointResult>,
+}
+
+/// Metric records across repeated trials of one point: for each metric every trial has, the
+/// mean over trials with the standard error of that mean (`std / sqrt(trials)`), `n` =
+/// trials and the trials' min and max. A 95% interval is `mean ± t(n-1) · stderr`.
+pub fn across_trials(trials: &[PointResult]) -> Vec<MetricRecord> {
+    let per_trial: Vec<Vec<MetricRecord>> = trials
+        .iter()
+        .map(|trial| trial.metrics.records())
+        .collect();
+    let Some(first) = per_trial.first() else {
+        return Vec::new();
+    };
+    let mut records = Vec::new();
+    for template in first {
+        let values: Vec<f64> = per_trial
+            .iter()
+            .filter_map(|records| {
+                records
+                    .iter()
+                    .find(|record| record.name == template.name)
+                    .map(|record| record.value)
+            })
+            .collect();
+        if values.len() != per_trial.len() {
+            continue;
+        }
+        let Some(average) = mean(&values) else {
+            continue;
+        };
+        let mut record = MetricRecord::new(template.name.clone(), average, template.unit)
+            .with_n(values.len() as u64)
+            .with_spread(
+                values.iter().copied().fold(f64::INFINITY, f64::min),
+                values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+        if let Some(std) = sample_stddev(&values) {
+            record = record.with_stderr(std / (values.len() as f64).sqrt());
+        }
+        records.push(record);
+    }
+    records
+}
