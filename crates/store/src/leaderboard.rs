@@ -50,22 +50,36 @@ impl Store {
     /// interrupted or failed are ignored (a complete unit counts even if its run did not
     /// complete).
     pub async fn leaderboard(&self) -> Result<Vec<UnitResults>> {
-        self.latest_complete_units(Grouping::ModelTaskFingerprint)
+        self.latest_complete_units(Grouping::ModelTaskFingerprint, RunKind::Eval)
             .await
     }
 
     /// For each (model, task), the most recently finished complete unit with its records,
     /// whatever its fingerprint; ordered by model and task.
     pub async fn latest_units(&self) -> Result<Vec<UnitResults>> {
-        self.latest_complete_units(Grouping::ModelTask).await
+        self.latest_complete_units(Grouping::ModelTask, RunKind::Eval)
+            .await
     }
 
-    async fn latest_complete_units(&self, grouping: Grouping) -> Result<Vec<UnitResults>> {
+    /// For each (model, load point), the most recently finished complete unit of a `bench`
+    /// run with its records; ordered by model and point.
+    pub async fn latest_bench_units(&self) -> Result<Vec<UnitResults>> {
+        self.latest_complete_units(Grouping::ModelTask, RunKind::Bench)
+            .await
+    }
+
+    /// Units of runs of `kind` only: quality tasks and load points never mix.
+    async fn latest_complete_units(
+        &self,
+        grouping: Grouping,
+        kind: RunKind,
+    ) -> Result<Vec<UnitResults>> {
         let action = || "reading the latest complete units".to_string();
         let ranked = format!(
             "WITH ranked AS (SELECT u.unit_id, ROW_NUMBER() OVER (PARTITION BY {} \
              ORDER BY u.finished_at DESC, u.unit_id DESC) AS position \
-             FROM run_units AS u WHERE u.status = ?)",
+             FROM run_units AS u JOIN runs AS run ON run.run_id = u.run_id \
+             WHERE u.status = ? AND run.kind = ?)",
             grouping.partition()
         );
         let units_sql = format!(
@@ -82,11 +96,13 @@ impl Store {
         let mut transaction = self.pool.begin().await.map_err(database(action))?;
         let unit_rows = sqlx::query(&units_sql)
             .bind(Status::Complete.as_str())
+            .bind(kind.as_str())
             .fetch_all(&mut *transaction)
             .await
             .map_err(database(action))?;
         let metric_rows = sqlx::query(&metrics_sql)
             .bind(Status::Complete.as_str())
+            .bind(kind.as_str())
             .fetch_all(&mut *transaction)
             .await
             .map_err(database(action))?;

@@ -70,7 +70,9 @@ mod items;
 mod leaderboard;
 mod metrics;
 mod models;
+mod requests;
 mod runs;
+mod schema;
 
 pub use column::UnknownName;
 pub use error::{Result, StoreError};
@@ -211,7 +213,13 @@ async fn migrate(pool: &SqlitePool, path: &Path) -> Result<()> {
     let attempts = MIGRATOR.iter().count() + 1;
     let mut last = None;
     for attempt in 0..attempts {
-        match MIGRATOR.run(pool).await {
+        let migrated = match MIGRATOR.run(pool).await {
+            Ok(()) => schema::widen_run_kinds(pool)
+                .await
+                .map_err(sqlx::migrate::MigrateError::Execute),
+            Err(error) => Err(error),
+        };
+        match migrated {
             Ok(()) => return Ok(()),
             Err(error) => {
                 last = Some(error);

@@ -1,4 +1,4 @@
-//! Runs (one `eval` or `profile` invocation) and their units (model × task): creation,
+//! Runs (one `eval`, `profile` or `bench` invocation) and their units (model × task): creation,
 //! lifecycle and the look-ups that `--resume` needs.
 
 use crate::column::{from_i64, named_enum, parse_name, to_i64};
@@ -14,11 +14,14 @@ use yardstick_core::Fingerprint;
 pub enum RunKind {
     Eval,
     Profile,
+    /// A serving load test: its units are load points, with per-request records.
+    Bench,
 }
 
 named_enum!(RunKind, "run kind", {
     Eval => "eval",
     Profile => "profile",
+    Bench => "bench",
 });
 
 /// Where a run or a unit stands.

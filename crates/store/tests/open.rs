@@ -43,7 +43,7 @@ async fn migrations_apply_on_a_fresh_file_and_reopening_is_a_no_op() {
             .fetch_all(&mut connection)
             .await
             .expect("read migrations");
-    assert_eq!(applied, vec![(1, true), (2, true)]);
+    assert_eq!(applied, vec![(1, true), (2, true), (3, true)]);
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' \
          AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
@@ -51,7 +51,17 @@ async fn migrations_apply_on_a_fresh_file_and_reopening_is_a_no_op() {
     .fetch_all(&mut connection)
     .await
     .expect("read tables");
-    assert_eq!(tables, ["items", "metrics", "models", "run_units", "runs"]);
+    assert_eq!(
+        tables,
+        [
+            "items",
+            "metrics",
+            "models",
+            "requests",
+            "run_units",
+            "runs"
+        ]
+    );
 }
 
 #[tokio::test]
