@@ -86,6 +86,7 @@ mod loglikelihood;
 mod sampling;
 mod scoring;
 mod version;
+mod vocab;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -105,6 +106,7 @@ use crate::worker::{Command, EngineStats};
 
 pub use crate::generation::TokenEvent;
 pub use crate::version::{llama_cpp_version, llama_system_info, LLAMA_CPP_SYS_VERSION};
+pub use crate::vocab::GgufVocabulary;
 
 /// Name of the batching scheme described in the crate documentation.
 pub const BATCHING_SCHEME: &str = "item-isolated-shared-prefix-v2";

@@ -74,7 +74,7 @@ pub(crate) enum Command {
 
 /// Initialises llama.cpp once per process (it is process-global) and routes its logs to
 /// `tracing` instead of stderr.
-fn llama_backend() -> Result<&'static LlamaBackend, String> {
+pub(crate) fn llama_backend() -> Result<&'static LlamaBackend, String> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {

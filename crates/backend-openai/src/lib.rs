@@ -31,4 +31,4 @@ pub use client::OpenAiClient;
 pub use endpoint::{Api, Endpoint};
 pub use error::OpenAiError;
 pub use probe::{probe, Finding, ProbeReport, Support};
-pub use request::LoadRequest;
+pub use request::{ChatTurn, LoadRequest};

@@ -6,11 +6,13 @@
 //! `yardstick-load`.
 
 pub mod point;
+pub mod report;
 
 pub use point::{LoadPoint, PointResult};
 mod error;
 pub mod scheduler;
 pub mod target;
+pub mod workload;
 
 pub use error::BenchError;
 pub use scheduler::{run_point, NoProgress, ProgressSink, RunSettings};
@@ -18,3 +20,4 @@ pub use target::{InProcessTarget, OpenAiTarget, Target, TargetDescription};
 pub mod sweep;
 
 pub use sweep::{across_trials, Bench, SloObjective, SloOutcome, SloSearch};
+pub mod resources;

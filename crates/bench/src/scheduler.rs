@@ -52,6 +52,8 @@ impl RunSettings {
 pub trait ProgressSink: Send + Sync {
     fn started(&self, _settings: &RunSettings) {}
     fn finished(&self, timing: &RequestTiming);
+    /// A whole run ended (trial `trial` of its point), resources attached.
+    fn point_finished(&self, _result: &PointResult, _trial: u64) {}
 }
 
 /// A sink that ignores everything.

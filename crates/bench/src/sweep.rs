@@ -15,6 +15,7 @@ use yardstick_load::{ArrivalProcess, Distribution, RunMetrics};
 
 use crate::error::BenchError;
 use crate::point::{LoadPoint, PointResult};
+use crate::resources::{ResourceSampler, SamplerConfig};
 use crate::scheduler::{run_point, ProgressSink, RunSettings};
 use crate::target::Target;
 
@@ -26,25 +27,51 @@ pub struct Bench {
     pub settings: RunSettings,
     pub cancel: CancellationToken,
     pub progress: Arc<dyn ProgressSink>,
+    /// Sample resources during each run; `None` = do not.
+    pub resources: Option<SamplerConfig>,
 }
 
 impl Bench {
-    /// One run at `point`; `trial` shifts the arrival seed so repeated trials draw
-    /// different schedules.
+    /// One run at `point`, with its resources sampled when asked; `trial` shifts the
+    /// arrival seed so repeated trials draw different schedules. The progress sink hears of
+    /// the result before it is returned.
     pub async fn run(&self, point: LoadPoint, trial: u64) -> Result<PointResult, BenchError> {
         let settings = RunSettings {
             point,
             seed: self.settings.seed.wrapping_add(trial),
             ..self.settings.clone()
         };
-        run_point(
+        let sampler = match &self.resources {
+            Some(config) => Some(
+                ResourceSampler::start(config.clone())
+                    .map_err(|error| BenchError::Settings(error.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut result = run_point(
             Arc::clone(&self.target),
             Arc::clone(&self.workload),
             &settings,
             &self.cancel,
             Arc::clone(&self.progress),
         )
-        .await
+        .await;
+        if let (Some(sampler), Ok(result)) = (sampler, result.as_mut()) {
+            let report = sampler.stop();
+            // The sampler saw the whole run, warm-up included, so energy per token divides
+            // by every completed request's tokens.
+            let tokens: u64 = result
+                .timings
+                .iter()
+                .filter(|timing| timing.succeeded())
+                .filter_map(|timing| timing.completion_tokens)
+                .map(|tokens| tokens.count)
+                .sum();
+            result.resources = report.records(tokens);
+        }
+        let result = result?;
+        self.progress.point_finished(&result, trial);
+        Ok(result)
     }
 
     /// `trials` runs of each point in order; stops early when cancelled, keeping what ran.
@@ -72,17 +99,15 @@ impl Bench {
         let mut results: Vec<PointResult> = Vec::new();
         let mut concurrency = 1;
         while concurrency <= max_concurrency.max(1) && !self.cancel.is_cancelled() {
-            let result = self
-                .run(LoadPoint::Concurrency { concurrency }, 0)
-                .await?;
+            let result = self.run(LoadPoint::Concurrency { concurrency }, 0).await?;
             let throughput = result.metrics.output_token_throughput().unwrap_or(0.0);
             let errors = result.metrics.error_rate().unwrap_or(0.0);
             let previous = results
                 .last()
                 .and_then(|last| last.metrics.output_token_throughput());
             results.push(result);
-            let saturated = previous
-                .is_some_and(|previous| throughput < previous * (1.0 + SATURATION_GAIN));
+            let saturated =
+                previous.is_some_and(|previous| throughput < previous * (1.0 + SATURATION_GAIN));
             if saturated || errors > SATURATION_ERRORS {
                 break;
             }
@@ -115,7 +140,7 @@ impl Bench {
                     .await?;
                 let rate = saturated.metrics.request_throughput().unwrap_or(0.0);
                 runs.push(saturated);
-                if !(rate > 0.0) {
+                if rate.is_nan() || rate <= 0.0 {
                     return Err(BenchError::Settings(
                         "no request completed at saturation, so there is no rate to search"
                             .to_string(),
@@ -140,7 +165,10 @@ impl Bench {
             let mut held = true;
             for trial in 0..search.trials.max(1) {
                 let result = self.run(point, trial as u64).await?;
-                held &= search.objectives.iter().all(|slo| slo.holds(&result.metrics));
+                held &= search
+                    .objectives
+                    .iter()
+                    .all(|slo| slo.holds(&result.metrics));
                 runs.push(result);
                 if !held {
                     break;
@@ -226,7 +254,10 @@ impl SloObjective {
     /// Holds when the run has the statistic, it is within the limit, and no request failed
     /// (a failed request has no latency, so it could otherwise hide an overload).
     pub fn holds(&self, metrics: &RunMetrics) -> bool {
-        metrics.failed == 0 && self.value(metrics).is_some_and(|value| value <= self.limit_ms)
+        metrics.failed == 0
+            && self
+                .value(metrics)
+                .is_some_and(|value| value <= self.limit_ms)
     }
 }
 
@@ -321,10 +352,8 @@ pub struct SloOutcome {
 /// mean over trials with the standard error of that mean (`std / sqrt(trials)`), `n` =
 /// trials and the trials' min and max. A 95% interval is `mean ± t(n-1) · stderr`.
 pub fn across_trials(trials: &[PointResult]) -> Vec<MetricRecord> {
-    let per_trial: Vec<Vec<MetricRecord>> = trials
-        .iter()
-        .map(|trial| trial.metrics.records())
-        .collect();
+    let per_trial: Vec<Vec<MetricRecord>> =
+        trials.iter().map(|trial| trial.metrics.records()).collect();
     let Some(first) = per_trial.first() else {
         return Vec::new();
     };

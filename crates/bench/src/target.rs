@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde::Serialize;
 use tokio::sync::mpsc;
-use yardstick_backend::{GenerateRequest, Sampling};
+use yardstick_backend::{Backend, ChatMessage, GenerateRequest, Sampling};
 use yardstick_backend_llamacpp::LlamaCppBackend;
 use yardstick_backend_openai::{LoadRequest, OpenAiClient};
 use yardstick_load::{Chunk, ErrorCause, RequestTiming, TokenCount, TokenCountSource};
@@ -104,8 +104,20 @@ impl InProcessTarget {
     /// The prompt as the engine reads it: the text, or for a chat request the turns
     /// rendered with the model's chat template (generation prompt added).
     async fn prompt(&self, request: &LoadRequest) -> Result<String, String> {
-        // MESSAGES-PENDING: chat turns rendered with the model's template.
-        Ok(request.prompt.clone())
+        let Some(turns) = &request.messages else {
+            return Ok(request.prompt.clone());
+        };
+        let messages: Vec<ChatMessage> = turns
+            .iter()
+            .map(|turn| ChatMessage {
+                role: turn.role.clone(),
+                content: turn.content.clone(),
+            })
+            .collect();
+        self.backend
+            .apply_chat_template(&messages, true)
+            .await
+            .map_err(|error| error.to_string())
     }
 }
 

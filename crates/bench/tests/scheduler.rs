@@ -87,7 +87,10 @@ async fn closed_loop_keeps_exactly_the_concurrency_in_flight_and_counts_warmup_a
     assert_eq!(result.timings.len(), 15);
     assert_eq!(result.metrics.warmup_requests, 3);
     assert_eq!(result.metrics.completed, 12);
-    assert!(result.timings.iter().all(|timing| timing.scheduled.is_none()));
+    assert!(result
+        .timings
+        .iter()
+        .all(|timing| timing.scheduled.is_none()));
     let log = server.log();
     assert_eq!(log.len(), 15);
     assert_eq!(peak_in_flight(&log), 3);
@@ -116,7 +119,10 @@ async fn open_loop_sends_on_schedule_even_when_the_server_queues() {
         let scheduled = timing.scheduled.expect("open-loop records are scheduled");
         assert_eq!(scheduled, Duration::from_millis(50) * index as u32);
         let lag = timing.sent - scheduled;
-        assert!(lag < Duration::from_millis(20), "request {index} sent {lag:?} late");
+        assert!(
+            lag < Duration::from_millis(20),
+            "request {index} sent {lag:?} late"
+        );
     }
     // All ten reached the server within the 450 ms of the schedule although it needed a
     // second to serve them one by one, and queueing shows in TTFT from the schedule.
@@ -137,19 +143,29 @@ async fn every_injected_fault_is_recorded_with_its_cause_and_the_run_completes()
         time_to_first_token: Duration::from_millis(5),
         inter_token_gap: Duration::from_millis(2),
         faults: vec![
-            FaultRule::new(Fault::HttpStatus { status: 500 }, FaultWhen::Requests(vec![1, 7])),
+            FaultRule::new(
+                Fault::HttpStatus { status: 500 },
+                FaultWhen::Requests(vec![1, 7]),
+            ),
             FaultRule::new(
                 Fault::RateLimited {
                     retry_after: Duration::from_secs(1),
                 },
                 FaultWhen::Requests(vec![3]),
             ),
-            FaultRule::new(Fault::DropStream { after_tokens: 2 }, FaultWhen::Requests(vec![5])),
+            FaultRule::new(
+                Fault::DropStream { after_tokens: 2 },
+                FaultWhen::Requests(vec![5]),
+            ),
         ],
         ..MockScript::default()
     };
     let (_server, target) = target_for(script).await;
-    let result = run(target, &settings(LoadPoint::Concurrency { concurrency: 1 }, 10, 0)).await;
+    let result = run(
+        target,
+        &settings(LoadPoint::Concurrency { concurrency: 1 }, 10, 0),
+    )
+    .await;
     assert_eq!(result.timings.len(), 10);
     assert_eq!(result.metrics.completed, 6);
     assert_eq!(result.metrics.failed, 4);
@@ -208,7 +224,11 @@ async fn a_duration_bound_stops_sending_new_requests() {
     bounded.duration = Some(Duration::from_millis(300));
     let result = run(target, &bounded).await;
     // ~40 ms per request: about 8 in 300 ms, none sent after the bound.
-    assert!((5..=9).contains(&result.timings.len()), "{}", result.timings.len());
+    assert!(
+        (5..=9).contains(&result.timings.len()),
+        "{}",
+        result.timings.len()
+    );
     assert!(result
         .timings
         .iter()
@@ -250,6 +270,7 @@ fn bench(target: Arc<dyn Target>, requests: usize) -> Bench {
         settings: settings(LoadPoint::Concurrency { concurrency: 1 }, requests, 0),
         cancel: CancellationToken::new(),
         progress: Arc::new(NoProgress),
+        resources: None,
     }
 }
 
@@ -263,7 +284,10 @@ async fn the_automatic_sweep_stops_when_the_server_saturates() {
         ..MockScript::default()
     };
     let (_server, target) = target_for(script).await;
-    let results = bench(target, 8).auto_sweep(64).await.expect("the sweep runs");
+    let results = bench(target, 8)
+        .auto_sweep(64)
+        .await
+        .expect("the sweep runs");
     let concurrencies: Vec<String> = results.iter().map(|result| result.point.label()).collect();
     assert_eq!(concurrencies, ["c=1", "c=2", "c=4"]);
 }
@@ -304,8 +328,17 @@ async fn the_slo_search_brackets_the_capacity_of_a_one_slot_server() {
 fn slo_objectives_parse_and_name_bad_input() {
     let objective: SloObjective = "tpot:p95<=50ms".parse().expect("valid");
     assert_eq!(objective.to_string(), "tpot:p95<=50");
-    for bad in ["ttft<=5", "ttft:p42<=5", "foo:p99<=5", "ttft:p99<=-1", "ttft:p99"] {
+    for bad in [
+        "ttft<=5",
+        "ttft:p42<=5",
+        "foo:p99<=5",
+        "ttft:p99<=-1",
+        "ttft:p99",
+    ] {
         let error = bad.parse::<SloObjective>().expect_err(bad);
-        assert!(error.contains(bad) && error.contains("ttft:p99<=500"), "{error}");
+        assert!(
+            error.contains(bad) && error.contains("ttft:p99<=500"),
+            "{error}"
+        );
     }
 }

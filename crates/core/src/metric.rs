@@ -19,10 +19,20 @@ pub enum Unit {
     Bytes,
     /// A dimensionless number that is not a proportion (perplexity, loglikelihood).
     Scalar,
+    /// Percent (0–100, or beyond for CPU use of several cores, as top reports it).
+    Percent,
+    /// Mebibytes (2^20 bytes).
+    Mebibytes,
+    Watts,
+    Joules,
+    /// Energy per token.
+    JoulesPerToken,
+    /// Token throughput per watt of power, i.e. tokens per joule.
+    TokensPerSecondPerWatt,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 8] = [
+    pub const ALL: [Unit; 14] = [
         Unit::Ratio,
         Unit::Count,
         Unit::TokensPerSecond,
@@ -31,6 +41,12 @@ impl Unit {
         Unit::Seconds,
         Unit::Bytes,
         Unit::Scalar,
+        Unit::Percent,
+        Unit::Mebibytes,
+        Unit::Watts,
+        Unit::Joules,
+        Unit::JoulesPerToken,
+        Unit::TokensPerSecondPerWatt,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +59,12 @@ impl Unit {
             Unit::Seconds => "seconds",
             Unit::Bytes => "bytes",
             Unit::Scalar => "scalar",
+            Unit::Percent => "percent",
+            Unit::Mebibytes => "mebibytes",
+            Unit::Watts => "watts",
+            Unit::Joules => "joules",
+            Unit::JoulesPerToken => "joules_per_token",
+            Unit::TokensPerSecondPerWatt => "tokens_per_second_per_watt",
         }
     }
 }

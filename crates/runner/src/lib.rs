@@ -14,7 +14,9 @@ pub mod profile;
 pub mod progress;
 
 pub use eval::{resume_eval, run_eval, EvalContext, EvalOutcome, ResultRow};
-pub use loader::{BackendLoader, EngineFacts, FixedLoader, LlamaCppLoader, LoadedBackend};
+pub use loader::{
+    load_options, BackendLoader, EngineFacts, FixedLoader, LlamaCppLoader, LoadedBackend,
+};
 pub use plan::{EngineSettings, EvalPlan, ModelSpec, ProfilePlan};
 pub use profile::{profile_models, ModelProfile};
 pub use progress::{NoProgress, ProgressSink};
@@ -62,3 +64,6 @@ impl RunnerError {
         move |source| RunnerError::Encode { what, source }
     }
 }
+
+/// The git commit yardstick was built from (`-dirty` when the tree had changes).
+pub const GIT_COMMIT: &str = env!("YARDSTICK_GIT_COMMIT");

@@ -95,7 +95,8 @@ impl BackendLoader for FixedLoader {
     }
 }
 
-fn load_options(engine: &EngineSettings) -> yardstick_backend_llamacpp::LoadOptions {
+/// The llama.cpp load options for an engine setting.
+pub fn load_options(engine: &EngineSettings) -> yardstick_backend_llamacpp::LoadOptions {
     yardstick_backend_llamacpp::LoadOptions {
         threads: engine.threads,
         context_tokens: engine.context_tokens,

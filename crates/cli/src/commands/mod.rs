@@ -1,10 +1,12 @@
 //! One module per subcommand: each turns parsed arguments into a plan or a query, runs it,
 //! and prints the result.
 
+pub mod bench;
 pub mod eval;
 pub mod export;
 pub mod leaderboard;
 pub mod models;
+pub mod probe;
 pub mod profile;
 pub mod runs;
 pub mod tasks;

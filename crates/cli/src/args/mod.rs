@@ -1,8 +1,12 @@
 //! Command-line arguments (clap derive). Parsing only: commands turn these into plans.
 
+mod serving;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use yardstick_runner::EngineSettings;
+
+pub use serving::{BenchArgs, EndpointArgs, ItlArg, PlotFormatArg, ProbeArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +43,12 @@ pub enum Command {
     Eval(EvalArgs),
     /// Single-stream speed profile of in-process models: prefill, decode, TTFT, load time, RSS.
     Profile(ProfileArgs),
+    /// Ask an OpenAI-compatible server what it supports (streaming, usage, ignore_eos,
+    /// echo + logprobs) before load-testing or evaluating it.
+    Probe(ProbeArgs),
+    /// Load-test a served model or the in-process engine: TTFT, TPOT, ITL, latency,
+    /// throughput and goodput at fixed concurrency, open-loop rates, sweeps or an SLO search.
+    Bench(Box<BenchArgs>),
     /// Models × tasks table of the best recent results, with speed columns.
     Leaderboard(LeaderboardArgs),
     /// Export a run's per-item results.

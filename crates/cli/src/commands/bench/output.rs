@@ -1,0 +1,116 @@
+//! What a bench prints and writes: the summary table, failures by cause, the SLO search's
+//! finding, intervals across trials, and the report files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use yardstick_bench::report::{self, PlotFormat};
+use yardstick_bench::{across_trials, PointResult};
+
+use crate::args::{BenchArgs, Format, PlotFormatArg};
+
+/// Prints the results in the chosen format.
+pub fn print_results(
+    results: &[PointResult],
+    args: &BenchArgs,
+    search_line: Option<&str>,
+    run_id: &str,
+) -> Result<()> {
+    let trials = by_point(results);
+    if args.format == Format::Json {
+        let points: Vec<serde_json::Value> = results
+            .iter()
+            .map(|result| {
+                json!({
+                    "point": result.point,
+                    "interrupted": result.interrupted,
+                    "metrics": result.metrics.records(),
+                    "resources": result.resources,
+                })
+            })
+            .collect();
+        let across: BTreeMap<String, serde_json::Value> = trials
+            .iter()
+            .filter(|(_, runs)| runs.len() > 1)
+            .map(|(label, runs)| (label.clone(), json!(across_trials(runs))))
+            .collect();
+        let value = json!({
+            "run_id": run_id,
+            "points": points,
+            "across_trials": across,
+            "slo_search": search_line,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    if results.is_empty() {
+        println!("no load point finished (run {run_id})");
+        return Ok(());
+    }
+    println!("{}", report::summary_table(results));
+    if let Some(errors) = report::errors_table(results) {
+        println!("\nfailed requests by cause:\n{errors}");
+    }
+    for (label, runs) in trials.iter().filter(|(_, runs)| runs.len() > 1) {
+        let records = across_trials(runs);
+        let pick = |name: &str| records.iter().find(|record| record.name == name);
+        let mut parts = Vec::new();
+        for (name, title) in [
+            ("output_tokens_per_second", "output tok/s"),
+            ("ttft_ms.p50", "TTFT p50 ms"),
+            ("tpot_ms.p50", "TPOT p50 ms"),
+        ] {
+            if let Some(record) = pick(name) {
+                let interval = record
+                    .stderr
+                    .map(|stderr| format!(" ± {:.2}", 1.96 * stderr))
+                    .unwrap_or_default();
+                parts.push(format!("{title} {:.2}{interval}", record.value));
+            }
+        }
+        println!(
+            "{label}: {} trials, mean ± 1.96 s.e.: {}",
+            runs.len(),
+            parts.join(", ")
+        );
+    }
+    if let Some(line) = search_line {
+        println!("{line}");
+    }
+    println!("run {run_id} stored; `yardstick runs show {run_id}` shows every record");
+    Ok(())
+}
+
+/// Runs grouped by load point, in the order points first appeared.
+fn by_point(results: &[PointResult]) -> Vec<(String, Vec<PointResult>)> {
+    let mut groups: Vec<(String, Vec<PointResult>)> = Vec::new();
+    for result in results {
+        let label = result.point.label();
+        match groups.iter_mut().find(|(existing, _)| *existing == label) {
+            Some((_, runs)) => runs.push(result.clone()),
+            None => groups.push((label, vec![result.clone()])),
+        }
+    }
+    groups
+}
+
+/// Writes `report.json`, `requests.csv`, `metrics.csv` and the plots into `out`.
+pub fn write_outputs(results: &[PointResult], out: &Path, format: PlotFormatArg) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    report::write_json(results, &out.join("report.json"))?;
+    report::write_csv_requests(results, &out.join("requests.csv"))?;
+    report::write_csv_metrics(results, &out.join("metrics.csv"))?;
+    let format = match format {
+        PlotFormatArg::Svg => PlotFormat::Svg,
+        PlotFormatArg::Png => PlotFormat::Png,
+    };
+    let plots = report::write_plots(results, out, format)?;
+    eprintln!(
+        "wrote report.json, requests.csv, metrics.csv and {} plots to {}",
+        plots.len(),
+        out.display()
+    );
+    Ok(())
+}

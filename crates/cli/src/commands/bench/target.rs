@@ -1,0 +1,106 @@
+//! What a bench drives: a served model (probed first) or the in-process engine.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use yardstick_backend_llamacpp::LlamaCppBackend;
+use yardstick_backend_openai::{Endpoint, OpenAiClient, Support};
+use yardstick_bench::{InProcessTarget, OpenAiTarget, Target};
+use yardstick_store::Store;
+
+use crate::args::BenchArgs;
+use crate::commands::engine_settings;
+use crate::commands::probe::endpoint_from_args;
+use crate::home::{resolve_model, Home};
+
+/// What the load test drives.
+pub struct Driven {
+    pub target: Arc<dyn Target>,
+    /// The model's GGUF when one was given: the default tokenizer source.
+    pub model_path: Option<PathBuf>,
+    /// The in-process model's sha256 (a served model's weights are not known).
+    pub model_sha256: Option<String>,
+    pub capabilities: Capabilities,
+}
+
+/// What the target can do that shapes the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `ignore_eos`/`min_tokens` are honoured, so output lengths can be forced.
+    pub forces_length: bool,
+    /// The stream ends with the server's usage (`stream_options.include_usage`).
+    pub stream_usage: bool,
+    /// Every event carries a running usage (vLLM's `continuous_usage_stats`).
+    pub continuous_usage: bool,
+}
+
+pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driven> {
+    let model = match &args.model {
+        Some(spec) => Some(resolve_model(store, home, spec).await?),
+        None => None,
+    };
+    if let Some(endpoint) = endpoint_from_args(&args.endpoint).await? {
+        let capabilities = probe(&endpoint, !args.allow_eos).await?;
+        let client = OpenAiClient::new(endpoint)?;
+        return Ok(Driven {
+            target: Arc::new(OpenAiTarget::new(client, !args.no_stream)),
+            model_path: model.as_ref().map(|model| model.path.clone()),
+            model_sha256: None,
+            capabilities,
+        });
+    }
+    let Some(model) = model else {
+        bail!("bench needs a target: --endpoint URL for a server, or --model for the in-process engine");
+    };
+    if args.no_stream {
+        bail!(
+            "--no-stream applies to --endpoint only: the in-process engine always streams tokens"
+        );
+    }
+    let engine = engine_settings(&args.engine);
+    let backend = LlamaCppBackend::load(&model.path, yardstick_runner::load_options(&engine))
+        .await
+        .with_context(|| format!("loading {}", model.path.display()))?;
+    Ok(Driven {
+        target: Arc::new(InProcessTarget::new(
+            Arc::new(backend),
+            model.name.clone(),
+            Duration::from_secs_f64(args.endpoint.request_timeout),
+        )),
+        model_path: Some(model.path),
+        model_sha256: Some(model.sha256),
+        capabilities: Capabilities {
+            forces_length: true,
+            stream_usage: true,
+            continuous_usage: false,
+        },
+    })
+}
+
+/// Probes the server for what shapes the requests. Refuses a server that cannot stream.
+async fn probe(endpoint: &Endpoint, want_forced: bool) -> Result<Capabilities> {
+    let report = yardstick_backend_openai::probe(endpoint)
+        .await
+        .with_context(|| format!("probing {}", endpoint.base_url))?;
+    if report.streaming.support == Support::No {
+        bail!(
+            "{} does not stream ({}); use --no-stream",
+            endpoint.base_url,
+            report.streaming.reason
+        );
+    }
+    let forced = report.ignore_eos.support == Support::Yes;
+    if want_forced && !forced {
+        eprintln!(
+            "note: {} does not honour ignore_eos/min_tokens ({}); output lengths may be shorter than asked",
+            endpoint.base_url, report.ignore_eos.reason
+        );
+    }
+    Ok(Capabilities {
+        forces_length: forced,
+        stream_usage: report.stream_usage.support == Support::Yes,
+        continuous_usage: report.continuous_usage.support == Support::Yes,
+    })
+}

@@ -1,0 +1,184 @@
+//! The bench's workload from the command line: synthetic, shared-prefix, dataset or task
+//! prompts, tokenized with the chosen tokenizer.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use yardstick_backend_openai::LoadRequest;
+use yardstick_bench::workload::{
+    build_workload, GgufTokenizer, HfTokenizer, LengthDistribution, PromptSource, PromptTokenizer,
+    WorkloadSpec,
+};
+
+use super::target::Capabilities;
+use crate::args::BenchArgs;
+
+/// Output length when neither `--output-tokens` nor the source gives one.
+const DEFAULT_OUTPUT_TOKENS: &str = "64";
+
+/// The workload the flags describe, before tokenizing.
+#[derive(Debug, Clone)]
+pub struct WorkloadChoice {
+    pub spec: WorkloadSpec,
+}
+
+impl WorkloadChoice {
+    pub fn from_args(args: &BenchArgs, capabilities: Capabilities) -> Result<WorkloadChoice> {
+        let input: LengthDistribution = args
+            .input_tokens
+            .parse()
+            .map_err(|error| anyhow::anyhow!("--input-tokens: {error}"))?;
+        let output_flag = args
+            .output_tokens
+            .as_deref()
+            .map(|text| {
+                text.parse::<LengthDistribution>()
+                    .map_err(|error| anyhow::anyhow!("--output-tokens: {error}"))
+            })
+            .transpose()?;
+        let default_output = || -> Result<LengthDistribution> {
+            DEFAULT_OUTPUT_TOKENS
+                .parse()
+                .map_err(|error| anyhow::anyhow!("the default output length: {error}"))
+        };
+        let (prompts, output) = if let Some(path) = &args.dataset {
+            (PromptSource::Dataset { path: path.clone() }, output_flag)
+        } else if let Some(task) = &args.task {
+            let Some(data_dir) = args.data_dir.clone() else {
+                bail!("--task needs the datasets directory: --data-dir or YARDSTICK_DATA");
+            };
+            (
+                PromptSource::Task {
+                    task: task.clone(),
+                    data_dir,
+                    num_fewshot: None,
+                },
+                output_flag,
+            )
+        } else if let Some(prefix_tokens) = args.shared_prefix {
+            if args.prefix_groups == 0 {
+                bail!("--prefix-groups must be at least 1");
+            }
+            let output = match output_flag {
+                Some(output) => output,
+                None => default_output()?,
+            };
+            (
+                PromptSource::SharedPrefix {
+                    prefix_tokens,
+                    groups: args.prefix_groups,
+                    input,
+                },
+                Some(output),
+            )
+        } else {
+            let output = match output_flag {
+                Some(output) => output,
+                None => default_output()?,
+            };
+            (PromptSource::Synthetic { input }, Some(output))
+        };
+        let force = capabilities.forces_length && !args.allow_eos;
+        Ok(WorkloadChoice {
+            spec: WorkloadSpec {
+                prompts,
+                output,
+                ignore_eos: force,
+                min_tokens: force,
+                seed: args.seed,
+            },
+        })
+    }
+}
+
+/// A built workload with what the fingerprint records of it.
+#[derive(Debug, Clone)]
+pub struct BuiltWorkload {
+    pub spec: WorkloadSpec,
+    pub requests: Vec<LoadRequest>,
+    /// sha256 over every request as sent.
+    pub digest: String,
+    /// The tokenizer's identity, when one counted tokens.
+    pub tokenizer: Option<String>,
+    /// Input files by name with their sha256 (dataset file).
+    pub files: Vec<(String, String)>,
+}
+
+/// Tokenizes and builds `count` requests; `model_path` is the default tokenizer source.
+pub fn build_requests(
+    choice: &WorkloadChoice,
+    args: &BenchArgs,
+    model_path: Option<&Path>,
+    capabilities: Capabilities,
+    count: usize,
+) -> Result<BuiltWorkload> {
+    let tokenizer: Option<Box<dyn PromptTokenizer>> = match (&args.tokenizer, model_path) {
+        (Some(path), _) => Some(open_tokenizer(path)?),
+        (None, Some(path)) => Some(open_tokenizer(path)?),
+        (None, None) => None,
+    };
+    let needs_tokenizer = matches!(
+        choice.spec.prompts,
+        PromptSource::Synthetic { .. } | PromptSource::SharedPrefix { .. }
+    );
+    if needs_tokenizer && tokenizer.is_none() {
+        bail!(
+            "synthetic prompts of exact token counts need the served model's tokenizer: \
+             --tokenizer tokenizer.json|model.gguf, or --model NAME for its GGUF vocabulary"
+        );
+    }
+    let workload = build_workload(&choice.spec, tokenizer.as_deref(), count)
+        .context("building the workload")?;
+    if workload.requests.is_empty() {
+        bail!("the workload has no requests (every dataset entry was skipped?)");
+    }
+    if workload.skipped_entries > 0 {
+        eprintln!(
+            "note: {} dataset entries skipped (no exchange, or outside the length bounds)",
+            workload.skipped_entries
+        );
+    }
+    let digest = workload.digest();
+    let mut files = Vec::new();
+    if let PromptSource::Dataset { path } = &choice.spec.prompts {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        files.push((
+            path.display().to_string(),
+            yardstick_core::sha256_hex(&bytes),
+        ));
+    }
+    let requests = workload
+        .requests
+        .into_iter()
+        .map(|item| {
+            let mut request = item.request;
+            request.include_usage = capabilities.stream_usage;
+            request.continuous_usage = capabilities.continuous_usage;
+            request
+        })
+        .collect();
+    Ok(BuiltWorkload {
+        spec: choice.spec.clone(),
+        requests,
+        digest,
+        tokenizer: workload.tokenizer,
+        files,
+    })
+}
+
+/// A tokenizer from a `tokenizer.json` or a `.gguf` file.
+fn open_tokenizer(path: &Path) -> Result<Box<dyn PromptTokenizer>> {
+    let is_gguf = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("gguf"));
+    Ok(if is_gguf {
+        Box::new(
+            GgufTokenizer::load(path).with_context(|| format!("--tokenizer {}", path.display()))?,
+        )
+    } else {
+        Box::new(
+            HfTokenizer::from_file(path)
+                .with_context(|| format!("--tokenizer {}", path.display()))?,
+        )
+    })
+}
