@@ -112,6 +112,7 @@ pub enum PromptSource {
 /// One request of a workload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkItem {
+    /// The request as it will be sent.
     pub request: LoadRequest,
     /// The prompt's tokens as the completions API counts them (`encode(prompt, true)`),
     /// when known: always for synthetic prompts, for plain prompts when a tokenizer was
@@ -122,6 +123,7 @@ pub struct WorkItem {
 /// The requests of a load test, in the order they are to be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
+    /// The requests, in sending order.
     pub requests: Vec<WorkItem>,
     /// [`PromptTokenizer::identity`] of the tokenizer that counted the tokens, if any.
     pub tokenizer: Option<String>,

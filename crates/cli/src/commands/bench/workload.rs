@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use yardstick_backend_openai::LoadRequest;
 use yardstick_bench::workload::{
     build_workload, GgufTokenizer, HfTokenizer, LengthDistribution, PromptSource, PromptTokenizer,
-    WorkloadSpec,
+    WorkloadError, WorkloadSpec,
 };
 
 use super::target::Capabilities;
@@ -127,8 +127,18 @@ pub fn build_requests(
              --tokenizer tokenizer.json|model.gguf, or --model NAME for its GGUF vocabulary"
         );
     }
-    let workload = build_workload(&choice.spec, tokenizer.as_deref(), count)
-        .context("building the workload")?;
+    // A dataset or task smaller than the run is sent in a cycle (the scheduler repeats the
+    // workload), so take every prompt it has.
+    let workload = match build_workload(&choice.spec, tokenizer.as_deref(), count) {
+        Err(WorkloadError::NotEnoughPrompts { available, .. }) if available > 0 => {
+            eprintln!(
+                "note: the prompt source has {available} usable prompts for {count} requests; they are sent in a cycle"
+            );
+            build_workload(&choice.spec, tokenizer.as_deref(), available)
+        }
+        other => other,
+    }
+    .context("building the workload")?;
     if workload.requests.is_empty() {
         bail!("the workload has no requests (every dataset entry was skipped?)");
     }
