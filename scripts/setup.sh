@@ -34,4 +34,7 @@ fi
 #    verified by size and sha256.
 "$bin" models pull gemma-3-270m-q4_k_m
 "$bin" models pull qwen2.5-coder-0.5b-instruct-q4_k_m
+# 4. llama.cpp's HTTP server, built from source, for the tests and benchmarks that need a
+#    real served model (`yardstick bench --endpoint`): about 8 minutes on 2 cores, once.
+scripts/setup-llama-server.sh
 echo "==> set-up done: $bin"

@@ -337,3 +337,45 @@ async fn bench_in_process_streams_tokens_from_the_real_model() {
             .all(|pair| pair[0].arrived <= pair[1].arrived));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_against_a_real_llama_server_gets_exact_prompt_and_output_lengths() {
+    use yardstick_test_support::llama_server::{llama_server_binary, LlamaServer};
+    let (Some(model), Some(binary)) = (gemma_model(), llama_server_binary()) else {
+        return;
+    };
+    let server = LlamaServer::start(&binary, &model, &[]).unwrap_or_else(|error| panic!("{error}"));
+    let home = tempfile::tempdir().expect("home");
+    let mut command = yardstick(home.path());
+    command.args(["bench", "--endpoint", &server.base_url()]);
+    command.args(["--model", model.to_str().expect("utf-8")]);
+    command.args([
+        "--input-tokens",
+        "48",
+        "--output-tokens",
+        "12",
+        "--requests",
+        "4",
+    ]);
+    command.args(["--warmup", "1", "--concurrency", "1,2"]);
+    command.args(["--server-pid", &server.pid().to_string()]);
+    let output = run(command).await;
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        text(&output),
+        server.log_text()
+    );
+    let units = stored_bench(home.path()).await;
+    assert_eq!(units.len(), 2);
+    for (_, records) in &units {
+        assert_eq!(records.len(), 5);
+        for record in records {
+            assert!(record.succeeded(), "{record:?}");
+            // The server counts the prompt with its own tokenizer: the synthetic prompt built
+            // with the GGUF vocabulary has exactly the asked length for it.
+            assert_eq!(record.prompt_tokens.expect("usage").count, 48);
+            assert_eq!(record.completion_tokens.expect("usage").count, 12);
+        }
+    }
+}

@@ -29,7 +29,7 @@ fn find_model(env_var: &str, file: &str) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-fn require_or_skip(what: &str, found: Option<PathBuf>) -> Option<PathBuf> {
+pub(crate) fn require_or_skip(what: &str, found: Option<PathBuf>) -> Option<PathBuf> {
     if found.is_none() {
         let required = std::env::var("YARDSTICK_REQUIRE_MODELS").is_ok_and(|v| v == "1");
         assert!(

@@ -6,4 +6,5 @@
 pub mod fake_backend;
 pub mod fake_hub;
 pub mod fixtures;
+pub mod llama_server;
 pub mod mock_openai;
