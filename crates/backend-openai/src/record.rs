@@ -37,6 +37,9 @@ pub(crate) struct Outcome {
 /// How long the body may go on after `data: [DONE]` before the client stops reading.
 const AFTER_DONE_GRACE: Duration = Duration::from_secs(1);
 
+/// How hyper reports a reused connection that the server had already closed.
+const STALE_CONNECTION: &str = "connection closed before message completed";
+
 /// Error bodies are kept up to this many bytes for their message.
 const ERROR_BODY_LIMIT: usize = 4096;
 
@@ -89,7 +92,18 @@ impl OpenAiClient {
         let deadline = deadline
             .checked_add(self.endpoint.timeout)
             .unwrap_or(deadline + Duration::from_secs(365 * 24 * 3600));
-        let response = match timeout_at(deadline, self.http.execute(http_request)).await {
+        // A pooled keep-alive connection the server closed just before it was reused fails
+        // before the request reached the server (hyper: "connection closed before message
+        // completed", no response byte). That is not the server failing the request: it is
+        // sent once more, on a fresh connection; `sent` stays the first attempt's time.
+        let retry = http_request.try_clone();
+        let mut outcome = timeout_at(deadline, self.http.execute(http_request)).await;
+        if let (Ok(Err(error)), Some(retry)) = (&outcome, retry) {
+            if error_chain(error).contains(STALE_CONNECTION) {
+                outcome = timeout_at(deadline, self.http.execute(retry)).await;
+            }
+        }
+        let response = match outcome {
             Err(_) => return recording.fail(ErrorCause::Timeout, None),
             Ok(Err(error)) => {
                 return recording.fail(transport_cause(&error), Some(error_chain(&error)))

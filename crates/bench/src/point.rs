@@ -38,6 +38,8 @@ impl fmt::Display for LoadPoint {
 #[derive(Debug, Clone)]
 pub struct PointResult {
     pub point: LoadPoint,
+    /// The monotonic instant every offset in `timings` counts from.
+    pub started: std::time::Instant,
     /// Every request of the run, warm-up included, in the order they were sent.
     pub timings: Vec<RequestTiming>,
     /// The summary of `timings` under the run's metric options.

@@ -159,6 +159,7 @@ pub async fn run_point(
         .map_err(|error| BenchError::Settings(format!("summarising the run: {error}")))?;
     Ok(PointResult {
         point: settings.point,
+        started: shared.start,
         timings,
         metrics,
         resources: Vec::new(),

@@ -39,6 +39,10 @@ impl LlamaServer {
     /// Starts `binary` serving `model` on a free loopback port with test-sized settings
     /// (2 threads, 4 slots, a 2048-token context) plus `extra_args`, and waits until
     /// `/health` answers 200. The error carries the server's log.
+    ///
+    /// `--no-repack`: this llama.cpp's AMX matrix kernel (used for repacked weights on CPUs
+    /// with AMX, as the development machine has) crashes the server on its first graph
+    /// (SIGSEGV in `ggml_backend_amx_mul_mat`); without repacking it runs.
     pub fn start(binary: &Path, model: &Path, extra_args: &[&str]) -> Result<LlamaServer, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -54,7 +58,15 @@ impl LlamaServer {
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .arg("--model")
             .arg(model)
-            .args(["--threads", "2", "--parallel", "4", "--ctx-size", "2048"])
+            .args([
+                "--threads",
+                "2",
+                "--parallel",
+                "4",
+                "--ctx-size",
+                "2048",
+                "--no-repack",
+            ])
             .args(extra_args)
             .stdin(Stdio::null())
             .stdout(log_file)

@@ -109,6 +109,7 @@ pub fn point_result(
         Err(error) => panic!("the sample records are consistent: {error}"),
     };
     PointResult {
+        started: std::time::Instant::now(),
         point,
         timings,
         metrics,

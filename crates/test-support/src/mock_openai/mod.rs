@@ -234,6 +234,7 @@ async fn generate(
             index,
             path: route.path().to_string(),
             stream: false,
+            prompt: String::new(),
             received,
             admitted: None,
             status: 200,
@@ -274,7 +275,10 @@ async fn respond(
             return error_response(StatusCode::BAD_REQUEST, "BadRequestError", &message)
         }
     };
-    shared.update(index, |entry| entry.stream = parsed.stream);
+    shared.update(index, |entry| {
+        entry.stream = parsed.stream;
+        entry.prompt = parsed.prompt_words.join(" ");
+    });
     if !script.models.contains(&parsed.model) {
         let message = format!("The model `{}` does not exist.", parsed.model);
         return error_response(StatusCode::NOT_FOUND, "NotFoundError", &message);

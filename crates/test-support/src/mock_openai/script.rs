@@ -155,6 +155,9 @@ pub struct RequestLog {
     /// `/v1/completions` or `/v1/chat/completions`.
     pub path: String,
     pub stream: bool,
+    /// The prompt's words (every message's content for chat) joined by single spaces; empty
+    /// until the body was parsed.
+    pub prompt: String,
     /// When the handler started (the request body had been read).
     pub received: Instant,
     /// When the request got a concurrency slot; `None` if it never did.
