@@ -23,7 +23,11 @@ target/llama-server/bin/llama-server --host 127.0.0.1 --port 18181 --threads 2 -
   >"$server_log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 60); do curl -sf http://127.0.0.1:18181/health >/dev/null 2>&1 && break; sleep 1; done
+for _ in $(seq 60); do
+  python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:18181/health")' \
+    >/dev/null 2>&1 && break
+  sleep 1
+done
 serve=(--input-tokens 128 --output-tokens 32 --requests "${DEMO_BENCH_REQUESTS:-20}" --concurrency 1,4)
 "$yardstick" bench --endpoint http://127.0.0.1:18181/v1 -m gemma-3-270m-q4_k_m --server-pid "$server" "${serve[@]}"
 kill "$server" 2>/dev/null || true
