@@ -37,8 +37,8 @@ pub struct LlamaServer {
 
 impl LlamaServer {
     /// Starts `binary` serving `model` on a free loopback port with test-sized settings
-    /// (2 threads, 4 slots, a 2048-token context) plus `extra_args`, and waits until
-    /// `/health` answers 200. The error carries the server's log.
+    /// (2 threads, 4 slots sharing a 2048-token context, no web UI) plus `extra_args`, and
+    /// waits until `/health` answers 200. The error carries the server's log.
     ///
     /// `--no-repack`: this llama.cpp's AMX matrix kernel (used for repacked weights on CPUs
     /// with AMX, as the development machine has) crashes the server on its first graph
@@ -66,6 +66,7 @@ impl LlamaServer {
                 "--ctx-size",
                 "2048",
                 "--no-repack",
+                "--no-webui",
             ])
             .args(extra_args)
             .stdin(Stdio::null())
