@@ -84,7 +84,13 @@ impl Drop for MockServer {
 impl MockServer {
     /// Starts the mock on an ephemeral loopback port (call inside a tokio runtime).
     pub async fn start(script: MockScript) -> std::io::Result<MockServer> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        MockServer::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), script).await
+    }
+
+    /// Starts the mock listening on `address` (port 0: an ephemeral port), for a mock
+    /// that tools outside the process talk to (call inside a tokio runtime).
+    pub async fn start_on(address: SocketAddr, script: MockScript) -> std::io::Result<MockServer> {
+        let listener = tokio::net::TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             current: Mutex::new(Current::new(script)),
@@ -131,6 +137,15 @@ impl MockServer {
     /// Every generation request received so far, by index.
     pub fn log(&self) -> Vec<RequestLog> {
         lock(&self.shared.log).clone()
+    }
+
+    /// The generation requests from index `first` on, without copying the earlier ones (for
+    /// a long-running mock that writes its log out as requests finish).
+    pub fn log_from(&self, first: usize) -> Vec<RequestLog> {
+        lock(&self.shared.log)
+            .get(first..)
+            .map(<[RequestLog]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Stops listening and waits until the port is closed; connections already open are
