@@ -5,7 +5,8 @@
 //! Reports only read what a run measured; every statistic comes from `yardstick-load`
 //! ([`RunMetrics`](yardstick_load::RunMetrics)), so a table, a plot and an export of the same
 //! run agree. Where a report needs the samples behind a distribution (a CDF), it selects them
-//! as `summarize_run` does: measured requests (not the first `warmup_requests` by send time)
+//! with `yardstick_load::metrics::warmup_mask`, the selection `summarize_run` itself uses:
+//! measured requests (not the first `warmup_requests` by send time)
 //! that completed.
 
 mod cdf;
@@ -77,22 +78,11 @@ impl ReportError {
     }
 }
 
-/// Which of `timings` are warm-up: the first `warmup_requests` by send time, ties kept in the
-/// order given, exactly as `yardstick_load::summarize_run` chooses them.
-pub(crate) fn warmup_mask(timings: &[RequestTiming], warmup_requests: usize) -> Vec<bool> {
-    let mut by_sent: Vec<usize> = (0..timings.len()).collect();
-    by_sent.sort_by_key(|&index| timings[index].sent);
-    let mut warmup = vec![false; timings.len()];
-    for &index in by_sent.iter().take(warmup_requests) {
-        warmup[index] = true;
-    }
-    warmup
-}
-
 /// The measured requests of a point (warm-up excluded), in the order sent, with or without an
 /// error: the records the run's statistics and failure counts were computed from.
 pub(crate) fn measured_requests(result: &PointResult) -> impl Iterator<Item = &RequestTiming> {
-    let warmup = warmup_mask(&result.timings, result.metrics.warmup_requests);
+    let warmup =
+        yardstick_load::metrics::warmup_mask(&result.timings, result.metrics.warmup_requests);
     result
         .timings
         .iter()

@@ -10,8 +10,9 @@ use yardstick_core::Unit;
 use yardstick_load::metrics::{e2e, tpot, ttft};
 use yardstick_load::{ErrorCause, TokenCountSource};
 
-use super::{milliseconds, warmup_mask, ReportError};
+use super::{milliseconds, ReportError};
 use crate::point::PointResult;
+use yardstick_load::metrics::warmup_mask;
 
 /// One row of the per-request CSV.
 #[derive(Serialize)]

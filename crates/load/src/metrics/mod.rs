@@ -32,4 +32,4 @@ pub use request::{
     e2e, e2e_from_schedule, inter_token_latencies, schedule_lag, tpot, ttft, ttft_from_schedule,
     ItlDefinition, LatencyOrigin, RequestMetrics,
 };
-pub use run::{summarize_run, MetricsOptions, RunMetrics, Slo};
+pub use run::{summarize_run, warmup_mask, MetricsOptions, RunMetrics, Slo};

@@ -244,6 +244,24 @@ impl RunMetrics {
     }
 }
 
+/// Indices of `records` by send time, ties in the order given: the order that decides which
+/// records are warm-up (the first `warmup_requests`).
+fn send_order(records: &[RequestTiming]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by_key(|&index| records[index].sent);
+    order
+}
+
+/// Which of `records` are warm-up: the first `warmup_requests` by send time, ties in the
+/// order given, exactly the records [`summarize_run`] leaves out of its statistics.
+pub fn warmup_mask(records: &[RequestTiming], warmup_requests: usize) -> Vec<bool> {
+    let mut warmup = vec![false; records.len()];
+    for index in send_order(records).into_iter().take(warmup_requests) {
+        warmup[index] = true;
+    }
+    warmup
+}
+
 fn ratio(numerator: f64, denominator: usize) -> Option<f64> {
     (denominator > 0).then(|| numerator / denominator as f64)
 }
@@ -264,8 +282,10 @@ pub fn summarize_run(
             .map_err(|reason| LoadError::InconsistentRecord { index, reason })?;
     }
     // Warm-up is the first K by send time (ties keep the order given).
-    let mut by_sent: Vec<&RequestTiming> = records.iter().collect();
-    by_sent.sort_by_key(|record| record.sent);
+    let by_sent: Vec<&RequestTiming> = send_order(records)
+        .into_iter()
+        .map(|index| &records[index])
+        .collect();
     let warmup_requests = options.warmup_requests.min(by_sent.len());
     let (warmup, measured) = by_sent.split_at(warmup_requests);
     let (cancelled, measured): (Vec<&RequestTiming>, Vec<&RequestTiming>) = measured

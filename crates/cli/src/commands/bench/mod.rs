@@ -41,7 +41,16 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         .map(|text| text.parse::<SloObjective>().map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>>>()
         .context("--slo")?;
-    let points = load_points(&args)?;
+    let process: ArrivalProcess = args
+        .arrivals
+        .parse()
+        .map_err(|error| anyhow::anyhow!("--arrivals {}: {error}", args.arrivals))?;
+    if let Some(rate) = args.rate_max {
+        if !(rate.is_finite() && rate > 0.0) {
+            bail!("--rate-max {rate} must be a positive number of requests per second");
+        }
+    }
+    let points = load_points(&args, process)?;
     if args.trials == 0 {
         bail!("--trials must be at least 1");
     }
@@ -191,7 +200,7 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             workload.requests.len()
         );
     }
-    let outcome = drive(&bench, &args, &points, &objectives).await;
+    let outcome = drive(&bench, &args, &points, &objectives, process).await;
     drop(bench);
     let stored = writer.await.context("the result writer stopped")?;
     let mut results = Vec::new();
@@ -227,15 +236,11 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
 }
 
 /// The explicit load points of the command line; empty for `--sweep auto` and `--search`.
-fn load_points(args: &BenchArgs) -> Result<Vec<LoadPoint>> {
+fn load_points(args: &BenchArgs, process: ArrivalProcess) -> Result<Vec<LoadPoint>> {
     if args.search || args.sweep.is_some() {
         return Ok(Vec::new());
     }
     if !args.rate.is_empty() {
-        let process: ArrivalProcess = args
-            .arrivals
-            .parse()
-            .map_err(|error| anyhow::anyhow!("--arrivals {}: {error}", args.arrivals))?;
         return args
             .rate
             .iter()
@@ -287,17 +292,9 @@ async fn drive(
     args: &BenchArgs,
     points: &[LoadPoint],
     objectives: &[SloObjective],
+    process: ArrivalProcess,
 ) -> Result<Option<String>> {
     if args.search {
-        let process: ArrivalProcess = args
-            .arrivals
-            .parse()
-            .map_err(|error| anyhow::anyhow!("--arrivals {}: {error}", args.arrivals))?;
-        if let Some(rate) = args.rate_max {
-            if !(rate.is_finite() && rate > 0.0) {
-                bail!("--rate-max {rate} must be a positive number of requests per second");
-            }
-        }
         let search = SloSearch {
             objectives: objectives.to_vec(),
             process,
