@@ -1,0 +1,23 @@
+//! yardstick's decisions over what the other crates measured: paired comparisons with
+//! bootstrap confidence intervals, McNemar's exact test and Holm's correction ([`paired`],
+//! [`bootstrap`]), category scores ([`categories`]), regression verdicts ([`regress`]),
+//! cost, energy and carbon from measured throughput with a hardware and price catalog
+//! ([`catalog`], [`cost`]), Pareto fronts ([`pareto`]), TOPSIS ranking ([`topsis`]) and
+//! recommendations with their confidence ([`recommend`]).
+//!
+//! Everything here is a pure function over numbers handed in: no I/O (the built-in catalog
+//! is compiled in; a user's override is passed as text), no clock, and every random draw
+//! comes from a seed passed in. Reading runs from the store and printing belong to callers.
+
+pub mod bootstrap;
+pub mod catalog;
+pub mod categories;
+pub mod cost;
+mod error;
+pub mod paired;
+pub mod pareto;
+pub mod recommend;
+pub mod regress;
+pub mod topsis;
+
+pub use error::DecideError;
