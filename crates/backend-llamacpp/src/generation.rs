@@ -1,9 +1,12 @@
-//! Generation (greedy, or seeded sampling) on the inference thread, timed with a monotonic
-//! clock.
+//! One generation on the inference thread (greedy, or seeded sampling), as a state machine
+//! that [`crate::batcher`] advances one step at a time, side by side with other generations.
+//! Timed with a monotonic clock.
 
 use std::time::{Duration, Instant};
 
+use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
+use tokio::sync::mpsc::UnboundedSender;
 use yardstick_backend::{
     BackendError, FinishReason, GenerateRequest, Generation, GenerationTiming,
 };
@@ -11,7 +14,7 @@ use yardstick_backend::{
 use crate::generated_text::GeneratedText;
 use crate::sampling::TokenSampler;
 use crate::scoring::{argmax, Token};
-use crate::worker::{BatchEntry, Engine};
+use crate::worker::Reply;
 
 /// One generated token as the engine produced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,51 +24,68 @@ pub struct TokenEvent {
     pub sampled_at: Instant,
 }
 
-impl Engine<'_> {
-    /// Reads the prompt from an empty KV cache (BOS per the GGUF metadata, special tokens
-    /// parsed), then appends the argmax token until EOS (unless `ignore_eos`), a stop
-    /// sequence, or `max_tokens`. The clock starts when the worker takes the request.
-    pub(crate) fn generate(
-        &mut self,
-        request: &GenerateRequest,
-    ) -> Result<Generation, BackendError> {
-        self.generate_streaming(request, &mut |_| {})
-    }
+/// A generation request the worker has taken and tokenized, waiting for a sequence.
+pub(crate) struct PreparedGeneration {
+    request: GenerateRequest,
+    prompt: Vec<Token>,
+    /// When the worker took the request: the generation's clock starts here, so time spent
+    /// waiting for a free sequence counts in its time to first token.
+    received: Instant,
+    events: Option<UnboundedSender<TokenEvent>>,
+    reply: Reply<Generation>,
+}
 
-    /// [`Engine::generate`], calling `on_token` with each generated token (EOS excluded
-    /// unless `ignore_eos`) and the instant it was sampled, before the next one is computed.
-    pub(crate) fn generate_streaming(
-        &mut self,
-        request: &GenerateRequest,
-        on_token: &mut dyn FnMut(TokenEvent),
-    ) -> Result<Generation, BackendError> {
-        let started = Instant::now();
-        let prompt = self.encode(&request.prompt, self.add_bos);
-        if prompt.is_empty() {
-            return Err(BackendError::Tokenize {
+impl PreparedGeneration {
+    /// Checks a tokenized generation request against the KV window. A bad request is
+    /// answered with its error and a request for no tokens at once. `None`: answered.
+    pub fn new(
+        request: GenerateRequest,
+        prompt: Result<Vec<Token>, BackendError>,
+        window: usize,
+        received: Instant,
+        events: Option<UnboundedSender<TokenEvent>>,
+        reply: Reply<Generation>,
+    ) -> Option<PreparedGeneration> {
+        let prompt = match prompt {
+            Ok(prompt) => prompt,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return None;
+            }
+        };
+        let prepared = PreparedGeneration {
+            request,
+            prompt,
+            received,
+            events,
+            reply,
+        };
+        let refusal = if prepared.prompt.is_empty() {
+            Some(BackendError::Tokenize {
                 what: "the generation prompt".to_string(),
                 reason: "it has no tokens (empty prompt and no BOS)".to_string(),
-            });
-        }
-        let max_tokens = usize::try_from(request.max_tokens).unwrap_or(usize::MAX);
-        // The last generated token is never read back, so it needs no cell.
-        let needed = prompt.len().saturating_add(max_tokens.saturating_sub(1));
-        if needed > self.settings.window {
-            return Err(BackendError::ContextOverflow {
+            })
+        } else if prepared.cells() > window {
+            Some(BackendError::ContextOverflow {
                 what: format!(
                     "generation (prompt {} tokens + max_tokens {})",
-                    prompt.len(),
-                    request.max_tokens
+                    prepared.prompt.len(),
+                    prepared.request.max_tokens
                 ),
-                needed,
-                available: self.settings.window,
-            });
+                needed: prepared.cells(),
+                available: window,
+            })
+        } else {
+            None
+        };
+        if let Some(error) = refusal {
+            let _ = prepared.reply.send(Err(error));
+            return None;
         }
-        let prompt_tokens = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
-        if max_tokens == 0 {
-            return Ok(Generation {
+        if prepared.request.max_tokens == 0 {
+            let generation = Generation {
                 text: String::new(),
-                prompt_tokens,
+                prompt_tokens: u32::try_from(prepared.prompt.len()).unwrap_or(u32::MAX),
                 completion_tokens: 0,
                 finish_reason: FinishReason::Length,
                 timing: GenerationTiming {
@@ -73,91 +93,213 @@ impl Engine<'_> {
                     prefill: Duration::ZERO,
                     decode: Duration::ZERO,
                 },
-            });
+            };
+            let _ = prepared.reply.send(Ok(generation));
+            return None;
         }
+        Some(prepared)
+    }
 
-        self.context.clear_kv_cache();
-        let last = prompt.len() - 1;
-        let entries: Vec<BatchEntry> = prompt
-            .iter()
-            .enumerate()
-            .map(|(position, &token)| BatchEntry {
-                token,
-                position,
-                sequence: Some(0),
-                logits: position == last,
-                owner: None,
-            })
-            .collect();
-        let mut sampler = request.sampling.map(TokenSampler::new);
-        let mut choose = |row: &[f32]| match sampler.as_mut() {
+    /// KV cells the generation may need at most: the prompt and every generated token but
+    /// the last, which is never read back.
+    pub fn cells(&self) -> usize {
+        let max_tokens = usize::try_from(self.request.max_tokens).unwrap_or(usize::MAX);
+        self.prompt
+            .len()
+            .saturating_add(max_tokens.saturating_sub(1))
+    }
+
+    /// The caller stopped waiting for the answer (a cancelled request).
+    pub fn abandoned(&self) -> bool {
+        self.reply.is_closed()
+    }
+
+    /// Starts generating in KV sequence `sequence`.
+    pub fn start(self, sequence: i32) -> ActiveGeneration {
+        let cells = self.cells();
+        ActiveGeneration {
+            sequence,
+            cells,
+            sampler: self.request.sampling.map(TokenSampler::new),
+            text: GeneratedText::new(&self.request.stop),
+            request: self.request,
+            prompt: self.prompt,
+            prompt_read: 0,
+            pending: None,
+            completion_tokens: 0,
+            received: self.received,
+            prefill_started: None,
+            prefill_finished: None,
+            first_token_at: None,
+            last_token_at: None,
+            outcome: None,
+            events: self.events,
+            reply: self.reply,
+        }
+    }
+}
+
+/// A generation holding a KV sequence: reads its prompt (possibly over several steps), then
+/// one token per step until EOS (unless `ignore_eos`), a stop sequence or `max_tokens`.
+pub(crate) struct ActiveGeneration {
+    pub sequence: i32,
+    /// KV cells reserved for it ([`PreparedGeneration::cells`]).
+    pub cells: usize,
+    request: GenerateRequest,
+    prompt: Vec<Token>,
+    /// Prompt tokens already given to `llama_decode`.
+    prompt_read: usize,
+    /// The last sampled token, to be read at the next position in the next step.
+    pending: Option<Token>,
+    sampler: Option<TokenSampler>,
+    text: GeneratedText,
+    completion_tokens: u32,
+    received: Instant,
+    prefill_started: Option<Instant>,
+    prefill_finished: Option<Instant>,
+    first_token_at: Option<Instant>,
+    last_token_at: Option<Instant>,
+    /// Set when the generation has ended, successfully or not.
+    outcome: Option<Result<FinishReason, BackendError>>,
+    events: Option<UnboundedSender<TokenEvent>>,
+    reply: Reply<Generation>,
+}
+
+/// What a generation wants read in the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NextTokens<'prompt> {
+    /// Tokens to read, from `position` on.
+    pub tokens: &'prompt [Token],
+    pub position: usize,
+    /// Whether the last of them produces a logits row (the prompt's end or a generated token).
+    pub logits: bool,
+}
+
+impl ActiveGeneration {
+    /// Whether the generation is still reading its prompt.
+    pub fn prefilling(&self) -> bool {
+        self.prompt_read < self.prompt.len()
+    }
+
+    pub fn finished(&self) -> bool {
+        self.outcome.is_some()
+    }
+
+    /// The caller stopped waiting for the answer (a cancelled request).
+    pub fn abandoned(&self) -> bool {
+        self.reply.is_closed()
+    }
+
+    /// At most `budget` tokens to read next: the rest of the prompt, or the pending token.
+    pub fn next_tokens(&self, budget: usize) -> NextTokens<'_> {
+        if let Some(token) = self.pending.as_ref() {
+            return NextTokens {
+                tokens: std::slice::from_ref(token),
+                position: self.prompt.len() + self.completion_tokens as usize - 1,
+                logits: true,
+            };
+        }
+        let end = self
+            .prompt
+            .len()
+            .min(self.prompt_read.saturating_add(budget));
+        NextTokens {
+            tokens: &self.prompt[self.prompt_read..end],
+            position: self.prompt_read,
+            logits: end == self.prompt.len(),
+        }
+    }
+
+    /// Records that the tokens of [`ActiveGeneration::next_tokens`] (`count` of them) went into
+    /// the step about to be decoded.
+    pub fn mark_read(&mut self, count: usize, now: Instant) {
+        if self.pending.take().is_none() {
+            self.prefill_started.get_or_insert(now);
+            self.prompt_read += count;
+        }
+    }
+
+    /// Chooses the next token from this generation's logits row and handles it: EOS, the
+    /// token event, stop sequences and `max_tokens` may end the generation.
+    pub fn accept_logits(&mut self, model: &LlamaModel, row: &[f32]) {
+        if self.first_token_at.is_none() {
+            self.prefill_finished = Some(Instant::now());
+        }
+        let chosen = match self.sampler.as_mut() {
             None => greedy_token(row),
             Some(sampler) => sampler
                 .sample(row)
                 .and_then(|index| Token::try_from(index).ok())
                 .ok_or_else(no_logits),
         };
-        let prefill_started = Instant::now();
-        let mut next = None;
-        self.decode_entries("reading the generation prompt", &entries, &[], |_, row| {
-            next = Some(choose(row)?);
-            Ok(())
-        })?;
-        let prefill_finished = Instant::now();
-        let mut token = next.ok_or_else(no_logits)?;
-        let first_token_at = Instant::now();
-        let mut last_token_at = first_token_at;
-        let mut sampled_at = first_token_at;
+        let now = Instant::now();
+        self.first_token_at.get_or_insert(now);
+        self.last_token_at = Some(now);
+        match chosen {
+            Ok(token) => self.accept_token(model, token, now),
+            Err(error) => self.outcome = Some(Err(error)),
+        }
+    }
 
-        let model = self.model;
+    fn accept_token(&mut self, model: &LlamaModel, token: Token, sampled_at: Instant) {
         let vocab = model.vocab();
-        let mut text = GeneratedText::new(&request.stop);
-        let mut completion_tokens: u32 = 0;
-        let mut position = prompt.len();
-        let finish_reason = loop {
-            if !request.ignore_eos && vocab.is_eog(LlamaToken(token)) {
-                break FinishReason::EndOfSequence;
-            }
-            completion_tokens += 1;
-            on_token(TokenEvent {
+        if !self.request.ignore_eos && vocab.is_eog(LlamaToken(token)) {
+            self.outcome = Some(Ok(FinishReason::EndOfSequence));
+            return;
+        }
+        self.completion_tokens += 1;
+        if let Some(events) = &self.events {
+            // A receiver that went away only stops the events; an abandoned reply stops the
+            // generation (see `abandoned`).
+            let _ = events.send(TokenEvent {
                 token: token as u32,
                 sampled_at,
             });
-            if text.push(&vocab.token_to_piece(LlamaToken(token), false, None)) {
-                break FinishReason::Stop;
-            }
-            if completion_tokens >= request.max_tokens {
-                break FinishReason::Length;
-            }
-            let entry = BatchEntry {
-                token,
-                position,
-                sequence: Some(0),
-                logits: true,
-                owner: None,
-            };
-            let mut next = None;
-            self.decode_entries("generating", &[entry], &[], |_, row| {
-                next = Some(choose(row)?);
-                Ok(())
-            })?;
-            token = next.ok_or_else(no_logits)?;
-            last_token_at = Instant::now();
-            sampled_at = last_token_at;
-            position += 1;
-        };
+        }
+        if self
+            .text
+            .push(&vocab.token_to_piece(LlamaToken(token), false, None))
+        {
+            self.outcome = Some(Ok(FinishReason::Stop));
+        } else if self.completion_tokens >= self.request.max_tokens {
+            self.outcome = Some(Ok(FinishReason::Length));
+        } else {
+            self.pending = Some(token);
+        }
+    }
 
-        Ok(Generation {
-            text: text.finish(),
-            prompt_tokens,
-            completion_tokens,
-            finish_reason,
-            timing: GenerationTiming {
-                time_to_first_token: first_token_at - started,
-                prefill: prefill_finished - prefill_started,
-                decode: last_token_at - first_token_at,
-            },
-        })
+    /// Ends the generation with `error` (a failed decode step it was part of).
+    pub fn fail(&mut self, error: BackendError) {
+        self.outcome = Some(Err(error));
+    }
+
+    /// Sends the answer. Call once [`ActiveGeneration::finished`] (or to give up on it).
+    pub fn answer(self) {
+        let outcome = self.outcome.unwrap_or_else(|| {
+            Err(BackendError::Inference {
+                what: "generating".to_string(),
+                reason: "the generation was stopped before it finished".to_string(),
+            })
+        });
+        let result = outcome.map(|finish_reason| {
+            let first_token_at = self.first_token_at.unwrap_or(self.received);
+            let prefill = match (self.prefill_started, self.prefill_finished) {
+                (Some(started), Some(finished)) => finished - started,
+                _ => Duration::ZERO,
+            };
+            Generation {
+                text: self.text.finish(),
+                prompt_tokens: u32::try_from(self.prompt.len()).unwrap_or(u32::MAX),
+                completion_tokens: self.completion_tokens,
+                finish_reason,
+                timing: GenerationTiming {
+                    time_to_first_token: first_token_at - self.received,
+                    prefill,
+                    decode: self.last_token_at.unwrap_or(first_token_at) - first_token_at,
+                },
+            }
+        });
+        let _ = self.reply.send(result);
     }
 }
 

@@ -4,8 +4,9 @@
 //!
 //! This is the only yardstick crate allowed `unsafe` and FFI. It must never run inference
 //! on the async executor: one dedicated OS thread owns the model and its context and serves
-//! commands from a channel; the async methods only send and await the answer. Requests run
-//! one at a time, in the order they arrive.
+//! commands from a channel; the async methods only send and await the answer. Requests are
+//! served in the order they arrive: scoring requests one at a time, generations up to
+//! [`LoadOptions::parallel`] side by side (continuous batching; 1 by default).
 //!
 //! # Batching scheme: `item-isolated-shared-prefix-v2`
 //!
@@ -23,8 +24,9 @@
 //!    as the GGUF metadata names them: for Qwen2.5 that is `<|endoftext|>`, where Hugging
 //!    Face, having no BOS, would use EOS), or the continuation's first token when it already
 //!    is that token. A context that tokenizes to nothing (whitespace, no BOS) is an error.
-//! 2. **Isolation**: every request (and every generation) starts from an empty KV cache, so
-//!    cell indices and positions never depend on earlier requests.
+//! 2. **Isolation**: every request (and every generation, unless `parallel` > 1 batches
+//!    generations together) starts from an empty KV cache, so cell indices and positions
+//!    never depend on earlier requests.
 //! 3. **Groups**: the pairs of a request, in order, form groups of at most `max_sequences`
 //!    pairs whose cells (shared prefix once + each pair's remainder) fit `context_tokens`;
 //!    a request that fits is a single group. Each group starts from an empty KV cache.
@@ -79,6 +81,7 @@
 //! llama.cpp sources) and ggml's version; llama.cpp's own build number and commit are not
 //! known to a crates.io build.
 
+mod batcher;
 mod chat_template;
 mod generated_text;
 mod generation;
@@ -116,12 +119,18 @@ pub const BATCHING_SCHEME: &str = "item-isolated-shared-prefix-v2";
 /// can change scores (how tokens are split into `llama_decode` calls and how pairs are
 /// grouped), e.g.
 /// `item-isolated-shared-prefix-v2;batch_tokens=512;logits_rows=64;max_sequences=16;context_tokens=4096`.
-/// `threads` is not part of it: scores do not depend on it.
+/// `threads` is not part of it: scores do not depend on it. `;parallel=N` is appended when
+/// generations are batched together (`parallel` > 1), which makes generated tokens depend
+/// on what else runs.
 pub fn batching_scheme(options: &LoadOptions) -> String {
-    format!(
+    let mut scheme = format!(
         "{BATCHING_SCHEME};batch_tokens={};logits_rows={};max_sequences={};context_tokens={}",
         options.batch_tokens, options.logits_rows, options.max_sequences, options.context_tokens
-    )
+    );
+    if options.parallel > 1 {
+        scheme.push_str(&format!(";parallel={}", options.parallel));
+    }
+    scheme
 }
 
 /// `kind` in [`BackendDescription`].
@@ -143,6 +152,12 @@ pub struct LoadOptions {
     /// logits buffer, both kept at their largest size so far): 1 MiB each for Gemma 3's
     /// 262,144 tokens. Capping the rows keeps memory independent of the longest item.
     pub logits_rows: u32,
+    /// Most generations decoded side by side (continuous batching, as llama-server's
+    /// `--parallel` slots), sharing the `context_tokens` cells; at most `max_sequences`.
+    /// 1 (the default) runs each generation alone from an empty KV cache, which keeps
+    /// generated tokens independent of other requests; more trades that for throughput
+    /// (see `batcher`).
+    pub parallel: u32,
 }
 
 impl Default for LoadOptions {
@@ -156,6 +171,7 @@ impl Default for LoadOptions {
             batch_tokens: 512,
             max_sequences: 16,
             logits_rows: Self::DEFAULT_LOGITS_ROWS,
+            parallel: 1,
         }
     }
 }
@@ -174,6 +190,7 @@ impl LoadOptions {
             ("batch_tokens", self.batch_tokens),
             ("max_sequences", self.max_sequences),
             ("logits_rows", self.logits_rows),
+            ("parallel", self.parallel),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be at least 1"));
@@ -183,6 +200,12 @@ impl LoadOptions {
                 "max_sequences is {} but llama.cpp allows at most {}",
                 self.max_sequences,
                 Self::MAX_SEQUENCES
+            ));
+        }
+        if self.parallel > self.max_sequences {
+            return Err(format!(
+                "parallel ({}) must not exceed max_sequences ({}): each generation holds a sequence",
+                self.parallel, self.max_sequences
             ));
         }
         if self.max_sequences > self.batch_tokens {
@@ -291,8 +314,8 @@ impl LlamaCppBackend {
 
     /// Generates like [`Backend::generate`], sending each generated token to `events` the
     /// moment the inference thread sampled it, so a caller sees the same token stream a
-    /// streaming server would send. Requests still run one at a time: a second request
-    /// waits until the first one has finished.
+    /// streaming server would send. Up to [`LoadOptions::parallel`] generations run side by
+    /// side; more wait for a free sequence, in arrival order.
     pub async fn generate_streaming(
         &self,
         request: GenerateRequest,

@@ -1,12 +1,20 @@
 //! The inference thread: one dedicated OS thread owns the llama.cpp model and context and
 //! serves [`Command`]s from a channel, answering each on its own oneshot channel. The async
-//! side only sends and awaits, so it never blocks; commands run one at a time, in order.
+//! side only sends and awaits, so it never blocks.
+//!
+//! Commands are served in arrival order. Generations run side by side, up to
+//! `LoadOptions::parallel` of them ([`crate::batcher`]); a scoring command waits until every
+//! running generation has finished and then runs alone (its scheme needs the whole KV cache),
+//! and the commands behind it wait for it. Tokenizing needs no KV cache and is answered at
+//! once.
 
+use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
+use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -22,7 +30,8 @@ use yardstick_backend::{
     RollingScore,
 };
 
-use crate::generation::TokenEvent;
+use crate::batcher::Generations;
+use crate::generation::{PreparedGeneration, TokenEvent};
 use crate::scoring::{decode_calls, Token};
 use crate::LoadOptions;
 
@@ -49,7 +58,7 @@ pub(crate) struct ModelFacts {
     pub eos_text: String,
 }
 
-type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
 
 /// Answers once the model is loaded (its facts) or could not be.
 pub(crate) type Ready = oneshot::Receiver<Result<ModelFacts, BackendError>>;
@@ -150,8 +159,58 @@ fn run(
     if ready.send(Ok(engine.facts())).is_err() {
         return;
     }
-    for command in commands {
-        engine.handle(command);
+    serve(&mut engine, options, &commands);
+}
+
+/// Work taken from the channel that has not started yet, in arrival order.
+enum Waiting {
+    Generation(PreparedGeneration),
+    Scoring(Command),
+}
+
+/// The command loop: takes commands as they come, starts generations while there is room,
+/// runs scoring commands when no generation is running, and advances the running
+/// generations one decode step at a time. Ends when the channel is closed and everything
+/// taken has been answered.
+fn serve(engine: &mut Engine<'_>, options: &LoadOptions, commands: &mpsc::Receiver<Command>) {
+    let parallel = usize::try_from(options.parallel).unwrap_or(usize::MAX);
+    let mut generations = Generations::new(parallel, engine.settings.window);
+    let mut waiting: VecDeque<Waiting> = VecDeque::new();
+    let mut open = true;
+    loop {
+        if generations.is_idle() && waiting.is_empty() {
+            // Nothing to do: block until the next command.
+            match commands.recv() {
+                Ok(command) => engine.take(command, &mut waiting),
+                Err(_) => return,
+            }
+        }
+        while open {
+            match commands.try_recv() {
+                Ok(command) => engine.take(command, &mut waiting),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => open = false,
+            }
+        }
+        while let Some(next) = waiting.front() {
+            match next {
+                Waiting::Generation(prepared) if prepared.abandoned() => {}
+                Waiting::Generation(prepared) if !generations.has_room_for(prepared) => break,
+                Waiting::Scoring(_) if !generations.is_idle() => break,
+                _ => {}
+            }
+            match waiting.pop_front() {
+                Some(Waiting::Generation(prepared)) if !prepared.abandoned() => {
+                    generations.admit(engine, prepared);
+                }
+                Some(Waiting::Scoring(command)) => engine.handle(command),
+                _ => {}
+            }
+        }
+        generations.step(engine);
+        if !open && generations.is_idle() && waiting.is_empty() {
+            return;
+        }
     }
 }
 
@@ -253,6 +312,43 @@ impl<'model> Engine<'model> {
         }
     }
 
+    /// Takes a command off the channel: tokenizing is answered at once, a generation is
+    /// tokenized and checked now and waits for room, anything else waits its turn.
+    fn take(&mut self, command: Command, waiting: &mut VecDeque<Waiting>) {
+        let received = Instant::now();
+        let prepared = match command {
+            Command::Generate(request, reply) => self.prepare(request, received, None, reply),
+            Command::GenerateStreaming(request, events, reply) => {
+                self.prepare(request, received, Some(events), reply)
+            }
+            Command::Tokenize { .. } | Command::Detokenize(..) => {
+                self.handle(command);
+                return;
+            }
+            Command::Loglikelihood(..) | Command::Rolling(..) => {
+                waiting.push_back(Waiting::Scoring(command));
+                return;
+            }
+        };
+        if let Some(prepared) = prepared {
+            waiting.push_back(Waiting::Generation(prepared));
+        }
+    }
+
+    fn prepare(
+        &self,
+        request: GenerateRequest,
+        received: Instant,
+        events: Option<tokio::sync::mpsc::UnboundedSender<TokenEvent>>,
+        reply: Reply<Generation>,
+    ) -> Option<PreparedGeneration> {
+        let prompt = guarded("tokenizing the generation prompt", || {
+            Ok(self.encode(&request.prompt, self.add_bos))
+        });
+        let window = self.settings.window;
+        PreparedGeneration::new(request, prompt, window, received, events, reply)
+    }
+
     fn handle(&mut self, command: Command) {
         match command {
             Command::Loglikelihood(request, reply) => {
@@ -261,18 +357,11 @@ impl<'model> Engine<'model> {
                 });
                 let _ = reply.send(result);
             }
-            Command::Generate(request, reply) => {
-                let result = guarded("generating", || self.generate(&request));
-                let _ = reply.send(result);
+            Command::Generate(_, reply) => {
+                let _ = reply.send(Err(misrouted("a generation")));
             }
-            Command::GenerateStreaming(request, events, reply) => {
-                let result = guarded("generating", || {
-                    // A receiver that went away only stops the events, not the generation.
-                    self.generate_streaming(&request, &mut |event| {
-                        let _ = events.send(event);
-                    })
-                });
-                let _ = reply.send(result);
+            Command::GenerateStreaming(_, _, reply) => {
+                let _ = reply.send(Err(misrouted("a streaming generation")));
             }
             Command::Rolling(text, reply) => {
                 let result = guarded("scoring a rolling loglikelihood", || {
@@ -411,9 +500,17 @@ pub(crate) struct BatchEntry {
     pub owner: Option<usize>,
 }
 
+/// Generations go through [`Engine::take`] and the batcher, never [`Engine::handle`].
+fn misrouted(what: &str) -> BackendError {
+    BackendError::Inference {
+        what: format!("serving {what}"),
+        reason: "it reached the single-command path (a bug in the worker)".to_string(),
+    }
+}
+
 /// Runs `work`, turning a panic (llama-cpp-2 panics on some invalid states) into an error so
 /// that one bad request does not take the worker down.
-fn guarded<T>(
+pub(crate) fn guarded<T>(
     what: &str,
     work: impl FnOnce() -> Result<T, BackendError>,
 ) -> Result<T, BackendError> {

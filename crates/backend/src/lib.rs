@@ -144,7 +144,7 @@ pub struct ChatMessage {
 }
 
 /// Errors a backend reports. Each says what was being done.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
     #[error("loading model {path}: {reason}")]
     Load { path: String, reason: String },

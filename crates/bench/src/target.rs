@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde::Serialize;
 use tokio::sync::mpsc;
+use tokio_util::task::AbortOnDropHandle;
 use yardstick_backend::{Backend, ChatMessage, GenerateRequest, Sampling};
 use yardstick_backend_llamacpp::LlamaCppBackend;
 use yardstick_backend_openai::{LoadRequest, OpenAiClient};
@@ -92,7 +93,7 @@ pub struct InProcessTarget {
 
 impl InProcessTarget {
     /// `model` names the model in results. Requests taking longer than `timeout` from
-    /// sending are recorded as timeouts (the engine finishes them in the background).
+    /// sending are recorded as timeouts (the engine stops them and frees their sequence).
     pub fn new(backend: Arc<LlamaCppBackend>, model: String, timeout: Duration) -> Self {
         InProcessTarget {
             backend,
@@ -129,11 +130,12 @@ impl Target for InProcessTarget {
             kind: "in-process".to_string(),
             model: self.model.clone(),
             details: format!(
-                "llama.cpp {}, threads {}, context {} tokens, batch {} tokens",
+                "llama.cpp {}, threads {}, context {} tokens, batch {} tokens, {} parallel generations",
                 yardstick_backend_llamacpp::llama_cpp_version(),
                 options.threads,
                 options.context_tokens,
-                options.batch_tokens
+                options.batch_tokens,
+                options.parallel
             ),
         }
     }
@@ -179,8 +181,11 @@ impl Target for InProcessTarget {
         };
         let (events, mut received) = mpsc::unbounded_channel();
         let backend = Arc::clone(&self.backend);
-        let generation =
-            tokio::spawn(async move { backend.generate_streaming(generate, events).await });
+        // Dropped (a timeout, or this request cancelled with the run): the task is aborted,
+        // which tells the engine to stop the generation and free its sequence.
+        let generation = AbortOnDropHandle::new(tokio::spawn(async move {
+            backend.generate_streaming(generate, events).await
+        }));
         let deadline = tokio::time::Instant::from_std(sent + self.timeout);
         loop {
             match tokio::time::timeout_at(deadline, received.recv()).await {

@@ -222,6 +222,18 @@ async fn bench_refuses_bad_flags_naming_them() {
             ],
             "--arrivals gamma:0",
         ),
+        (
+            vec![
+                "bench",
+                "--endpoint",
+                "http://127.0.0.1:9/v1",
+                "--served-model",
+                "m",
+                "--parallel",
+                "2",
+            ],
+            "--parallel applies to the in-process engine only",
+        ),
     ] {
         let mut command = yardstick(home.path());
         command.args(&args);
@@ -321,10 +333,20 @@ async fn bench_in_process_streams_tokens_from_the_real_model() {
         "3",
     ]);
     command.args(["--warmup", "1", "--concurrency", "2", "--threads", "2"]);
+    command.args(["--parallel", "2"]);
     let output = run(command).await;
     assert!(output.status.success(), "{}", text(&output));
     let units = stored_bench(home.path()).await;
     assert_eq!(units.len(), 1);
+    // Two streams decoded side by side: some two requests' token streams overlap in time
+    // (one at a time, a request's first token would come after the other's last).
+    let records = &units[0].1;
+    let overlapping = records.iter().enumerate().any(|(index, first)| {
+        records[index + 1..].iter().any(|second| {
+            first.first_byte < second.last_byte && second.first_byte < first.last_byte
+        })
+    });
+    assert!(overlapping, "{records:?}");
     for record in &units[0].1 {
         assert!(record.succeeded(), "{record:?}");
         // Exact prompt length from the GGUF vocabulary, exact output length by ignore_eos.

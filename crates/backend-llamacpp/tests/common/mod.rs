@@ -17,6 +17,7 @@ pub fn options() -> LoadOptions {
         batch_tokens: 512,
         max_sequences: 8,
         logits_rows: 64,
+        parallel: 1,
     }
 }
 

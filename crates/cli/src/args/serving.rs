@@ -159,4 +159,9 @@ pub struct BenchArgs {
     pub format: Format,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// In-process engine only: most generations decoded side by side (continuous batching,
+    /// like llama-server's `--parallel` slots; more requests wait for a free one)
+    /// [default: 4].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub parallel: Option<u32>,
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use yardstick_backend_llamacpp::LlamaCppBackend;
+use yardstick_backend_llamacpp::{LlamaCppBackend, LoadOptions};
 use yardstick_backend_openai::{Endpoint, OpenAiClient, Support};
 use yardstick_bench::{InProcessTarget, OpenAiTarget, Target};
 use yardstick_store::Store;
@@ -14,6 +14,10 @@ use crate::args::BenchArgs;
 use crate::commands::engine_settings;
 use crate::commands::probe::endpoint_from_args;
 use crate::home::{resolve_model, Home};
+
+/// Generations the in-process engine batches together unless `--parallel` says otherwise:
+/// llama-server's default slot count, so both targets are measured alike by default.
+const DEFAULT_PARALLEL: u32 = 4;
 
 /// What the load test drives.
 pub struct Driven {
@@ -42,6 +46,9 @@ pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driv
         None => None,
     };
     if let Some(endpoint) = endpoint_from_args(&args.endpoint).await? {
+        if args.parallel.is_some() {
+            bail!("--parallel applies to the in-process engine only; a server sets its own (llama-server: --parallel)");
+        }
         let capabilities = probe(&endpoint, !args.allow_eos).await?;
         let client = OpenAiClient::new(endpoint)?;
         return Ok(Driven {
@@ -60,7 +67,11 @@ pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driv
         );
     }
     let engine = engine_settings(&args.engine);
-    let backend = LlamaCppBackend::load(&model.path, yardstick_runner::load_options(&engine))
+    let options = LoadOptions {
+        parallel: args.parallel.unwrap_or(DEFAULT_PARALLEL),
+        ..yardstick_runner::load_options(&engine)
+    };
+    let backend = LlamaCppBackend::load(&model.path, options)
         .await
         .with_context(|| format!("loading {}", model.path.display()))?;
     Ok(Driven {
