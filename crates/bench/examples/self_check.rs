@@ -176,6 +176,7 @@ fn settings(
         warmup: 0,
         seed: 0,
         metrics: MetricsOptions::default(),
+        first_request: 0,
     }
 }
 

@@ -8,7 +8,9 @@
 //!   measured from the schedule (coordinated omission) and the lag between schedule and
 //!   sending shows whether the client itself kept up.
 //!
-//! Request `i` of the run is `workload[i % workload.len()]`; the first `warmup` requests by
+//! Request `i` of the run is `workload[(first_request + i) % workload.len()]` (a sweep starts
+//! each run where the previous one stopped, so a server's prompt cache never sees a prompt
+//! twice while the workload lasts); the first `warmup` requests by
 //! send time are warm-up (kept, left out of the statistics). A run ends when `warmup +
 //! requests` requests were sent, or when `duration` has passed since the first one (no new
 //! request starts after it; those in flight finish), whichever comes first, or when it is
@@ -40,6 +42,8 @@ pub struct RunSettings {
     pub seed: u64,
     /// ITL definition and SLOs (its `warmup_requests` is replaced by `warmup`).
     pub metrics: MetricsOptions,
+    /// Index in the workload of the run's first request.
+    pub first_request: usize,
 }
 
 impl RunSettings {
@@ -68,6 +72,7 @@ impl ProgressSink for NoProgress {
 struct Shared {
     target: Arc<dyn Target>,
     workload: Arc<Vec<LoadRequest>>,
+    first_request: usize,
     start: Instant,
     cancel: CancellationToken,
     progress: Arc<dyn ProgressSink>,
@@ -77,7 +82,7 @@ struct Shared {
 impl Shared {
     /// Sends request `index` (scheduled at `scheduled`, open loop) and keeps its record.
     async fn send(&self, index: usize, scheduled: Option<Duration>) {
-        let request = &self.workload[index % self.workload.len()];
+        let request = &self.workload[self.first_request.wrapping_add(index) % self.workload.len()];
         let sent = self.start.elapsed();
         let mut timing = tokio::select! {
             timing = self.target.send(request, self.start) => timing,
@@ -130,6 +135,7 @@ pub async fn run_point(
     let shared = Arc::new(Shared {
         target,
         workload,
+        first_request: settings.first_request,
         start: Instant::now(),
         cancel: cancel.clone(),
         progress,

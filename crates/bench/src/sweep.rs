@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,10 @@ pub struct Bench {
     pub progress: Arc<dyn ProgressSink>,
     /// Sample resources during each run; `None` = do not.
     pub resources: Option<SamplerConfig>,
+    /// Requests sent by the runs so far: the next run starts at this index of the workload,
+    /// so consecutive runs send different prompts (a prompt cache cannot carry one run's
+    /// prompts into the next) until the workload wraps around.
+    pub requests_sent: AtomicUsize,
 }
 
 impl Bench {
@@ -39,6 +44,7 @@ impl Bench {
         let settings = RunSettings {
             point,
             seed: self.settings.seed.wrapping_add(trial),
+            first_request: self.requests_sent.load(Ordering::Relaxed),
             ..self.settings.clone()
         };
         let sampler = match &self.resources {
@@ -70,6 +76,8 @@ impl Bench {
             result.resources = report.records(tokens);
         }
         let result = result?;
+        self.requests_sent
+            .fetch_add(result.timings.len(), Ordering::Relaxed);
         self.progress.point_finished(&result, trial);
         Ok(result)
     }

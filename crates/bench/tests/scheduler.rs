@@ -1,6 +1,7 @@
 //! The scheduler against the scripted mock server: closed and open loops, bounds, warm-up,
 //! cancellation, faults, sweeps and the SLO search.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,7 @@ fn settings(point: LoadPoint, requests: usize, warmup: usize) -> RunSettings {
         warmup,
         seed: 1,
         metrics: MetricsOptions::default(),
+        first_request: 0,
     }
 }
 
@@ -271,7 +273,26 @@ fn bench(target: Arc<dyn Target>, requests: usize) -> Bench {
         cancel: CancellationToken::new(),
         progress: Arc::new(NoProgress),
         resources: None,
+        requests_sent: AtomicUsize::new(0),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consecutive_runs_send_the_next_prompts_of_the_workload() {
+    let (server, target) = target_for(MockScript::default()).await;
+    let bench = Bench {
+        workload: workload(10, 2),
+        ..bench(target, 3)
+    };
+    let points = [LoadPoint::Concurrency { concurrency: 1 }; 2];
+    let results = bench.sweep(&points, 2).await.expect("sweep");
+    assert_eq!(results.len(), 4);
+    let prompts: Vec<String> = server.log().into_iter().map(|log| log.prompt).collect();
+    // Four runs of three requests: prompts 0..9, then the workload starts over.
+    let expected: Vec<String> = (0..12)
+        .map(|index| format!("prompt {}", index % 10))
+        .collect();
+    assert_eq!(prompts, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! `yardstick bench`: load-test a served model or the in-process engine, store every
 //! request and the metrics of every load point, print the summary, write the report.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +34,12 @@ use crate::home::Home;
 
 /// Measured requests per run when neither `--requests` nor `--duration` is given.
 const DEFAULT_REQUESTS: usize = 100;
+
+/// Distinct requests prepared per run bounded by `--duration` alone.
+const DURATION_BOUND_REQUESTS: usize = 1000;
+
+/// Most distinct requests prepared; longer benches send them again in a cycle.
+const MOST_DISTINCT_REQUESTS: usize = 10_000;
 
 pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let objectives = args
@@ -71,9 +78,19 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let driven = driven(&args, home, &store).await?;
     let description = driven.target.describe();
     let choice = WorkloadChoice::from_args(&args, driven.capabilities)?;
+    // Enough distinct requests for every planned run, so that no run repeats an earlier
+    // run's prompts (a server's prompt cache would answer them from memory).
+    let planned_runs = if args.search {
+        (args.search_steps.max(1) + 2) * args.trials
+    } else if args.sweep.is_some() {
+        args.max_concurrency.max(1).ilog2() as usize + 1
+    } else {
+        points.len().max(1) * args.trials
+    };
     let count = requests
-        .map_or(1000, |requests| requests + args.warmup)
-        .min(10_000);
+        .map_or(DURATION_BOUND_REQUESTS, |requests| requests + args.warmup)
+        .saturating_mul(planned_runs)
+        .min(MOST_DISTINCT_REQUESTS);
     let workload = build_requests(
         &choice,
         &args,
@@ -100,6 +117,7 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         warmup: args.warmup,
         seed: args.seed,
         metrics,
+        first_request: 0,
     };
     let resources = if args.server_pid.is_some() || args.endpoint.endpoint.is_none() {
         Some(SamplerConfig {
@@ -190,6 +208,7 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         cancel: cancel.clone(),
         progress: Arc::new(BenchBars::new(quiet, finished)),
         resources,
+        requests_sent: AtomicUsize::new(0),
     };
     if !quiet {
         eprintln!(
