@@ -3,7 +3,8 @@
 //! [`bootstrap`]), category scores ([`categories`]), regression verdicts ([`regress`]),
 //! cost, energy and carbon from measured throughput with a hardware and price catalog
 //! ([`catalog`], [`cost`]), Pareto fronts ([`pareto`]), TOPSIS ranking ([`topsis`]) and
-//! recommendations with their confidence ([`recommend`]).
+//! recommendations with their confidence ([`recommend`]); [`comparable`] decides whether two
+//! results may be compared item by item.
 //!
 //! Everything here is a pure function over numbers handed in: no I/O (the built-in catalog
 //! is compiled in; a user's override is passed as text), no clock, and every random draw
@@ -12,6 +13,7 @@
 pub mod bootstrap;
 pub mod catalog;
 pub mod categories;
+pub mod comparable;
 pub mod cost;
 mod error;
 pub mod paired;
