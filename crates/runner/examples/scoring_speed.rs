@@ -522,6 +522,7 @@ async fn main() -> Result<(), Error> {
         batch_tokens: 512,
         max_sequences: 16,
         logits_rows: 64,
+        parallel: 1,
     };
     let backend = LlamaCppBackend::load(&args.model, options).await?;
     println!(
