@@ -149,13 +149,13 @@ impl Document {
                             ));
                         }
                     }
-                    Block::Plot(plot) => {
-                        if plot.name.is_empty() || !names.insert(plot.name.as_str()) {
-                            return invalid(format!(
-                                "plot `{}` has an empty or repeated name `{}`",
-                                plot.caption, plot.name
-                            ));
-                        }
+                    Block::Plot(plot)
+                        if plot.name.is_empty() || !names.insert(plot.name.as_str()) =>
+                    {
+                        return invalid(format!(
+                            "plot `{}` has an empty or repeated name `{}`",
+                            plot.caption, plot.name
+                        ));
                     }
                     _ => {}
                 }
