@@ -1,12 +1,14 @@
 //! yardstick's reports: a [`Document`] model (sections of paragraphs, tables, plots as SVG,
 //! preformatted fingerprints and notices) and its renderers ([`html`]: one self-contained
-//! HTML file).
+//! HTML file; [`pdf`]: A4 pages drawn with the embedded [`font`]).
 //!
 //! Takes data, returns bytes: nothing here reads the store, measures or decides, and nothing
 //! writes files; callers build the document from their records and write what comes back.
 
 pub mod document;
+pub mod font;
 pub mod html;
+pub mod pdf;
 
 pub use document::{Block, Document, Plot, Row, Section, Table};
 
@@ -16,4 +18,7 @@ pub enum ReportError {
     /// The document breaks a rule the renderers rely on (named in the message).
     #[error("invalid report: {0}")]
     InvalidDocument(String),
+    /// The PDF could not be laid out or written.
+    #[error("rendering the PDF: {0}")]
+    Pdf(String),
 }

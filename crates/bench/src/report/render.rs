@@ -2,7 +2,7 @@
 //!
 //! plotters measures text to lay a chart out, and with its `ab_glyph` font backend it can only
 //! measure (and, for PNG, draw) with a font registered from bytes. yardstick embeds a subset
-//! of DejaVu Sans (`fonts/`, see the README there) and registers it as `sans-serif`, so no
+//! of DejaVu Sans (`yardstick_report::font`, see the README in report's `src/fonts/`) and registers it as `sans-serif`, so no
 //! system font is needed to build or run. An SVG names the `sans-serif` family and leaves the
 //! drawing of its text to the viewer; a PNG's text is drawn with the embedded font.
 
@@ -18,7 +18,7 @@ use super::plots::PlotFormat;
 use super::ReportError;
 
 /// DejaVu Sans 2.37, reduced to Latin, Greek, punctuation, arrows and a few math signs.
-const FONT: &[u8] = include_bytes!("fonts/DejaVuSans-subset.ttf");
+const FONT: &[u8] = yardstick_report::font::SANS;
 /// The family the embedded font is registered as, and the one an SVG asks its viewer for.
 const FONT_FAMILY: &str = "sans-serif";
 /// Width and height in pixels (PNG) or user units (SVG).
