@@ -46,5 +46,6 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Leaderboard(args) => commands::leaderboard::run(args, &home).await,
         Command::Export(args) => commands::export::run(args, &home).await,
         Command::Runs(command) => commands::runs::run(command, &home).await,
+        Command::Report(args) => commands::report::run(args, &home, quiet).await,
     }
 }

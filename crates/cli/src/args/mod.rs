@@ -56,6 +56,19 @@ pub enum Command {
     /// List runs and show one run's results.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Write a report over stored runs: report.html (self-contained), report.pdf and
+    /// report.json with the runs, quality scores, serving numbers and fingerprints.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run ids to report on (comma-separated; `yardstick runs list` shows them).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub runs: Vec<String>,
+    /// Directory to write report.html, report.pdf and report.json into.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

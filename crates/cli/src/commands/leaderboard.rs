@@ -55,7 +55,7 @@ struct SpeedCell {
 }
 
 /// The main metric of a task: `acc_norm` where the task has it, else `acc`, else the first.
-fn main_metric(records: &[MetricRecord]) -> Option<&MetricRecord> {
+pub(crate) fn main_metric(records: &[MetricRecord]) -> Option<&MetricRecord> {
     let quality: Vec<&MetricRecord> = records
         .iter()
         .filter(|record| record.name != yardstick_runner::eval::ITEMS_PER_SECOND)

@@ -8,6 +8,7 @@ pub mod leaderboard;
 pub mod models;
 pub mod probe;
 pub mod profile;
+pub mod report;
 pub mod runs;
 pub mod tasks;
 

@@ -1,0 +1,205 @@
+//! `yardstick report --runs A,B --out DIR`: one document over stored runs (what ran, quality
+//! scores, serving numbers, every fingerprint) written as `report.html` (self-contained),
+//! `report.pdf` and `report.json`. Nothing is measured again.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use anyhow::{bail, Context, Result};
+use yardstick_core::MetricRecord;
+use yardstick_report::{Block, Document, Row, Section, Table};
+use yardstick_store::{Run, RunKind, Store, StoredMetric};
+
+use super::leaderboard::main_metric;
+use super::Outcome;
+use crate::args::ReportArgs;
+use crate::home::Home;
+
+pub async fn run(args: ReportArgs, home: &Home, quiet: bool) -> Result<Outcome> {
+    if args.runs.is_empty() {
+        bail!("--runs needs at least one run id (`yardstick runs list` shows them)");
+    }
+    let store = home.open_store().await?;
+    let mut runs = Vec::new();
+    for run_id in &args.runs {
+        let run = store
+            .run(run_id)
+            .await?
+            .with_context(|| format!("--runs {run_id}: no such run (`yardstick runs list`)"))?;
+        runs.push(run);
+    }
+    let document = build(&store, &runs).await?;
+    fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let html = yardstick_report::html::render(&document)?;
+    let pdf = yardstick_report::pdf::render(&document)?;
+    let json = serde_json::to_string_pretty(&document)?;
+    for (name, bytes) in [
+        ("report.html", html.as_bytes()),
+        ("report.pdf", pdf.as_slice()),
+        ("report.json", json.as_bytes()),
+    ] {
+        let path = args.out.join(name);
+        fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !quiet {
+        println!(
+            "wrote report.html, report.pdf and report.json for {} run(s) to {}",
+            runs.len(),
+            args.out.display()
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
+    let mut run_rows = Vec::new();
+    let mut quality_rows = Vec::new();
+    let mut serving_rows = Vec::new();
+    let mut fingerprints = Vec::new();
+    for run in runs {
+        let units = store.units(&run.run_id).await?;
+        run_rows.push(Row::new(vec![
+            run.run_id.clone(),
+            run.kind.as_str().to_string(),
+            run.status.as_str().to_string(),
+            run.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            run.fingerprint_id.clone(),
+            units.len().to_string(),
+        ]));
+        let metrics = store.metrics_for_run(&run.run_id).await?;
+        let mut by_unit: BTreeMap<i64, Vec<&StoredMetric>> = BTreeMap::new();
+        for metric in &metrics {
+            if let Some(unit_id) = metric.unit_id {
+                by_unit.entry(unit_id).or_default().push(metric);
+            }
+        }
+        for unit in &units {
+            let Some(stored) = by_unit.get(&unit.unit_id) else {
+                continue;
+            };
+            let records: Vec<MetricRecord> =
+                stored.iter().map(|metric| metric.record.clone()).collect();
+            match run.kind {
+                RunKind::Bench => {
+                    serving_rows.push(serving_row(run, &unit.model, &unit.task, &records))
+                }
+                RunKind::Eval => {
+                    if let Some(record) = main_metric(&records) {
+                        quality_rows.push(Row::new(vec![
+                            run.run_id.clone(),
+                            unit.model.clone(),
+                            unit.task.clone(),
+                            record.name.clone(),
+                            format!("{:.4}", record.value),
+                            record
+                                .stderr
+                                .map_or_else(String::new, |stderr| format!("{stderr:.4}")),
+                            record.n.map_or_else(String::new, |n| n.to_string()),
+                        ]));
+                    }
+                }
+                _ => {}
+            }
+        }
+        fingerprints.push(Block::Preformatted {
+            caption: format!("run {} ({})", run.run_id, run.kind.as_str()),
+            text: serde_json::to_string_pretty(&run.fingerprint)?,
+        });
+    }
+
+    let mut sections = vec![Section::new(
+        "Runs",
+        vec![Block::Table(Table {
+            caption: "what was measured".to_string(),
+            columns: strings(&["run", "kind", "status", "created", "fingerprint", "units"]),
+            rows: run_rows,
+        })],
+    )];
+    if !quality_rows.is_empty() {
+        sections.push(Section::new(
+            "Quality",
+            vec![
+                Block::Paragraph {
+                    text:
+                        "The main metric of each task (acc_norm where the task has it, else acc), \
+                           with its standard error and the number of items."
+                            .to_string(),
+                },
+                Block::Table(Table {
+                    caption: "scores".to_string(),
+                    columns: strings(&["run", "model", "task", "metric", "value", "± s.e.", "n"]),
+                    rows: quality_rows,
+                }),
+            ],
+        ));
+    }
+    if !serving_rows.is_empty() {
+        sections.push(Section::new(
+            "Serving",
+            vec![
+                Block::Paragraph {
+                    text: "Each load point of each bench run; latencies in milliseconds over the \
+                           measured (non-warm-up) requests, as defined in docs/metrics.md."
+                        .to_string(),
+                },
+                Block::Table(Table {
+                    caption: "load points".to_string(),
+                    columns: strings(&[
+                        "run",
+                        "model",
+                        "point",
+                        "req/s",
+                        "output tok/s",
+                        "TTFT p50",
+                        "TTFT p99",
+                        "TPOT p50",
+                        "TPOT p99",
+                        "E2E p99",
+                        "error rate",
+                    ]),
+                    rows: serving_rows,
+                }),
+            ],
+        ));
+    }
+    sections.push(Section::new("Fingerprints", fingerprints));
+    Ok(Document {
+        title: "yardstick report".to_string(),
+        subtitle: format!(
+            "{} run(s); yardstick {} ({})",
+            runs.len(),
+            env!("CARGO_PKG_VERSION"),
+            yardstick_runner::GIT_COMMIT
+        ),
+        sections,
+    })
+}
+
+fn serving_row(run: &Run, model: &str, point: &str, records: &[MetricRecord]) -> Row {
+    let value = |name: &str, digits: usize| {
+        records
+            .iter()
+            .find(|record| record.name == name)
+            .map_or_else(
+                || "–".to_string(),
+                |record| format!("{:.digits$}", record.value),
+            )
+    };
+    Row::new(vec![
+        run.run_id.clone(),
+        model.to_string(),
+        point.trim_start_matches("bench:").to_string(),
+        value("requests_per_second", 2),
+        value("output_tokens_per_second", 1),
+        value("ttft_ms.p50", 1),
+        value("ttft_ms.p99", 1),
+        value("tpot_ms.p50", 1),
+        value("tpot_ms.p99", 1),
+        value("e2e_ms.p99", 1),
+        value("error_rate", 3),
+    ])
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| (*value).to_string()).collect()
+}
