@@ -55,13 +55,17 @@ pub fn mcnemar_from_items(baseline: &[f64], candidate: &[f64]) -> Result<McNemar
     }
     let mut counts = (0u64, 0u64);
     for (index, (&left, &right)) in baseline.iter().zip(candidate).enumerate() {
-        let correct = |value: f64, side: &str| match value {
-            v if v == 1.0 => Ok(true),
-            v if v == 0.0 => Ok(false),
-            other => Err(DecideError::InvalidInput {
-                what: format!("McNemar's test, item {index}"),
-                reason: format!("the {side} score {other} is not 0 or 1"),
-            }),
+        let correct = |value: f64, side: &str| {
+            if value == 1.0 {
+                Ok(true)
+            } else if value == 0.0 {
+                Ok(false)
+            } else {
+                Err(DecideError::InvalidInput {
+                    what: format!("McNemar's test, item {index}"),
+                    reason: format!("the {side} score {value} is not 0 or 1"),
+                })
+            }
         };
         match (correct(left, "baseline")?, correct(right, "candidate")?) {
             (true, false) => counts.0 += 1,
