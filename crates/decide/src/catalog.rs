@@ -369,9 +369,9 @@ mod tests {
 
     #[test]
     fn builtin_catalog_is_valid_and_covers_the_usual_accelerators() {
-        let catalog = Catalog::builtin().unwrap();
+        let catalog = Catalog::builtin().expect("accepted");
         for id in ["l4", "a10g", "a100-40gb", "a100-80gb-pcie", "h100-sxm"] {
-            catalog.accelerator(id).unwrap();
+            catalog.accelerator(id).expect("accepted");
         }
         // ×1, ×2, ×4 and ×8 configurations are all present.
         let counts: BTreeSet<u32> = catalog
@@ -395,8 +395,8 @@ mod tests {
         }
         assert_eq!(
             catalog
-                .instance_power_watts(catalog.instance("aws/p5.48xlarge").unwrap())
-                .unwrap(),
+                .instance_power_watts(catalog.instance("aws/p5.48xlarge").expect("accepted"))
+                .expect("accepted"),
             5600.0
         );
         assert_eq!(
@@ -415,14 +415,17 @@ instances:
   - { id: aws/g6.xlarge, provider: aws, region: us-east-1, accelerator: l4, accelerator_count: 1, vcpus: 4, memory_gb: 16, on_demand_usd_hour: 0.70, spot_usd_hour: 0.30, spot_interruptions_per_month: 0.05, price_date: 2026-11-01, price_source: "my invoice" }
   - { id: lab/box, provider: owned, region: eu-north-1, vcpus: 16, memory_gb: 64, power_watts: 200, power_source: "wall meter", on_demand_usd_hour: 0.5, price_date: 2026-11-01, price_source: "internal rate" }
 "#;
-        let builtin = Catalog::builtin().unwrap();
+        let builtin = Catalog::builtin().expect("accepted");
         let count = builtin.instances.len();
-        let merged = builtin.merged_with(user, "my.yaml").unwrap();
+        let merged = builtin.merged_with(user, "my.yaml").expect("accepted");
         assert_eq!(merged.instances.len(), count + 1);
-        let g6 = merged.instance("aws/g6.xlarge").unwrap();
+        let g6 = merged.instance("aws/g6.xlarge").expect("accepted");
         assert_eq!(g6.on_demand_usd_hour, 0.70);
         assert_eq!(g6.spot_usd_hour, Some(0.30));
-        assert_eq!(merged.instance("lab/box").unwrap().power_watts, Some(200.0));
+        assert_eq!(
+            merged.instance("lab/box").expect("accepted").power_watts,
+            Some(200.0)
+        );
     }
 
     #[test]
@@ -449,17 +452,17 @@ instances:
         ];
         for (text, expected) in cases {
             let error = builtin()
-                .unwrap()
+                .expect("accepted")
                 .merged_with(text, "user.yaml")
-                .unwrap_err();
+                .expect_err("refused");
             let message = error.to_string();
             assert!(message.starts_with("user.yaml"), "{message}");
             assert!(message.contains(expected), "{message} lacks {expected}");
         }
         let unknown = Catalog::builtin()
-            .unwrap()
+            .expect("accepted")
             .instance("aws/nope")
-            .unwrap_err();
+            .expect_err("refused");
         assert!(unknown.to_string().contains("aws/g6.xlarge"), "{unknown}");
     }
 }

@@ -473,7 +473,7 @@ pub fn tco(inputs: &TcoInputs) -> Result<Tco, DecideError> {
             positive("purchase price", owned.purchase_usd)?;
             positive("power", owned.power_watts)?;
             positive("electricity price", owned.electricity_usd_per_kwh)?;
-            if !(owned.pue >= 1.0) {
+            if owned.pue.is_nan() || owned.pue < 1.0 {
                 return Err(DecideError::InvalidInput {
                     what: "PUE".to_string(),
                     reason: format!("{} is below 1", owned.pue),
@@ -587,7 +587,7 @@ mod tests {
         // $3.60/h, 2 req/s × 150 tokens = 300 tokens/s = 1,080,000 tokens/h:
         // all tokens 3.60 / 1.08 = $3.3333 per 1M; input: 0.2 × 3.60 / (720,000 tokens/h)
         // = $1.00 per 1M; output: 0.8 × 3.60 / 360,000 = $8.00 per 1M.
-        let costs = token_costs(&measured(), 3.60).unwrap();
+        let costs = token_costs(&measured(), 3.60).expect("accepted");
         close(costs.all_tokens.value, 3.60 / 1.08);
         close(costs.input_tokens.value, 1.0);
         close(costs.output_tokens.value, 8.0);
@@ -605,7 +605,7 @@ mod tests {
             output_tokens: 50.0,
             hours_per_day: 12.0,
         };
-        let plan = capacity(&measured(), &traffic, 10.0, 4).unwrap();
+        let plan = capacity(&measured(), &traffic, 10.0, 4).expect("accepted");
         close(plan.replicas.value, 3.0);
         close(plan.accelerators.value, 12.0);
         close(plan.usd_per_month.value, 10_957.5);
@@ -617,7 +617,7 @@ mod tests {
         };
         close(
             capacity(&measured(), &exact, 10.0, 1)
-                .unwrap()
+                .expect("accepted")
                 .replicas
                 .value,
             2.0,
@@ -628,7 +628,7 @@ mod tests {
             output_tokens: 100.0,
             ..traffic
         };
-        let plan = capacity(&measured(), &longer, 10.0, 1).unwrap();
+        let plan = capacity(&measured(), &longer, 10.0, 1).expect("accepted");
         close(plan.requests_per_second_per_replica.value, 2.0 / 1.8);
         close(plan.replicas.value, 5.0);
         assert_eq!(plan.replicas.basis, Basis::Estimated);
@@ -643,12 +643,12 @@ mod tests {
             &Power::MeasuredJoulesPerOutputToken { joules: 0.9 },
             Some(400.0),
         )
-        .unwrap();
+        .expect("accepted");
         close(measured_energy.kwh_per_million_output_tokens.value, 0.25);
         close(
             measured_energy
                 .g_co2e_per_million_output_tokens
-                .unwrap()
+                .expect("accepted")
                 .value,
             100.0,
         );
@@ -665,7 +665,7 @@ mod tests {
             },
             None,
         )
-        .unwrap();
+        .expect("accepted");
         close(estimated.kwh_per_million_output_tokens.value, 0.1);
         assert_eq!(
             estimated.kwh_per_million_output_tokens.basis,
@@ -698,30 +698,33 @@ mod tests {
                 pue: 1.5,
             }),
         })
-        .unwrap();
+        .expect("accepted");
         close(tco.on_demand.value, 17_532.0);
-        close(tco.spot.unwrap().value, 0.8 * 8766.0 * (1.0 + 1.0 / 730.5));
         close(
-            tco.owned.unwrap().value,
+            tco.spot.expect("accepted").value,
+            0.8 * 8766.0 * (1.0 + 1.0 / 730.5),
+        );
+        close(
+            tco.owned.expect("accepted").value,
             10_000.0 + 2.0 * 300.0 * 1.5 * 8766.0 / 1000.0 * 0.10,
         );
         let per_month_rent = 2.0 * 730.5;
         let per_month_power = 2.0 * 300.0 * 1.5 * 730.5 / 1000.0 * 0.10;
         close(
-            tco.owned_payback_months.unwrap().value,
+            tco.owned_payback_months.expect("accepted").value,
             10_000.0 / (per_month_rent - per_month_power),
         );
-        close(roi(50.0, 100.0).unwrap().value, 1.0);
+        close(roi(50.0, 100.0).expect("accepted").value, 1.0);
     }
 
     #[test]
     fn projection_is_labelled_and_scales_by_bandwidth() {
-        let projected =
-            project_by_bandwidth(&measured(), ("L4", 300.0), ("H100 SXM", 3350.0)).unwrap();
+        let projected = project_by_bandwidth(&measured(), ("L4", 300.0), ("H100 SXM", 3350.0))
+            .expect("accepted");
         close(projected.requests_per_second, 2.0 * 3350.0 / 300.0);
         assert_eq!(projected.basis, Basis::Projected);
         assert!(projected.origin.contains("projected from L4"));
-        let costs = token_costs(&projected, 4.0).unwrap();
+        let costs = token_costs(&projected, 4.0).expect("accepted");
         assert_eq!(costs.all_tokens.basis, Basis::Projected);
     }
 
@@ -729,7 +732,7 @@ mod tests {
     fn bad_inputs_are_refused_by_name() {
         let mut zero = measured();
         zero.requests_per_second = 0.0;
-        let error = token_costs(&zero, 1.0).unwrap_err().to_string();
+        let error = token_costs(&zero, 1.0).expect_err("refused").to_string();
         assert!(
             error.contains("run r1") && error.contains("requests per second"),
             "{error}"
@@ -742,7 +745,7 @@ mod tests {
             hours_per_day: 25.0,
         };
         assert!(capacity(&measured(), &traffic, 1.0, 1)
-            .unwrap_err()
+            .expect_err("refused")
             .to_string()
             .contains("hours per day"));
     }

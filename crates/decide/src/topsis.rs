@@ -256,7 +256,7 @@ mod tests {
             Criterion::new("reliability", Direction::Maximize, 0.2),
             Criterion::new("manoeuvrability", Direction::Maximize, 0.3),
         ];
-        let ranking = rank(&aircraft, &criteria).unwrap();
+        let ranking = rank(&aircraft, &criteria).expect("accepted");
         for (actual, expected) in ranking.closeness.iter().zip([0.643, 0.268, 0.613, 0.312]) {
             assert_close(*actual, expected, 0.001);
         }
@@ -277,8 +277,8 @@ mod tests {
                 Criterion::new("latency", Direction::Minimize, 1.0 * scale),
             ]
         };
-        let one = rank(&candidates, &criteria(1.0)).unwrap();
-        let ten = rank(&candidates, &criteria(10.0)).unwrap();
+        let one = rank(&candidates, &criteria(1.0)).expect("accepted");
+        let ten = rank(&candidates, &criteria(10.0)).expect("accepted");
         assert_eq!(one.weights, vec![0.75, 0.25]);
         for (a, b) in one.closeness.iter().zip(&ten.closeness) {
             assert_close(*a, *b, 1e-12);
@@ -292,7 +292,7 @@ mod tests {
             Criterion::new("a", Direction::Maximize, 1.0),
             Criterion::new("b", Direction::Minimize, 1.0),
         ];
-        let ranking = rank(&candidates, &criteria).unwrap();
+        let ranking = rank(&candidates, &criteria).expect("accepted");
         assert_eq!(ranking.closeness, vec![0.5, 0.5]);
         assert_eq!(ranking.order, vec![0, 1]);
     }
@@ -304,25 +304,25 @@ mod tests {
             Criterion::new("accuracy", Direction::Maximize, 1.0),
             Criterion::new("energy", Direction::Minimize, 1.0),
         ];
-        let ranking = rank(&candidates, &criteria).unwrap();
+        let ranking = rank(&candidates, &criteria).expect("accepted");
         assert_eq!(ranking.closeness, vec![1.0, 0.0]);
     }
 
     #[test]
     fn bad_input_is_refused_with_its_name() {
         let criteria = vec![Criterion::new("latency", Direction::Minimize, 1.0)];
-        let error = rank(&[vec![f64::NAN]], &criteria).unwrap_err();
+        let error = rank(&[vec![f64::NAN]], &criteria).expect_err("refused");
         assert!(error.to_string().contains("latency"), "{error}");
-        let error = rank(&[vec![-1.0]], &criteria).unwrap_err();
+        let error = rank(&[vec![-1.0]], &criteria).expect_err("refused");
         assert!(error.to_string().contains("negative"), "{error}");
-        let error = rank(&[vec![1.0, 2.0]], &criteria).unwrap_err();
+        let error = rank(&[vec![1.0, 2.0]], &criteria).expect_err("refused");
         assert!(error.to_string().contains("2 values"), "{error}");
         assert!(rank(&[], &criteria).is_err());
         let zero = vec![Criterion::new("latency", Direction::Minimize, 0.0)];
         assert!(rank(&[vec![1.0]], &zero).is_err());
         let negative = vec![Criterion::new("latency", Direction::Minimize, -1.0)];
         assert!(rank(&[vec![1.0]], &negative)
-            .unwrap_err()
+            .expect_err("refused")
             .to_string()
             .contains("weight of `latency`"));
     }
@@ -342,7 +342,7 @@ mod tests {
                 .enumerate()
                 .map(|(index, (&direction, &weight))| Criterion::new(format!("c{index}"), direction, weight))
                 .collect();
-            let ranking = rank(&rows, &criteria).unwrap();
+            let ranking = rank(&rows, &criteria).expect("accepted");
             for &closeness in &ranking.closeness {
                 prop_assert!((0.0..=1.0).contains(&closeness));
             }
