@@ -47,5 +47,6 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Export(args) => commands::export::run(args, &home).await,
         Command::Runs(command) => commands::runs::run(command, &home).await,
         Command::Report(args) => commands::report::run(args, &home, quiet).await,
+        Command::Compare(args) => commands::compare::run(args, &home).await,
     }
 }

@@ -59,6 +59,39 @@ pub enum Command {
     /// Write a report over stored runs: report.html (self-contained), report.pdf and
     /// report.json with the runs, quality scores, serving numbers and fingerprints.
     Report(ReportArgs),
+    /// Compare two results with paired statistics: per task the difference with a bootstrap
+    /// interval, McNemar's exact test and Holm's correction; for bench runs the latency
+    /// percentiles' differences. Refuses results whose fingerprints differ in what changes
+    /// scores.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A run to compare: give it twice, baseline first, then candidate (two eval runs or
+    /// two bench runs).
+    #[arg(long = "run", value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// A model to compare on its newest complete eval results per task: give it twice,
+    /// baseline first (e.g. the base model, then its fine-tune).
+    #[arg(long = "model", value_name = "MODEL")]
+    pub models: Vec<String>,
+    /// What the comparison is about, the one difference allowed between the two:
+    /// models (base vs fine-tuned, or any two models), quantization, few-shot, engine.
+    #[arg(long, default_value = "models")]
+    pub mode: String,
+    /// Significance level for the verdicts, after Holm's correction.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 10_000)]
+    pub resamples: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1234)]
+    pub seed: u64,
+    /// Print the whole comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,9 @@
 //! and prints the result.
 
 pub mod bench;
+pub mod compare;
 pub mod eval;
+pub mod evidence;
 pub mod export;
 pub mod leaderboard;
 pub mod models;

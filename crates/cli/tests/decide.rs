@@ -1,0 +1,231 @@
+//! The decision commands through the binary, over results written straight into a store
+//! with known per-item scores (so every expected number can be worked out by hand).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use chrono::Utc;
+use yardstick_core::{Fingerprint, ItemResult, MetricRecord, TaskFingerprint, Unit};
+use yardstick_store::{NewRun, NewRunUnit, RunKind, Status, Store};
+
+fn yardstick(home: &Path) -> Command {
+    let mut command = Command::cargo_bin("yardstick").expect("binary");
+    command
+        .env("YARDSTICK_HOME", home)
+        .env_remove("YARDSTICK_DATA")
+        .arg("--quiet");
+    command
+}
+
+async fn run(mut command: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("join")
+}
+
+fn fingerprint(model: &str, task: &str, prompt_hash: &str) -> Fingerprint {
+    Fingerprint {
+        model: model.into(),
+        model_sha256: format!("sha-{model}"),
+        task: TaskFingerprint {
+            task: task.into(),
+            task_hash: format!("hash-{task}"),
+            dataset_sha256: BTreeMap::from([("test.jsonl".into(), "d".into())]),
+            prompt_hash: prompt_hash.into(),
+            limit: Some(60),
+            items: 60,
+            samples_sha256: None,
+        },
+        yardstick_version: "0.1.0".into(),
+        git_commit: "c0ffee".into(),
+        llama_cpp_version: "b1".into(),
+        seed: 1234,
+        batching_scheme: "one-per-choice".into(),
+        threads: 2,
+        prompt_format: None,
+    }
+}
+
+/// Stores an eval run of `model`: per task, the per-item `acc` values and their mean.
+async fn eval_run(store: &Store, run_id: &str, model: &str, tasks: &[(&str, &str, Vec<f64>)]) {
+    store
+        .create_run(&NewRun {
+            run_id: run_id.into(),
+            kind: RunKind::Eval,
+            created_at: Utc::now(),
+            plan: serde_json::json!({}),
+            fingerprint: serde_json::json!({}),
+            fingerprint_id: format!("fp-{run_id}"),
+        })
+        .await
+        .expect("run");
+    for (task, prompt_hash, scores) in tasks {
+        let unit = store
+            .create_unit(&NewRunUnit {
+                run_id: run_id.into(),
+                model: model.into(),
+                task: (*task).into(),
+                fingerprint: fingerprint(model, task, prompt_hash),
+                items_total: scores.len() as u64,
+                started_at: Utc::now(),
+            })
+            .await
+            .expect("unit");
+        let items: Vec<ItemResult> = scores
+            .iter()
+            .enumerate()
+            .map(|(index, &score)| ItemResult {
+                item_index: index as u64,
+                metrics: vec![("acc".into(), score)],
+                ..Default::default()
+            })
+            .collect();
+        store
+            .insert_items(unit.unit_id, &items)
+            .await
+            .expect("items");
+        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+        store
+            .replace_unit_metrics(
+                unit.unit_id,
+                &[MetricRecord::new("acc", mean, Unit::Ratio).with_n(scores.len() as u64)],
+            )
+            .await
+            .expect("metrics");
+        store
+            .set_unit_status(unit.unit_id, Status::Complete, Utc::now())
+            .await
+            .expect("status");
+    }
+    store
+        .set_run_status(run_id, Status::Complete, Utc::now())
+        .await
+        .expect("status");
+}
+
+/// 60 items; the baseline is right on items 0–39, the candidate on 0–29 and 40–59: 10 items
+/// only the baseline gets, 20 only the candidate.
+fn arc_scores() -> (Vec<f64>, Vec<f64>) {
+    let baseline = (0..60).map(|i| if i < 40 { 1.0 } else { 0.0 }).collect();
+    let candidate = (0..60)
+        .map(|i| if (30..40).contains(&i) { 0.0 } else { 1.0 })
+        .collect();
+    (baseline, candidate)
+}
+
+/// Two-sided exact McNemar p-value by hand: 2 · Σ_{k ≤ min} C(n, k) / 2ⁿ.
+fn mcnemar_by_hand(baseline_only: u64, candidate_only: u64) -> f64 {
+    let n = baseline_only + candidate_only;
+    let mut coefficient: u128 = 1;
+    let mut sum: u128 = 0;
+    for k in 0..=baseline_only.min(candidate_only) {
+        if k > 0 {
+            coefficient = coefficient * u128::from(n - k + 1) / u128::from(k);
+        }
+        sum += coefficient;
+    }
+    (2.0 * sum as f64 / 2f64.powi(n as i32)).min(1.0)
+}
+
+async fn two_models(home: &Path) {
+    let store = Store::open(&home.join("yardstick.db"))
+        .await
+        .expect("store");
+    let (base_arc, tuned_arc) = arc_scores();
+    let boolq: Vec<f64> = (0..60).map(|i| f64::from(i % 2)).collect();
+    eval_run(
+        &store,
+        "run-base",
+        "base",
+        &[("arc_easy", "p", base_arc), ("boolq", "p", boolq.clone())],
+    )
+    .await;
+    // The candidate's boolq prompts differ: that task must be refused.
+    eval_run(
+        &store,
+        "run-tuned",
+        "tuned",
+        &[
+            ("arc_easy", "p", tuned_arc),
+            ("boolq", "other-prompts", boolq),
+        ],
+    )
+    .await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_pairs_items_tests_with_mcnemar_and_refuses_other_prompts() {
+    let home = tempfile::tempdir().expect("home");
+    two_models(home.path()).await;
+
+    let mut compare = yardstick(home.path());
+    compare.args([
+        "compare",
+        "--run",
+        "run-base",
+        "--run",
+        "run-tuned",
+        "--json",
+    ]);
+    let output = run(compare).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let tasks = json["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 1, "{json}");
+    let arc = &tasks[0];
+    assert_eq!(arc["task"], "arc_easy");
+    assert_eq!(arc["items"], 60);
+    // (50 − 40) / 60 correct.
+    let difference = arc["difference"]["value"].as_f64().expect("difference");
+    assert!((difference - 10.0 / 60.0).abs() < 1e-12, "{difference}");
+    assert_eq!(arc["mcnemar"]["baseline_only"], 10);
+    assert_eq!(arc["mcnemar"]["candidate_only"], 20);
+    let p = arc["p_value"].as_f64().expect("p");
+    assert!((p - mcnemar_by_hand(10, 20)).abs() < 1e-12, "{p}");
+    let low = arc["difference"]["interval"]["low"].as_f64().expect("low");
+    let high = arc["difference"]["interval"]["high"]
+        .as_f64()
+        .expect("high");
+    assert!(low < difference && difference < high);
+    let refused = json["refused"].as_array().expect("refused");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["task"], "boolq");
+    assert!(refused[0]["differences"][0]
+        .as_str()
+        .expect("text")
+        .contains("prompt"));
+
+    // By model name: the same pairing from each model's newest units; human-readable output.
+    let mut by_model = yardstick(home.path());
+    by_model.args(["compare", "--model", "base", "--model", "tuned"]);
+    let output = run(by_model).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("McNemar exact"), "{text}");
+    assert!(text.contains("indistinguishable on 1"), "{text}");
+    assert!(text.contains("refused boolq"), "{text}");
+
+    // Quantization mode allows only the weights to differ: a different model name is fine
+    // there too, but the prompts of boolq still refuse it; bad flags are named.
+    let mut wrong = yardstick(home.path());
+    wrong.args(["compare", "--run", "run-base", "--mode", "vibes"]);
+    let output = run(wrong).await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("comparison mode `vibes`"), "{stderr}");
+    let mut one = yardstick(home.path());
+    one.args(["compare", "--run", "run-base"]);
+    let output = run(one).await;
+    assert!(String::from_utf8_lossy(&output.stderr).contains("exactly two --run"));
+}
