@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
         .init();
     match dispatch(cli).await {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::PartialFailure) => ExitCode::from(1),
+        Ok(Outcome::PartialFailure | Outcome::Regression) => ExitCode::from(1),
         Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -48,5 +48,6 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Runs(command) => commands::runs::run(command, &home).await,
         Command::Report(args) => commands::report::run(args, &home, quiet).await,
         Command::Compare(args) => commands::compare::run(args, &home).await,
+        Command::Regress(args) => commands::regress::run(args, &home).await,
     }
 }

@@ -229,3 +229,123 @@ async fn compare_pairs_items_tests_with_mcnemar_and_refuses_other_prompts() {
     let output = run(one).await;
     assert!(String::from_utf8_lossy(&output.stderr).contains("exactly two --run"));
 }
+
+/// A webhook receiver that answers 503 to the first POST and 200 after, keeping the bodies.
+async fn flaky_webhook() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+    let seen: Seen = Default::default();
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(
+                |State(seen): State<Seen>, Json(body): Json<serde_json::Value>| async move {
+                    let mut seen = seen.lock().expect("lock");
+                    seen.push(body);
+                    if seen.len() == 1 {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::OK
+                    }
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/hook"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regress_exits_1_on_a_supported_drop_and_notifies_with_retries() {
+    let home = tempfile::tempdir().expect("home");
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    // Baseline right on 45 of 60 items; the candidate keeps only 25 of those (−33 points,
+    // every change in the same direction: the interval is far from 0). piqa is identical.
+    let baseline: Vec<f64> = (0..60).map(|i| if i < 45 { 1.0 } else { 0.0 }).collect();
+    let candidate: Vec<f64> = (0..60).map(|i| if i < 25 { 1.0 } else { 0.0 }).collect();
+    let piqa: Vec<f64> = (0..60).map(|i| f64::from(i % 3 == 0)).collect();
+    eval_run(
+        &store,
+        "old",
+        "model",
+        &[("arc_easy", "p", baseline), ("piqa", "p", piqa.clone())],
+    )
+    .await;
+    eval_run(
+        &store,
+        "new",
+        "model",
+        &[("arc_easy", "p", candidate), ("piqa", "p", piqa)],
+    )
+    .await;
+    store.close().await;
+
+    let (url, seen) = flaky_webhook().await;
+    let mut regress = yardstick(home.path());
+    regress.args([
+        "regress",
+        "--baseline",
+        "old",
+        "--candidate",
+        "new",
+        "--json",
+    ]);
+    regress.args(["--webhook", &url, "--webhook-retries", "2"]);
+    let output = run(regress).await;
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["verdict"], "regression");
+    let metrics = json["report"]["metrics"].as_array().expect("metrics");
+    let arc = metrics
+        .iter()
+        .find(|metric| metric["name"] == "arc_easy.acc")
+        .expect("arc_easy judged");
+    assert_eq!(arc["status"], "regressed");
+    let change = arc["change"].as_f64().expect("change");
+    assert!((change - (25.0 - 45.0) / 60.0).abs() < 1e-12, "{change}");
+    let piqa = metrics
+        .iter()
+        .find(|metric| metric["name"] == "piqa.acc")
+        .expect("piqa judged");
+    assert_eq!(piqa["status"], "unchanged");
+    // The first POST got 503, the retry went through with the same verdict.
+    let bodies = seen.lock().expect("lock").clone();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1]["verdict"], "regression");
+
+    // A tolerance above the drop passes (exit 0); a threshold naming nothing is refused.
+    let mut tolerant = yardstick(home.path());
+    tolerant.args(["regress", "--baseline", "old", "--candidate", "new"]);
+    tolerant.args(["--threshold", "arc_easy=50%"]);
+    let output = run(tolerant).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("verdict: pass"));
+    let mut typo = yardstick(home.path());
+    typo.args(["regress", "--baseline", "old", "--candidate", "new"]);
+    typo.args(["--threshold", "arc_esay=5%"]);
+    let output = run(typo).await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no metric named arc_esay") && stderr.contains("arc_easy.acc"),
+        "{stderr}"
+    );
+}

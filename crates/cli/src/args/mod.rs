@@ -64,6 +64,42 @@ pub enum Command {
     /// percentiles' differences. Refuses results whose fingerprints differ in what changes
     /// scores.
     Compare(CompareArgs),
+    /// Regression verdict between a baseline and a candidate run for CI: per metric the
+    /// change, its interval and threshold; exit status 1 on regression; optional webhook.
+    Regress(RegressArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegressArgs {
+    /// The reference run.
+    #[arg(long)]
+    pub baseline: String,
+    /// The run to judge against it (same kind: two eval runs or two bench runs).
+    #[arg(long)]
+    pub candidate: String,
+    /// Largest tolerated relative worsening, METRIC=PCT% (repeatable; METRIC exactly or a
+    /// prefix up to `.`/`@`, e.g. arc_easy=2%, ttft_ms.p99=10%). Others: 5%.
+    #[arg(long = "threshold", value_name = "METRIC=PCT%")]
+    pub thresholds: Vec<String>,
+    /// The difference allowed between the two runs' fingerprints: models (a new checkpoint),
+    /// quantization, few-shot, engine.
+    #[arg(long, default_value = "models")]
+    pub mode: String,
+    /// POST the verdict as JSON to this URL.
+    #[arg(long)]
+    pub webhook: Option<String>,
+    /// Retries of a failed webhook POST (backoff 0.5 s, 1 s, 2 s, …).
+    #[arg(long, default_value_t = 3)]
+    pub webhook_retries: u32,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 10_000)]
+    pub resamples: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1234)]
+    pub seed: u64,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
+use yardstick_core::stats::percentile;
 use yardstick_decide::bootstrap::{percentile_difference, BootstrapSettings, Estimate};
 use yardstick_decide::comparable::{comparability, ComparisonMode, Difference};
 use yardstick_decide::paired::{
@@ -162,14 +163,20 @@ fn describe(differences: &[Difference]) -> Vec<String> {
     differences.iter().map(ToString::to_string).collect()
 }
 
-fn compare_evals(
+/// Results paired across the two sides, with what was refused and noted on the way.
+pub struct Pairing<T> {
+    pub pairs: Vec<T>,
+    pub refused: Vec<Refusal>,
+    pub notes: Vec<String>,
+}
+
+/// Pairs eval units task by task: fingerprints comparable in `mode`, the same main metric,
+/// per-item scores on the items both sides have.
+pub fn pair_evals(
     baseline: &[EvalUnit],
     candidate: &[EvalUnit],
     mode: ComparisonMode,
-    settings: &BootstrapSettings,
-    alpha: f64,
-    names: (&str, &str),
-) -> Result<Comparison> {
+) -> Pairing<PairedScores> {
     let by_task: BTreeMap<&str, &EvalUnit> = candidate
         .iter()
         .map(|unit| (unit.unit.task.as_str(), unit))
@@ -248,10 +255,30 @@ fn compare_evals(
         }
     }
     notes.extend(grouped(differing));
-    let tasks = if paired.is_empty() {
+    Pairing {
+        pairs: paired,
+        refused,
+        notes,
+    }
+}
+
+fn compare_evals(
+    baseline: &[EvalUnit],
+    candidate: &[EvalUnit],
+    mode: ComparisonMode,
+    settings: &BootstrapSettings,
+    alpha: f64,
+    names: (&str, &str),
+) -> Result<Comparison> {
+    let Pairing {
+        pairs,
+        refused,
+        notes,
+    } = pair_evals(baseline, candidate, mode);
+    let tasks = if pairs.is_empty() {
         Vec::new()
     } else {
-        compare_tasks(&paired, settings, alpha)?
+        compare_tasks(&pairs, settings, alpha)?
     };
     let summary = (!tasks.is_empty()).then(|| summarize(&tasks));
     Ok(Comparison {
@@ -273,15 +300,13 @@ const SERVED: &str = "served";
 /// The percentiles compared for each latency.
 const PERCENTILES: [f64; 3] = [50.0, 90.0, 99.0];
 
-fn compare_benches(
-    baseline: &[BenchUnit],
-    candidate: &[BenchUnit],
+/// Pairs bench units by load point (and trial) with fingerprints comparable in `mode`.
+pub fn pair_benches<'a>(
+    baseline: &'a [BenchUnit],
+    candidate: &'a [BenchUnit],
     mode: ComparisonMode,
-    settings: &BootstrapSettings,
-    names: (&str, &str),
-) -> Result<Comparison> {
-    let mut latency = Vec::new();
-    let mut throughput = Vec::new();
+) -> Pairing<(&'a BenchUnit, &'a BenchUnit)> {
+    let mut pairs = Vec::new();
     let mut refused = Vec::new();
     let mut notes = Vec::new();
     let mut differing: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -327,11 +352,44 @@ fn compare_benches(
         {
             differing.entry(line).or_default().push(left.point.clone());
         }
-        for (metric, left_samples, right_samples) in [
-            ("ttft_ms", &left.ttft_ms, &right.ttft_ms),
-            ("tpot_ms", &left.tpot_ms, &right.tpot_ms),
-            ("e2e_ms", &left.e2e_ms, &right.e2e_ms),
-        ] {
+        pairs.push((left, right));
+    }
+    notes.extend(grouped(differing));
+    Pairing {
+        pairs,
+        refused,
+        notes,
+    }
+}
+
+/// The latency samples of a bench unit by metric name.
+pub fn latency_samples(unit: &BenchUnit) -> [(&'static str, &[f64]); 3] {
+    [
+        ("ttft_ms", &unit.ttft_ms),
+        ("tpot_ms", &unit.tpot_ms),
+        ("e2e_ms", &unit.e2e_ms),
+    ]
+}
+
+fn compare_benches(
+    baseline: &[BenchUnit],
+    candidate: &[BenchUnit],
+    mode: ComparisonMode,
+    settings: &BootstrapSettings,
+    names: (&str, &str),
+) -> Result<Comparison> {
+    let Pairing {
+        pairs,
+        refused,
+        mut notes,
+    } = pair_benches(baseline, candidate, mode);
+    let mut latency = Vec::new();
+    let mut throughput = Vec::new();
+    for (left, right) in pairs {
+        for ((metric, left_samples), (_, right_samples)) in latency_samples(left)
+            .into_iter()
+            .zip(latency_samples(right))
+        {
             if left_samples.len() < 2 || right_samples.len() < 2 {
                 notes.push(format!(
                     "{}: {metric} has {} and {} samples; not compared",
@@ -354,8 +412,8 @@ fn compare_benches(
                     point: left.point.clone(),
                     metric: metric.to_string(),
                     percentile: q,
-                    baseline: percentile(left_samples, q),
-                    candidate: percentile(right_samples, q),
+                    baseline: percentile(left_samples, q).unwrap_or(f64::NAN),
+                    candidate: percentile(right_samples, q).unwrap_or(f64::NAN),
                     difference,
                     baseline_requests: left_samples.len(),
                     candidate_requests: right_samples.len(),
@@ -373,7 +431,6 @@ fn compare_benches(
             }
         }
     }
-    notes.extend(grouped(differing));
     Ok(Comparison {
         mode: mode.as_str().to_string(),
         baseline: names.0.to_string(),
@@ -393,16 +450,6 @@ fn grouped(differing: BTreeMap<String, Vec<String>>) -> Vec<String> {
         .into_iter()
         .map(|(line, places)| format!("{line} ({})", places.join(", ")))
         .collect()
-}
-
-/// Linear-interpolation percentile (the definition the bench summaries use).
-fn percentile(values: &[f64], q: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = q / 100.0 * (sorted.len() - 1) as f64;
-    let low = rank.floor() as usize;
-    let high = rank.ceil() as usize;
-    sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64)
 }
 
 fn print(comparison: &Comparison, alpha: f64) {

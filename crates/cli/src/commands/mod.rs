@@ -10,6 +10,7 @@ pub mod leaderboard;
 pub mod models;
 pub mod probe;
 pub mod profile;
+pub mod regress;
 pub mod report;
 pub mod runs;
 pub mod tasks;
@@ -36,4 +37,6 @@ pub enum Outcome {
     Interrupted,
     /// Finished, but some part failed (reported).
     PartialFailure,
+    /// `regress` found a regression (exit status 1, for CI pipelines).
+    Regression,
 }
