@@ -49,5 +49,6 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Report(args) => commands::report::run(args, &home, quiet).await,
         Command::Compare(args) => commands::compare::run(args, &home).await,
         Command::Regress(args) => commands::regress::run(args, &home).await,
+        Command::Cost(args) => commands::cost::run(args, &home).await,
     }
 }

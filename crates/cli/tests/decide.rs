@@ -349,3 +349,146 @@ async fn regress_exits_1_on_a_supported_drop_and_notifies_with_retries() {
         "{stderr}"
     );
 }
+
+/// Stores a bench run of `model` with one unit per load point and the given records.
+async fn bench_run(store: &Store, run_id: &str, model: &str, points: &[(&str, &[(&str, f64)])]) {
+    store
+        .create_run(&NewRun {
+            run_id: run_id.into(),
+            kind: RunKind::Bench,
+            created_at: Utc::now(),
+            plan: serde_json::json!({}),
+            fingerprint: serde_json::json!({}),
+            fingerprint_id: format!("fp-{run_id}"),
+        })
+        .await
+        .expect("run");
+    for (point, records) in points {
+        let task = format!("bench:{point}");
+        let unit = store
+            .create_unit(&NewRunUnit {
+                run_id: run_id.into(),
+                model: model.into(),
+                task: task.clone(),
+                fingerprint: fingerprint(model, &task, "workload"),
+                items_total: 10,
+                started_at: Utc::now(),
+            })
+            .await
+            .expect("unit");
+        let records: Vec<MetricRecord> = records
+            .iter()
+            .map(|(name, value)| MetricRecord::new(*name, *value, Unit::Scalar))
+            .collect();
+        store
+            .replace_unit_metrics(unit.unit_id, &records)
+            .await
+            .expect("metrics");
+        store
+            .set_unit_status(unit.unit_id, Status::Complete, Utc::now())
+            .await
+            .expect("status");
+    }
+    store
+        .set_run_status(run_id, Status::Complete, Utc::now())
+        .await
+        .expect("status");
+}
+
+/// 2 req/s of 100 input and 50 output tokens, prefill 20% of each request's time.
+const SERVING: &[(&str, f64)] = &[
+    ("requests_completed", 10.0),
+    ("requests_per_second", 2.0),
+    ("prompt_tokens", 1000.0),
+    ("completion_tokens", 500.0),
+    ("ttft_ms.mean", 200.0),
+    ("e2e_ms.mean", 1000.0),
+    ("ttft_ms.p99", 300.0),
+    ("tpot_ms.p99", 20.0),
+    ("rss_mib.max", 1000.0),
+];
+
+fn figure(json: &serde_json::Value, name: &str) -> (f64, String) {
+    let figure = json["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .find(|figure| figure["name"] == name)
+        .unwrap_or_else(|| panic!("no figure {name} in {json}"));
+    (
+        figure["value"].as_f64().expect("value"),
+        figure["basis"].as_str().expect("basis").to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cost_prices_measured_throughput_and_labels_projections() {
+    let home = tempfile::tempdir().expect("home");
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    bench_run(&store, "serve", "model", &[("c=2#0", SERVING)]).await;
+    store.close().await;
+
+    // $3.60/h: input 0.2 × 3.6 / (3600 × 2 × 100) × 10⁶ = $1; output 0.8 × 3.6 /
+    // (3600 × 2 × 50) × 10⁶ = $8; 5 req/s needs ⌈2.5⌉ = 3 replicas, 3 × 3.6 × 24 ×
+    // 30.4375 = $7,889.40 a month; 100 W × 1 ÷ 100 tokens/s = 1 J/token = 0.2778 kWh per 1M.
+    let mut cost = yardstick(home.path());
+    cost.args(["cost", "--run", "serve", "--usd-per-hour", "3.6", "--json"]);
+    cost.args([
+        "--traffic-rps",
+        "5",
+        "--power-watts",
+        "100",
+        "--utilisation",
+        "1",
+    ]);
+    let output = run(cost).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let close = |(value, _): (f64, String), expected: f64| {
+        assert!(
+            (value - expected).abs() < 1e-9 * expected.max(1.0),
+            "{value} ≠ {expected}"
+        );
+    };
+    close(figure(&json, "cost per 1M input tokens"), 1.0);
+    close(figure(&json, "cost per 1M output tokens"), 8.0);
+    close(figure(&json, "replicas"), 3.0);
+    close(figure(&json, "cost per month"), 3.0 * 3.6 * 24.0 * 30.4375);
+    close(figure(&json, "energy per 1M output tokens"), 1e6 / 3.6e6);
+    assert_eq!(figure(&json, "cost per 1M output tokens").1, "measured");
+    assert_eq!(figure(&json, "energy per 1M output tokens").1, "estimated");
+
+    // Another instance type: refused without saying where the run was measured…
+    let mut elsewhere = yardstick(home.path());
+    elsewhere.args(["cost", "--run", "serve", "--instance", "aws/g5.xlarge"]);
+    let output = run(elsewhere).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("must be projected"));
+    // …and with it, projected by memory bandwidth (A10G 600 GB/s ÷ L4 300 GB/s = 2×),
+    // every throughput-derived figure labelled a projection.
+    let mut projected = yardstick(home.path());
+    projected.args(["cost", "--run", "serve", "--instance", "aws/g5.xlarge"]);
+    projected.args(["--measured-on", "aws/g6.xlarge", "--json"]);
+    let output = run(projected).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let (value, basis) = figure(&json, "cost per 1M output tokens");
+    assert!(
+        (value - 0.8 * 1.006 / (3600.0 * 4.0 * 50.0) * 1e6).abs() < 1e-9,
+        "{value}"
+    );
+    assert_eq!(basis, "projected");
+    assert!(json["notes"]
+        .to_string()
+        .contains("projected from aws/g6.xlarge"));
+}

@@ -50,8 +50,8 @@ impl Basis {
     pub fn as_str(self) -> &'static str {
         match self {
             Basis::Measured => "measured",
-            Basis::Estimated => "estimate",
-            Basis::Projected => "projection",
+            Basis::Estimated => "estimated",
+            Basis::Projected => "projected",
         }
     }
 
@@ -354,7 +354,7 @@ pub fn energy(
                 tdp_watts * utilisation / tokens_per_second,
                 throughput.basis.weakest(Basis::Estimated),
                 format!(
-                    "{tdp_watts} W TDP × {utilisation} utilisation ÷ {tokens_per_second:.3} output tokens/s"
+                    "{tdp_watts} W × {utilisation} utilisation ÷ {tokens_per_second:.3} output tokens/s"
                 ),
             )
         }
@@ -520,16 +520,20 @@ pub fn tco(inputs: &TcoInputs) -> Result<Tco, DecideError> {
     })
 }
 
-/// Return on choosing `candidate` over `baseline` (both costs over the same horizon).
-pub fn roi(candidate_usd: f64, baseline_usd: f64) -> Result<Figure, DecideError> {
-    positive("candidate cost", candidate_usd)?;
-    positive("baseline cost", baseline_usd)?;
+/// Return on choosing `candidate` over `baseline` (both costs over the same horizon), as firm
+/// as the weaker of the two.
+pub fn roi(name: &str, candidate: &Figure, baseline: &Figure) -> Result<Figure, DecideError> {
+    positive(&candidate.name, candidate.value)?;
+    positive(&baseline.name, baseline.value)?;
     Ok(Figure::new(
-        "ROI vs baseline",
-        (baseline_usd - candidate_usd) / candidate_usd,
+        name,
+        (baseline.value - candidate.value) / candidate.value,
         "ratio",
-        Basis::Measured,
-        format!("({baseline_usd:.2} − {candidate_usd:.2}) ÷ {candidate_usd:.2}"),
+        candidate.basis.weakest(baseline.basis),
+        format!(
+            "({:.2} {} − {:.2} {}) ÷ {:.2}",
+            baseline.value, baseline.name, candidate.value, candidate.name, candidate.value
+        ),
     ))
 }
 
@@ -714,7 +718,11 @@ mod tests {
             tco.owned_payback_months.expect("accepted").value,
             10_000.0 / (per_month_rent - per_month_power),
         );
-        close(roi(50.0, 100.0).expect("accepted").value, 1.0);
+        let cheap = Figure::new("a", 50.0, "USD", Basis::Estimated, String::new());
+        let dear = Figure::new("b", 100.0, "USD", Basis::Measured, String::new());
+        let gain = roi("ROI", &cheap, &dear).expect("accepted");
+        close(gain.value, 1.0);
+        assert_eq!(gain.basis, Basis::Estimated);
     }
 
     #[test]

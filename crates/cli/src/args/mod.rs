@@ -67,6 +67,86 @@ pub enum Command {
     /// Regression verdict between a baseline and a candidate run for CI: per metric the
     /// change, its interval and threshold; exit status 1 on regression; optional webhook.
     Regress(RegressArgs),
+    /// Cost, energy, carbon and TCO of serving from a bench run's measured throughput:
+    /// $ per 1M tokens, $/month and replicas for a traffic, kWh and gCO2e per 1M tokens,
+    /// on-demand / spot / owned TCO; every figure with its basis and arithmetic.
+    Cost(CostArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// The bench run whose throughput is costed.
+    #[arg(long)]
+    pub run: String,
+    /// The load point (`c=4#0`, as `yardstick runs show` lists); default: the highest
+    /// throughput within --max-p99-ttft-ms / --max-p99-tpot-ms.
+    #[arg(long)]
+    pub point: Option<String>,
+    /// Latency bounds a load point must meet to be chosen.
+    #[arg(long)]
+    pub max_p99_ttft_ms: Option<f64>,
+    #[arg(long)]
+    pub max_p99_tpot_ms: Option<f64>,
+    /// Price per hour of the hardware the run was measured on.
+    #[arg(long)]
+    pub usd_per_hour: Option<f64>,
+    /// A catalog instance type to price (`yardstick cost` refuses to move the measurement
+    /// there silently: see --measured-on).
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// The catalog instance type the run was measured on.
+    #[arg(long)]
+    pub measured_on: Option<String>,
+    /// Memory bandwidth (GB/s) of the machine the run was measured on, to project its
+    /// throughput to --instance.
+    #[arg(long)]
+    pub measured_bandwidth_gbs: Option<f64>,
+    /// A catalog file overriding or adding instances, accelerators, carbon regions.
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// Traffic to serve, requests per second.
+    #[arg(long, default_value_t = 1.0)]
+    pub traffic_rps: f64,
+    /// Tokens per request of that traffic [default: as measured].
+    #[arg(long)]
+    pub input_tokens: Option<f64>,
+    #[arg(long)]
+    pub output_tokens: Option<f64>,
+    /// Hours a day the service runs.
+    #[arg(long, default_value_t = 24.0)]
+    pub hours_per_day: f64,
+    /// TCO horizon in months.
+    #[arg(long, default_value_t = 12.0)]
+    pub horizon_months: f64,
+    /// Spot price per hour (the catalog ships none).
+    #[arg(long)]
+    pub spot_usd_hour: Option<f64>,
+    /// Expected spot interruptions per instance-month.
+    #[arg(long)]
+    pub interruptions_per_month: Option<f64>,
+    /// Seconds to serve again after an interruption [default: the model's load time
+    /// measured by `yardstick profile`].
+    #[arg(long)]
+    pub resume_seconds: Option<f64>,
+    /// Power of the hardware at full load, watts [default: the instance's TDP sum].
+    #[arg(long)]
+    pub power_watts: Option<f64>,
+    /// Utilisation applied to that power [default: measured GPU utilisation, else 1].
+    #[arg(long)]
+    pub utilisation: Option<f64>,
+    /// Purchase price of one replica's hardware for the owned TCO [default: the catalog's
+    /// indicative accelerator price × count].
+    #[arg(long)]
+    pub purchase_usd: Option<f64>,
+    /// Electricity price for owned hardware [default: the catalog's].
+    #[arg(long)]
+    pub electricity_usd_per_kwh: Option<f64>,
+    /// Grid region for carbon [default: the instance's region, else world].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -193,3 +193,42 @@ pub async fn latest_eval_units(store: &Store, model: &str) -> Result<Vec<EvalUni
     }
     Ok(found.into_values().collect())
 }
+
+impl BenchUnit {
+    /// The measured throughput of this load point: goodput when the run had an SLO (only
+    /// requests meeting it count), else completed requests per second; tokens per request
+    /// and the prefill share (mean TTFT / mean E2E) of its measured requests.
+    pub fn throughput(&self, run_id: &str) -> Option<yardstick_decide::cost::Throughput> {
+        let completed = self.value("requests_completed")?;
+        let (requests_per_second, which) = match self.value("goodput_requests_per_second") {
+            Some(goodput) => (goodput, "goodput under the run's SLO"),
+            None => (self.value("requests_per_second")?, "completed requests"),
+        };
+        let input = self.value("prompt_tokens")? / completed;
+        let output = self.value("completion_tokens")? / completed;
+        let share = self.value("ttft_ms.mean")? / self.value("e2e_ms.mean")?;
+        Some(yardstick_decide::cost::Throughput {
+            requests_per_second,
+            input_tokens_per_request: input,
+            output_tokens_per_request: output,
+            prefill_share: share.clamp(0.0, 1.0),
+            basis: yardstick_decide::cost::Basis::Measured,
+            origin: format!("run {run_id}, load point {} ({which})", self.point),
+        })
+    }
+
+    /// Energy per output token the run measured (hardware counter) or integrated from power
+    /// samples, when it has one.
+    pub fn joules_per_output_token(&self) -> Option<f64> {
+        self.value("energy_per_output_token_j.measured")
+            .or_else(|| self.value("energy_per_output_token_j.estimated"))
+    }
+
+    /// Peak memory in GB: GPU memory when sampled, else the process's resident set.
+    pub fn memory_gb(&self) -> Option<f64> {
+        let mib = self
+            .value("gpu_memory_mib.max")
+            .or_else(|| self.value("rss_mib.max"))?;
+        Some(mib * 1024.0 * 1024.0 / 1e9)
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod cost;
 pub mod eval;
 pub mod evidence;
 pub mod export;
