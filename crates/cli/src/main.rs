@@ -50,5 +50,6 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Compare(args) => commands::compare::run(args, &home).await,
         Command::Regress(args) => commands::regress::run(args, &home).await,
         Command::Cost(args) => commands::cost::run(args, &home).await,
+        Command::Recommend(args) => commands::recommend::run(args, &home).await,
     }
 }

@@ -492,3 +492,93 @@ async fn cost_prices_measured_throughput_and_labels_projections() {
         .to_string()
         .contains("projected from aws/g6.xlarge"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommend_ranks_stored_configurations_and_names_binding_constraints() {
+    let home = tempfile::tempdir().expect("home");
+    two_models(home.path()).await;
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    // "tuned" is more accurate (50/60 vs 40/60 on arc_easy) but half as fast, slower to
+    // the first token and three times the memory.
+    bench_run(&store, "bench-base", "base", &[("c=2#0", SERVING)]).await;
+    let slower: Vec<(&str, f64)> = SERVING
+        .iter()
+        .map(|&(name, value)| match name {
+            "requests_per_second" => (name, 1.0),
+            "ttft_ms.p99" => (name, 600.0),
+            "rss_mib.max" => (name, 3000.0),
+            _ => (name, value),
+        })
+        .collect();
+    bench_run(&store, "bench-tuned", "tuned", &[("c=2#0", &slower)]).await;
+    store.close().await;
+
+    let recommend = |extra: &[&str]| {
+        let mut command = yardstick(home.path());
+        command.args(["recommend", "--usd-per-hour", "1", "--json"]);
+        command.args(extra);
+        command
+    };
+    let output = run(recommend(&[])).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let result = &json["recommendation"];
+    assert_eq!(
+        result["recommended"], "base @ c=2#0 (run bench-base)",
+        "{result}"
+    );
+    assert_eq!(result["ranking"].as_array().expect("ranking").len(), 2);
+    // Accuracy only: the tuned model wins; a memory cap of 2 GB then binds.
+    let accuracy_only = [
+        "--weight",
+        "accuracy=1",
+        "--weight",
+        "latency=0",
+        "--weight",
+        "throughput=0",
+        "--weight",
+        "cost=0",
+        "--weight",
+        "memory=0",
+    ];
+    let output = run(recommend(&accuracy_only)).await;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        json["recommendation"]["recommended"],
+        "tuned @ c=2#0 (run bench-tuned)"
+    );
+    let mut capped = accuracy_only.to_vec();
+    capped.extend(["--max-memory-gb", "2"]);
+    let output = run(recommend(&capped)).await;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let result = &json["recommendation"];
+    assert_eq!(result["recommended"], "base @ c=2#0 (run bench-base)");
+    assert_eq!(result["binding"][0]["constraint"], "memory_gb ≤ 2");
+    assert_eq!(
+        result["binding"][0]["would_recommend"],
+        "tuned @ c=2#0 (run bench-tuned)"
+    );
+    assert!(result["excluded"][0]["reasons"][0]
+        .as_str()
+        .expect("reason")
+        .contains("memory_gb = 3.1"));
+
+    // Presets by name; unknown ones list the valid names; nothing left exits 1.
+    let output = run(recommend(&["--preset", "batch"])).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = run(recommend(&["--preset", "fast"])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("real-time-chat"));
+    let output = run(recommend(&["--max-p99-ttft-ms", "10"])).await;
+    assert_eq!(output.status.code(), Some(1));
+}

@@ -71,6 +71,62 @@ pub enum Command {
     /// $ per 1M tokens, $/month and replicas for a traffic, kWh and gCO2e per 1M tokens,
     /// on-demand / spot / owned TCO; every figure with its basis and arithmetic.
     Cost(CostArgs),
+    /// Recommend a configuration under constraints: Pareto front, TOPSIS ranking, how often
+    /// each ranks first when measurements are resampled, binding constraints and trade-offs.
+    Recommend(RecommendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// Deployment context setting weights and constraints: real-time-chat, batch, edge-cpu,
+    /// code-assistant (flags below override it).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Objective weight, OBJECTIVE=W (accuracy, latency, throughput, cost, memory;
+    /// repeatable). Default 0.30/0.25/0.20/0.15/0.10.
+    #[arg(long = "weight", value_name = "OBJECTIVE=W")]
+    pub weights: Vec<String>,
+    #[arg(long)]
+    pub max_p99_ttft_ms: Option<f64>,
+    #[arg(long)]
+    pub max_p99_tpot_ms: Option<f64>,
+    /// Minimum main-metric score on a task, TASK=VALUE (repeatable).
+    #[arg(long = "min-score", value_name = "TASK=VALUE")]
+    pub min_scores: Vec<String>,
+    #[arg(long)]
+    pub max_memory_gb: Option<f64>,
+    /// Most $ per 1M output tokens (needs --usd-per-hour).
+    #[arg(long)]
+    pub max_cost_per_million_tokens: Option<f64>,
+    /// Most $ a month for --traffic-rps (needs --usd-per-hour).
+    #[arg(long)]
+    pub budget_usd_month: Option<f64>,
+    /// Hardware allow-list (hardware names or classes: cpu, gpu).
+    #[arg(long, value_delimiter = ',')]
+    pub hardware: Vec<String>,
+    /// Price per hour of the hardware the runs were measured on (enables the cost objective).
+    #[arg(long)]
+    pub usd_per_hour: Option<f64>,
+    /// Name of the hardware the runs were measured on [default: this machine].
+    #[arg(long)]
+    pub measured_on: Option<String>,
+    /// Traffic for the monthly budget, requests per second.
+    #[arg(long)]
+    pub traffic_rps: Option<f64>,
+    #[arg(long, default_value_t = 24.0)]
+    pub hours_per_day: f64,
+    /// Tasks whose mean main metric is the accuracy objective [default: every task all
+    /// candidate models were evaluated on].
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Resampled rankings for the confidence.
+    #[arg(long, default_value_t = 1000)]
+    pub resamples: usize,
+    #[arg(long, default_value_t = 1234)]
+    pub seed: u64,
+    /// Print candidates, request and recommendation as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

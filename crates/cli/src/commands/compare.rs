@@ -147,9 +147,16 @@ pub async fn compute(
             }
         }
         ([], [baseline, candidate]) => {
-            let left = evidence::latest_eval_units(store, baseline).await?;
-            let right = evidence::latest_eval_units(store, candidate).await?;
-            compare_evals(&left, &right, mode, settings, args.alpha, (baseline, candidate))
+            let mut sides = Vec::new();
+            for model in [baseline, candidate] {
+                let units = evidence::latest_eval_units(store, model).await?;
+                if units.is_empty() {
+                    bail!("--model {model}: no complete eval results for this model (`yardstick leaderboard` lists what is stored)");
+                }
+                sides.push(units);
+            }
+            let (left, right) = (&sides[0], &sides[1]);
+            compare_evals(left, right, mode, settings, args.alpha, (baseline, candidate))
         }
         _ => bail!(
             "give exactly two --run (baseline then candidate) or exactly two --model, not {} --run and {} --model",

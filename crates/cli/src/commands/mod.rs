@@ -11,6 +11,7 @@ pub mod leaderboard;
 pub mod models;
 pub mod probe;
 pub mod profile;
+pub mod recommend;
 pub mod regress;
 pub mod report;
 pub mod runs;
