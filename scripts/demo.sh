@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: a real comparison of the two bundled models, ending in the leaderboard.
+# The main job: a real comparison of the two bundled models, ending in the leaderboard, a
+# recommendation and a report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh release
@@ -32,4 +33,13 @@ serve=(--input-tokens 128 --output-tokens 32 --requests "${DEMO_BENCH_REQUESTS:-
 "$yardstick" bench --endpoint http://127.0.0.1:18181/v1 -m gemma-3-270m-q4_k_m --server-pid "$server" "${serve[@]}"
 kill "$server" 2>/dev/null || true
 "$yardstick" bench -m gemma-3-270m-q4_k_m "${serve[@]}"
+"$yardstick" bench -m qwen2.5-coder-0.5b-instruct-q4_k_m "${serve[@]}"
 "$yardstick" leaderboard
+# Decide: the paired comparison of the two models, then a recommendation. The price is the
+# on-demand rate of a 2-vCPU cloud machine like this one (AWS m7i.large, us-east-1, $0.1008/h
+# as of 2025-05); set DEMO_USD_PER_HOUR to yours.
+"$yardstick" compare --model gemma-3-270m-q4_k_m --model qwen2.5-coder-0.5b-instruct-q4_k_m
+"$yardstick" recommend --usd-per-hour "${DEMO_USD_PER_HOUR:-0.1008}"
+runs="$("$yardstick" runs list --format json |
+  python3 -c 'import json,sys; print(",".join(r["run_id"] for r in json.load(sys.stdin) if r["status"] == "complete"))')"
+"$yardstick" report --runs "$runs" --out "${DEMO_REPORT_DIR:-target/demo-report}"
