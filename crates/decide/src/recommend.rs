@@ -354,15 +354,7 @@ pub fn recommend(
         });
     };
 
-    let rows: Vec<Vec<f64>> = feasible
-        .iter()
-        .map(|candidate| {
-            objectives
-                .iter()
-                .map(|objective| candidate.objectives[&objective.name].value)
-                .collect()
-        })
-        .collect();
+    let rows = value_rows(&feasible, &objectives);
     let directions: Vec<Direction> = objectives.iter().map(|o| o.direction).collect();
     let front = pareto::front(&rows, &directions)?;
 
@@ -496,6 +488,19 @@ impl Outcome<'_> {
     }
 }
 
+/// One row of objective values per candidate (every candidate has every objective).
+fn value_rows(candidates: &[&Candidate], objectives: &[Objective]) -> Vec<Vec<f64>> {
+    candidates
+        .iter()
+        .map(|candidate| {
+            objectives
+                .iter()
+                .map(|objective| candidate.objectives[&objective.name].value)
+                .collect()
+        })
+        .collect()
+}
+
 fn criteria(objectives: &[Objective]) -> Vec<Criterion> {
     objectives
         .iter()
@@ -575,16 +580,10 @@ fn rank_once<'a>(
     let ranking = if feasible.is_empty() || objectives.is_empty() {
         None
     } else {
-        let rows: Vec<Vec<f64>> = feasible
-            .iter()
-            .map(|candidate| {
-                objectives
-                    .iter()
-                    .map(|objective| candidate.objectives[&objective.name].value)
-                    .collect()
-            })
-            .collect();
-        Some(topsis::rank(&rows, &criteria(&objectives))?)
+        Some(topsis::rank(
+            &value_rows(&feasible, &objectives),
+            &criteria(&objectives),
+        )?)
     };
     Ok(Outcome {
         objectives,

@@ -369,13 +369,37 @@ pub fn pair_benches<'a>(
     }
 }
 
-/// The latency samples of a bench unit by metric name.
-pub fn latency_samples(unit: &BenchUnit) -> [(&'static str, &[f64]); 3] {
-    [
-        ("ttft_ms", &unit.ttft_ms),
-        ("tpot_ms", &unit.tpot_ms),
-        ("e2e_ms", &unit.e2e_ms),
-    ]
+/// The TTFT, TPOT and E2E samples of two paired bench units, by metric name, leaving out
+/// (with a note ending in `verb`) a metric with fewer than two samples on a side.
+pub fn comparable_latencies<'a>(
+    left: &'a BenchUnit,
+    right: &'a BenchUnit,
+    notes: &mut Vec<String>,
+    verb: &str,
+) -> Vec<(&'static str, &'a [f64], &'a [f64])> {
+    let samples = |unit: &'a BenchUnit| -> [(&'static str, &'a [f64]); 3] {
+        [
+            ("ttft_ms", &unit.ttft_ms),
+            ("tpot_ms", &unit.tpot_ms),
+            ("e2e_ms", &unit.e2e_ms),
+        ]
+    };
+    let mut kept = Vec::new();
+    for ((metric, left_samples), (_, right_samples)) in
+        samples(left).into_iter().zip(samples(right))
+    {
+        if left_samples.len() < 2 || right_samples.len() < 2 {
+            notes.push(format!(
+                "{}: {metric} has {} and {} samples; not {verb}",
+                left.point,
+                left_samples.len(),
+                right_samples.len()
+            ));
+        } else {
+            kept.push((metric, left_samples, right_samples));
+        }
+    }
+    kept
 }
 
 fn compare_benches(
@@ -393,19 +417,9 @@ fn compare_benches(
     let mut latency = Vec::new();
     let mut throughput = Vec::new();
     for (left, right) in pairs {
-        for ((metric, left_samples), (_, right_samples)) in latency_samples(left)
-            .into_iter()
-            .zip(latency_samples(right))
+        for (metric, left_samples, right_samples) in
+            comparable_latencies(left, right, &mut notes, "compared")
         {
-            if left_samples.len() < 2 || right_samples.len() < 2 {
-                notes.push(format!(
-                    "{}: {metric} has {} and {} samples; not compared",
-                    left.point,
-                    left_samples.len(),
-                    right_samples.len()
-                ));
-                continue;
-            }
             let fewest = left_samples.len().min(right_samples.len());
             if fewest < 100 {
                 notes.push(format!(

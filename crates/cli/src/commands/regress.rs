@@ -24,7 +24,7 @@ use yardstick_decide::regress::{
 };
 use yardstick_store::RunKind;
 
-use super::compare::{latency_samples, pair_benches, pair_evals, Pairing, Refusal};
+use super::compare::{comparable_latencies, pair_benches, pair_evals, Pairing, Refusal};
 use super::evidence;
 use super::Outcome;
 use crate::args::{Format, RegressArgs};
@@ -101,19 +101,9 @@ pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {
             } = pair_benches(&left, &right, mode);
             let mut metrics = Vec::new();
             for (left, right) in pairs {
-                for ((metric, left_samples), (_, right_samples)) in latency_samples(left)
-                    .into_iter()
-                    .zip(latency_samples(right))
+                for (metric, left_samples, right_samples) in
+                    comparable_latencies(left, right, &mut notes, "judged")
                 {
-                    if left_samples.len() < 2 || right_samples.len() < 2 {
-                        notes.push(format!(
-                            "{}: {metric} has {} and {} samples; not judged",
-                            left.point,
-                            left_samples.len(),
-                            right_samples.len()
-                        ));
-                        continue;
-                    }
                     for q in [50.0, 99.0] {
                         metrics.push(MetricInput {
                             name: format!("{metric}.p{q}@{}", left.point),
