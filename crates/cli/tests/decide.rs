@@ -582,3 +582,29 @@ async fn recommend_ranks_stored_configurations_and_names_binding_constraints() {
     let output = run(recommend(&["--max-p99-ttft-ms", "10"])).await;
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_shows_category_scores_as_weighted_task_means() {
+    let home = tempfile::tempdir().expect("home");
+    two_models(home.path()).await;
+    let out = home.path().join("report");
+    let mut report = yardstick(home.path());
+    report.args(["report", "--runs", "run-base,run-tuned", "--out"]);
+    report.arg(&out);
+    let output = run(report).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("json"))
+            .expect("JSON");
+    let categories = json["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .find(|section| section["title"] == "Categories")
+        .expect("a Categories section");
+    let text = categories.to_string();
+    // base: reasoning = arc_easy alone (40/60), knowledge = boolq alone (30/60); both partial.
+    assert!(text.contains(r#""base","reasoning","0.6667""#), "{text}");
+    assert!(text.contains(r#""base","knowledge","0.5000""#), "{text}");
+    assert!(text.contains("partial: no"), "{text}");
+}

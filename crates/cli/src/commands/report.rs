@@ -7,6 +7,7 @@ use std::fs;
 
 use anyhow::{bail, Context, Result};
 use yardstick_core::MetricRecord;
+use yardstick_decide::categories::{category_scores, Categories, TaskScore};
 use yardstick_report::{Block, Document, Row, Section, Table};
 use yardstick_store::{Run, RunKind, Store, StoredMetric};
 
@@ -56,6 +57,8 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
     let mut quality_rows = Vec::new();
     let mut serving_rows = Vec::new();
     let mut fingerprints = Vec::new();
+    // Model → task → main metric, later runs replacing earlier ones (runs in the order given).
+    let mut task_scores: BTreeMap<String, BTreeMap<String, TaskScore>> = BTreeMap::new();
     for run in runs {
         let units = store.units(&run.run_id).await?;
         run_rows.push(Row::new(vec![
@@ -85,6 +88,13 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
                 }
                 RunKind::Eval => {
                     if let Some(record) = main_metric(&records) {
+                        task_scores.entry(unit.model.clone()).or_default().insert(
+                            unit.task.clone(),
+                            TaskScore {
+                                value: record.value,
+                                stderr: record.stderr.unwrap_or(0.0),
+                            },
+                        );
                         quality_rows.push(Row::new(vec![
                             run.run_id.clone(),
                             unit.model.clone(),
@@ -132,6 +142,53 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
                 }),
             ],
         ));
+    }
+    if !task_scores.is_empty() {
+        let categories = Categories::builtin()?;
+        let mut rows = Vec::new();
+        for (model, scores) in &task_scores {
+            for category in category_scores(&categories, scores) {
+                let (Some(score), Some(interval)) = (category.score, category.interval) else {
+                    continue;
+                };
+                rows.push(Row::new(vec![
+                    model.clone(),
+                    category.category.clone(),
+                    format!("{score:.4}"),
+                    category
+                        .stderr
+                        .map_or_else(String::new, |stderr| format!("{stderr:.4}")),
+                    format!("[{:.4}, {:.4}]", interval.low, interval.high),
+                    category.tasks_used.join(", "),
+                    if category.partial {
+                        format!("partial: no {}", category.tasks_missing.join(", "))
+                    } else {
+                        "complete".to_string()
+                    },
+                ]));
+            }
+        }
+        if !rows.is_empty() {
+            sections.push(Section::new(
+                "Categories",
+                vec![
+                    Block::Paragraph {
+                        text: "Category scores are weighted means of the tasks' main metrics \
+                               (crates/decide/data/categories.yaml, equal weights), with standard \
+                               error √(Σ w²·se²)/Σ w and a normal 95% interval; a partial \
+                               category renormalises the weights over the tasks present."
+                            .to_string(),
+                    },
+                    Block::Table(Table {
+                        caption: "categories".to_string(),
+                        columns: strings(&[
+                            "model", "category", "score", "± s.e.", "95% CI", "tasks", "coverage",
+                        ]),
+                        rows,
+                    }),
+                ],
+            ));
+        }
     }
     if !serving_rows.is_empty() {
         sections.push(Section::new(
