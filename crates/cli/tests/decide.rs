@@ -592,7 +592,11 @@ async fn report_shows_category_scores_as_weighted_task_means() {
     report.args(["report", "--runs", "run-base,run-tuned", "--out"]);
     report.arg(&out);
     let output = run(report).await;
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("json"))
             .expect("JSON");
