@@ -42,4 +42,4 @@ kill "$server" 2>/dev/null || true
 "$yardstick" recommend --usd-per-hour "${DEMO_USD_PER_HOUR:-0.1008}"
 runs="$("$yardstick" runs list --format json |
   python3 -c 'import json,sys; print(",".join(r["run_id"] for r in json.load(sys.stdin) if r["status"] == "complete"))')"
-"$yardstick" report --runs "$runs" --out "${DEMO_REPORT_DIR:-target/demo-report}"
+"$yardstick" report --runs "$runs" --usd-per-hour "${DEMO_USD_PER_HOUR:-0.1008}" --out "${DEMO_REPORT_DIR:-target/demo-report}"

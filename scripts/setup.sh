@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-dev}"
 
-# 1. System packages llama.cpp's build needs (cmake, libclang for bindgen).
+# 1. System packages: llama.cpp's build needs cmake and libclang (bindgen); the report test
+#    opens the HTML report in Debian's headless chromium.
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

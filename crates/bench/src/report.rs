@@ -13,7 +13,6 @@ mod cdf;
 mod export_csv;
 mod export_json;
 mod plots;
-mod render;
 mod table;
 
 #[cfg(test)]
@@ -58,7 +57,7 @@ pub enum ReportError {
         source: serde_json::Error,
     },
 
-    /// plotters failed to draw or save a plot.
+    /// A plot could not be drawn.
     #[error("drawing plot {}: {reason}", path.display())]
     Plot { path: PathBuf, reason: String },
 

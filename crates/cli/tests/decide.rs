@@ -1,109 +1,12 @@
 //! The decision commands through the binary, over results written straight into a store
 //! with known per-item scores (so every expected number can be worked out by hand).
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
-use chrono::Utc;
-use yardstick_core::{Fingerprint, ItemResult, MetricRecord, TaskFingerprint, Unit};
-use yardstick_store::{NewRun, NewRunUnit, RunKind, Status, Store};
-
-fn yardstick(home: &Path) -> Command {
-    let mut command = Command::cargo_bin("yardstick").expect("binary");
-    command
-        .env("YARDSTICK_HOME", home)
-        .env_remove("YARDSTICK_DATA")
-        .arg("--quiet");
-    command
-}
-
-async fn run(mut command: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
-        .await
-        .expect("join")
-}
-
-fn fingerprint(model: &str, task: &str, prompt_hash: &str) -> Fingerprint {
-    Fingerprint {
-        model: model.into(),
-        model_sha256: format!("sha-{model}"),
-        task: TaskFingerprint {
-            task: task.into(),
-            task_hash: format!("hash-{task}"),
-            dataset_sha256: BTreeMap::from([("test.jsonl".into(), "d".into())]),
-            prompt_hash: prompt_hash.into(),
-            limit: Some(60),
-            items: 60,
-            samples_sha256: None,
-        },
-        yardstick_version: "0.1.0".into(),
-        git_commit: "c0ffee".into(),
-        llama_cpp_version: "b1".into(),
-        seed: 1234,
-        batching_scheme: "one-per-choice".into(),
-        threads: 2,
-        prompt_format: None,
-    }
-}
-
-/// Stores an eval run of `model`: per task, the per-item `acc` values and their mean.
-async fn eval_run(store: &Store, run_id: &str, model: &str, tasks: &[(&str, &str, Vec<f64>)]) {
-    store
-        .create_run(&NewRun {
-            run_id: run_id.into(),
-            kind: RunKind::Eval,
-            created_at: Utc::now(),
-            plan: serde_json::json!({}),
-            fingerprint: serde_json::json!({}),
-            fingerprint_id: format!("fp-{run_id}"),
-        })
-        .await
-        .expect("run");
-    for (task, prompt_hash, scores) in tasks {
-        let unit = store
-            .create_unit(&NewRunUnit {
-                run_id: run_id.into(),
-                model: model.into(),
-                task: (*task).into(),
-                fingerprint: fingerprint(model, task, prompt_hash),
-                items_total: scores.len() as u64,
-                started_at: Utc::now(),
-            })
-            .await
-            .expect("unit");
-        let items: Vec<ItemResult> = scores
-            .iter()
-            .enumerate()
-            .map(|(index, &score)| ItemResult {
-                item_index: index as u64,
-                metrics: vec![("acc".into(), score)],
-                ..Default::default()
-            })
-            .collect();
-        store
-            .insert_items(unit.unit_id, &items)
-            .await
-            .expect("items");
-        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-        store
-            .replace_unit_metrics(
-                unit.unit_id,
-                &[MetricRecord::new("acc", mean, Unit::Ratio).with_n(scores.len() as u64)],
-            )
-            .await
-            .expect("metrics");
-        store
-            .set_unit_status(unit.unit_id, Status::Complete, Utc::now())
-            .await
-            .expect("status");
-    }
-    store
-        .set_run_status(run_id, Status::Complete, Utc::now())
-        .await
-        .expect("status");
-}
+use common::{bench_run, eval_run, run, yardstick};
+use yardstick_store::Store;
 
 /// 60 items; the baseline is right on items 0–39, the candidate on 0–29 and 40–59: 10 items
 /// only the baseline gets, 20 only the candidate.
@@ -348,51 +251,6 @@ async fn regress_exits_1_on_a_supported_drop_and_notifies_with_retries() {
         stderr.contains("no metric named arc_esay") && stderr.contains("arc_easy.acc"),
         "{stderr}"
     );
-}
-
-/// Stores a bench run of `model` with one unit per load point and the given records.
-async fn bench_run(store: &Store, run_id: &str, model: &str, points: &[(&str, &[(&str, f64)])]) {
-    store
-        .create_run(&NewRun {
-            run_id: run_id.into(),
-            kind: RunKind::Bench,
-            created_at: Utc::now(),
-            plan: serde_json::json!({}),
-            fingerprint: serde_json::json!({}),
-            fingerprint_id: format!("fp-{run_id}"),
-        })
-        .await
-        .expect("run");
-    for (point, records) in points {
-        let task = format!("bench:{point}");
-        let unit = store
-            .create_unit(&NewRunUnit {
-                run_id: run_id.into(),
-                model: model.into(),
-                task: task.clone(),
-                fingerprint: fingerprint(model, &task, "workload"),
-                items_total: 10,
-                started_at: Utc::now(),
-            })
-            .await
-            .expect("unit");
-        let records: Vec<MetricRecord> = records
-            .iter()
-            .map(|(name, value)| MetricRecord::new(*name, *value, Unit::Scalar))
-            .collect();
-        store
-            .replace_unit_metrics(unit.unit_id, &records)
-            .await
-            .expect("metrics");
-        store
-            .set_unit_status(unit.unit_id, Status::Complete, Utc::now())
-            .await
-            .expect("status");
-    }
-    store
-        .set_run_status(run_id, Status::Complete, Utc::now())
-        .await
-        .expect("status");
 }
 
 /// 2 req/s of 100 input and 50 output tokens, prefill 20% of each request's time.

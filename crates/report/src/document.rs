@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::chart::Chart;
+
 /// A whole report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {
@@ -82,15 +84,38 @@ impl Row {
     }
 }
 
-/// A plot as a complete SVG document, with a caption and a file name for the copy written
-/// beside the report.
+/// A plot: its chart (the data, kept in the JSON report), the chart drawn as a complete SVG
+/// document, a caption and a file name for the copies written beside the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plot {
     pub caption: String,
     /// File name stem (`pareto-score-vs-cost`), unique within the document.
     pub name: String,
+    pub chart: Chart,
     #[serde(skip)]
     pub svg: String,
+}
+
+impl Plot {
+    /// Draws `chart` as SVG.
+    pub fn new(
+        caption: impl Into<String>,
+        name: impl Into<String>,
+        chart: Chart,
+    ) -> Result<Plot, crate::ReportError> {
+        let svg = crate::chart::svg(&chart)?;
+        Ok(Plot {
+            caption: caption.into(),
+            name: name.into(),
+            chart,
+            svg,
+        })
+    }
+
+    /// The chart drawn as a PNG image.
+    pub fn png(&self) -> Result<Vec<u8>, crate::ReportError> {
+        crate::chart::png(&self.chart)
+    }
 }
 
 /// Lowercase letters and digits of `title`, other runs of characters as single dashes.

@@ -173,6 +173,7 @@ mod tests {
                         Block::Plot(Plot {
                             caption: "score vs cost".into(),
                             name: "pareto".into(),
+                            chart: crate::chart::tiny(),
                             svg: "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><circle r=\"3\"/></svg>".into(),
                         }),
                         Block::Notice {

@@ -351,6 +351,7 @@ mod tests {
                     vec![Block::Plot(Plot {
                         caption: "score vs cost".into(),
                         name: "pareto".into(),
+                        chart: crate::chart::tiny(),
                         svg: PLOT.into(),
                     })],
                 ),
@@ -390,6 +391,7 @@ mod tests {
         bad.sections[1].blocks = vec![Block::Plot(Plot {
             caption: "broken".into(),
             name: "broken-plot".into(),
+            chart: crate::chart::tiny(),
             svg: "<svg".into(),
         })];
         let error = render(&bad).expect_err("invalid SVG");

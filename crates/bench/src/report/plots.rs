@@ -7,13 +7,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use plotters::chart::SeriesLabelPosition;
 use yardstick_load::Distribution;
 
 use super::cdf::{itl_cdf, ttft_cdf};
-use super::render::{self, Chart, Series};
 use super::ReportError;
 use crate::point::PointResult;
+use yardstick_report::chart::{self, Chart, Legend, Series, Style};
 
 /// The file format of the plots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,13 +90,26 @@ pub fn write_plots(
         match chart {
             Ok(chart) => {
                 let path = dir.join(format!("{name}.{format}"));
-                render::save(&chart, &path, format)?;
+                save(&chart, &path, format)?;
                 written.push(path);
             }
             Err(reason) => tracing::info!(plot = name, "skipping the plot: {reason}"),
         }
     }
     Ok(written)
+}
+
+/// Draws `chart` into the file `path`.
+fn save(chart: &Chart, path: &Path, format: PlotFormat) -> Result<(), ReportError> {
+    let bytes = match format {
+        PlotFormat::Svg => chart::svg(chart).map(String::into_bytes),
+        PlotFormat::Png => chart::png(chart),
+    }
+    .map_err(|error| ReportError::Plot {
+        path: path.to_path_buf(),
+        reason: error.to_string(),
+    })?;
+    fs::write(path, bytes).map_err(|source| ReportError::io("writing", path, source))
 }
 
 /// The latencies plotted against throughput.
@@ -145,7 +157,7 @@ fn latency_vs_throughput(results: &[PointResult], latency: Latency) -> Result<Ch
             .iter()
             .map(|(throughput, distribution, _)| (*throughput, pick(distribution)))
             .collect(),
-        markers: true,
+        style: Style::LineAndMarkers,
         point_labels: if labelled {
             rows.iter().map(|(_, _, label)| label.clone()).collect()
         } else {
@@ -156,8 +168,9 @@ fn latency_vs_throughput(results: &[PointResult], latency: Latency) -> Result<Ch
         title: format!("{} vs output token throughput", latency.name()),
         x_label: "output token throughput (tok/s)".to_string(),
         y_label: format!("{} (ms)", latency.name()),
-        y_max: None,
-        legend: SeriesLabelPosition::UpperLeft,
+        x_range: None,
+        y_range: None,
+        legend: Legend::UpperLeft,
         series: vec![
             series("P50", |distribution| distribution.p50, false),
             series("P99", |distribution| distribution.p99, true),

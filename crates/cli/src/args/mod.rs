@@ -271,9 +271,30 @@ pub struct ReportArgs {
     /// Run ids to report on (comma-separated; `yardstick runs list` shows them).
     #[arg(long, value_delimiter = ',', required = true)]
     pub runs: Vec<String>,
-    /// Directory to write report.html, report.pdf and report.json into.
+    /// Directory to write report.html, report.pdf, report.json and plots/ (each plot as SVG
+    /// and PNG) into.
     #[arg(long)]
     pub out: PathBuf,
+    /// Price per hour of the hardware the bench runs were measured on: adds $ per 1M tokens
+    /// and the score-vs-cost Pareto plot.
+    #[arg(long)]
+    pub usd_per_hour: Option<f64>,
+    /// Power at full load (watts) for an energy estimate where a run measured no energy.
+    #[arg(long)]
+    pub power_watts: Option<f64>,
+    /// Grid region for carbon (catalog regions; `world` for the global average).
+    #[arg(long, default_value = "world")]
+    pub region: String,
+    /// Category definitions (YAML: category → list of `{task, weight}`) replacing the
+    /// built-in ones (crates/decide/data/categories.yaml).
+    #[arg(long)]
+    pub categories: Option<PathBuf>,
+    /// Bootstrap resamples of the comparisons.
+    #[arg(long, default_value_t = 10_000)]
+    pub resamples: usize,
+    /// Seed of the comparisons' bootstrap.
+    #[arg(long, default_value_t = 1234)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

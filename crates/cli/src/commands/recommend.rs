@@ -11,7 +11,10 @@
 //!   `√(Σ seᵢ²) / k`;
 //! - latency: p99 TTFT in ms, with a bootstrap standard error over the point's requests;
 //! - throughput: output tokens per second at that point;
-//! - cost: $ per 1M output tokens at `--usd-per-hour` (the measuring hardware's price);
+//! - cost: $ per 1M tokens, input and output together, at `--usd-per-hour` (the measuring
+//!   hardware's price): the price of an hour over every token served in it. (Not the output
+//!   tokens' share alone: that share shrinks as prefill takes more of each request, so a
+//!   slower prefill would look cheaper.)
 //! - memory: peak GB (GPU memory when sampled, else the process's resident set).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -314,13 +317,10 @@ async fn gather(
         }
         if let Some(price) = args.usd_per_hour {
             let costs = cost::token_costs(&throughput, price)?;
-            objectives.insert(
-                "cost".to_string(),
-                Measure::exact(costs.output_tokens.value),
-            );
+            objectives.insert("cost".to_string(), Measure::exact(costs.all_tokens.value));
             metrics.insert(
                 "cost_per_million_tokens".to_string(),
-                costs.output_tokens.value,
+                costs.all_tokens.value,
             );
             if let Some(rps) = args.traffic_rps {
                 let plan = cost::capacity(

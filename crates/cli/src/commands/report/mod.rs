@@ -1,25 +1,74 @@
-//! `yardstick report --runs A,B --out DIR`: one document over stored runs (what ran, quality
-//! scores, serving numbers, every fingerprint) written as `report.html` (self-contained),
-//! `report.pdf` and `report.json`. Nothing is measured again.
+//! `yardstick report --runs A,B --out DIR`: one document over stored runs — what ran, quality
+//! scores and categories, pairwise comparisons, trade-offs with their Pareto fronts, cost and
+//! energy, serving numbers and latency CDFs, every fingerprint — written as `report.html`
+//! (self-contained), `report.pdf`, `report.json` and each plot as `plots/NAME.svg` and
+//! `plots/NAME.png`. Nothing is measured again.
 
-use std::collections::BTreeMap;
+mod comparisons;
+mod serving;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use anyhow::{bail, Context, Result};
 use yardstick_core::MetricRecord;
+use yardstick_decide::bootstrap::BootstrapSettings;
 use yardstick_decide::categories::{category_scores, Categories, TaskScore};
 use yardstick_report::{Block, Document, Row, Section, Table};
 use yardstick_store::{Run, RunKind, Store, StoredMetric};
 
+use super::evidence;
 use super::leaderboard::main_metric;
 use super::Outcome;
 use crate::args::ReportArgs;
 use crate::home::Home;
+use serving::{Configuration, Pricing};
 
 pub async fn run(args: ReportArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     if args.runs.is_empty() {
         bail!("--runs needs at least one run id (`yardstick runs list` shows them)");
     }
+    if let Some(price) = args.usd_per_hour {
+        if !(price.is_finite() && price > 0.0) {
+            bail!("--usd-per-hour {price}: must be a positive price");
+        }
+    }
+    if let Some(watts) = args.power_watts {
+        if !(watts.is_finite() && watts > 0.0) {
+            bail!("--power-watts {watts}: must be a positive power");
+        }
+    }
+    let catalog = yardstick_decide::catalog::Catalog::builtin()?;
+    let carbon = catalog.carbon(&args.region).with_context(|| {
+        format!(
+            "--region {}: not in the catalog; its regions are {}",
+            args.region,
+            catalog
+                .carbon
+                .iter()
+                .map(|carbon| carbon.region.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let pricing = Pricing {
+        usd_per_hour: args.usd_per_hour,
+        power_watts: args.power_watts,
+        carbon: Some((carbon.region.clone(), carbon.g_co2e_per_kwh)),
+    };
+    let categories = match &args.categories {
+        None => Categories::builtin()?,
+        Some(path) => {
+            let text = fs::read_to_string(path)
+                .with_context(|| format!("--categories {}: cannot read it", path.display()))?;
+            Categories::from_yaml(&text, &format!("--categories {}", path.display()))?
+        }
+    };
+    let settings = BootstrapSettings {
+        resamples: args.resamples,
+        level: 0.95,
+        seed: args.seed,
+    };
     let store = home.open_store().await?;
     let mut runs = Vec::new();
     for run_id in &args.runs {
@@ -29,22 +78,41 @@ pub async fn run(args: ReportArgs, home: &Home, quiet: bool) -> Result<Outcome> 
             .with_context(|| format!("--runs {run_id}: no such run (`yardstick runs list`)"))?;
         runs.push(run);
     }
-    let document = build(&store, &runs).await?;
-    fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let inputs = Inputs {
+        pricing,
+        settings,
+        categories,
+        categories_source: args.categories.as_ref().map_or_else(
+            || "crates/decide/data/categories.yaml".to_string(),
+            |path| path.display().to_string(),
+        ),
+    };
+    let document = build(&store, &runs, &inputs).await?;
+    let plots_dir = args.out.join("plots");
+    fs::create_dir_all(&plots_dir).with_context(|| format!("creating {}", plots_dir.display()))?;
     let html = yardstick_report::html::render(&document)?;
     let pdf = yardstick_report::pdf::render(&document)?;
     let json = serde_json::to_string_pretty(&document)?;
-    for (name, bytes) in [
-        ("report.html", html.as_bytes()),
-        ("report.pdf", pdf.as_slice()),
-        ("report.json", json.as_bytes()),
-    ] {
+    let mut files = vec![
+        ("report.html".to_string(), html.into_bytes()),
+        ("report.pdf".to_string(), pdf),
+        ("report.json".to_string(), json.into_bytes()),
+    ];
+    for plot in document.plots() {
+        files.push((
+            format!("plots/{}.svg", plot.name),
+            plot.svg.clone().into_bytes(),
+        ));
+        files.push((format!("plots/{}.png", plot.name), plot.png()?));
+    }
+    for (name, bytes) in &files {
         let path = args.out.join(name);
         fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     }
     if !quiet {
         println!(
-            "wrote report.html, report.pdf and report.json for {} run(s) to {}",
+            "wrote report.html, report.pdf, report.json and {} plot(s) (SVG and PNG) for {} run(s) to {}",
+            document.plots().count(),
             runs.len(),
             args.out.display()
         );
@@ -52,7 +120,24 @@ pub async fn run(args: ReportArgs, home: &Home, quiet: bool) -> Result<Outcome> 
     Ok(Outcome::Success)
 }
 
-async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
+/// What the report is built with, besides the runs.
+struct Inputs {
+    pricing: Pricing,
+    settings: BootstrapSettings,
+    categories: Categories,
+    /// Where the category definitions come from, as the report names it.
+    categories_source: String,
+}
+
+async fn build(store: &Store, runs: &[Run], inputs: &Inputs) -> Result<Document> {
+    let Inputs {
+        pricing,
+        settings,
+        categories,
+        categories_source,
+    } = inputs;
+    let mut configurations = Vec::new();
+    let mut eval_units = Vec::new();
     let mut run_rows = Vec::new();
     let mut quality_rows = Vec::new();
     let mut serving_rows = Vec::new();
@@ -69,6 +154,14 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
             run.fingerprint_id.clone(),
             units.len().to_string(),
         ]));
+        match run.kind {
+            RunKind::Bench => configurations.extend(Configuration::from_units(
+                &run.run_id,
+                &evidence::bench_units(store, run).await?,
+            )),
+            RunKind::Eval => eval_units.extend(evidence::eval_units(store, run).await?),
+            _ => {}
+        }
         let metrics = store.metrics_for_run(&run.run_id).await?;
         let mut by_unit: BTreeMap<i64, Vec<&StoredMetric>> = BTreeMap::new();
         for metric in &metrics {
@@ -144,10 +237,9 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
         ));
     }
     if !task_scores.is_empty() {
-        let categories = Categories::builtin()?;
         let mut rows = Vec::new();
         for (model, scores) in &task_scores {
-            for category in category_scores(&categories, scores) {
+            for category in category_scores(categories, scores) {
                 let (Some(score), Some(interval)) = (category.score, category.interval) else {
                     continue;
                 };
@@ -173,11 +265,12 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
                 "Categories",
                 vec![
                     Block::Paragraph {
-                        text: "Category scores are weighted means of the tasks' main metrics \
-                               (crates/decide/data/categories.yaml, equal weights), with standard \
-                               error √(Σ w²·se²)/Σ w and a normal 95% interval; a partial \
-                               category renormalises the weights over the tasks present."
-                            .to_string(),
+                        text: format!(
+                            "Category scores are weighted means of the tasks' main metrics \
+                             (weights from {categories_source}), with standard error \
+                             √(Σ w²·se²)/Σ w and a normal 95% interval; a partial category \
+                             renormalises the weights over the tasks present."
+                        ),
                     },
                     Block::Table(Table {
                         caption: "categories".to_string(),
@@ -189,6 +282,16 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
                 ],
             ));
         }
+    }
+    if let Some(section) = comparisons::comparisons(&comparisons::by_model(eval_units), settings)? {
+        sections.push(section);
+    }
+    let tasks = score_configurations(&mut configurations, &task_scores);
+    if let Some(section) = serving::tradeoffs(&configurations, &tasks, pricing)? {
+        sections.push(section);
+    }
+    if let Some(section) = serving::costs(&configurations, pricing)? {
+        sections.push(section);
     }
     if !serving_rows.is_empty() {
         sections.push(Section::new(
@@ -219,6 +322,9 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
             ],
         ));
     }
+    if let Some(section) = serving::latency_cdfs(&configurations)? {
+        sections.push(section);
+    }
     sections.push(Section::new("Fingerprints", fingerprints));
     Ok(Document {
         title: "yardstick report".to_string(),
@@ -230,6 +336,45 @@ async fn build(store: &Store, runs: &[Run]) -> Result<Document> {
         ),
         sections,
     })
+}
+
+/// Gives each configuration the mean main metric of its model over the tasks every served
+/// model with eval results was evaluated on, and returns those tasks (empty: no scores).
+fn score_configurations(
+    configurations: &mut [Configuration],
+    task_scores: &BTreeMap<String, BTreeMap<String, TaskScore>>,
+) -> Vec<String> {
+    let served: BTreeSet<&str> = configurations
+        .iter()
+        .map(|configuration| configuration.model.as_str())
+        .collect();
+    let mut common: Option<BTreeSet<String>> = None;
+    for (model, scores) in task_scores {
+        if !served.contains(model.as_str()) {
+            continue;
+        }
+        let tasks: BTreeSet<String> = scores.keys().cloned().collect();
+        common = Some(match common {
+            None => tasks,
+            Some(common) => common.intersection(&tasks).cloned().collect(),
+        });
+    }
+    let tasks: Vec<String> = common.unwrap_or_default().into_iter().collect();
+    if tasks.is_empty() {
+        return tasks;
+    }
+    for configuration in configurations.iter_mut() {
+        configuration.score = task_scores
+            .get(&configuration.model)
+            .and_then(|scores| {
+                tasks
+                    .iter()
+                    .map(|task| scores.get(task).map(|score| score.value))
+                    .sum::<Option<f64>>()
+            })
+            .map(|sum| sum / tasks.len() as f64);
+    }
+    tasks
 }
 
 fn serving_row(run: &Run, model: &str, point: &str, records: &[MetricRecord]) -> Row {

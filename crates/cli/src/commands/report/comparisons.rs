@@ -1,0 +1,166 @@
+//! The report's comparisons: the models of the reported eval runs compared pairwise with the
+//! machinery of `yardstick compare --mode models` (paired bootstrap interval, McNemar's exact
+//! test or the paired t-test, Holm's correction across tasks).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use yardstick_decide::bootstrap::BootstrapSettings;
+use yardstick_decide::comparable::ComparisonMode;
+use yardstick_decide::paired::{compare_tasks, summarize, PairedTest, Verdict};
+use yardstick_report::{Block, Row, Section, Table};
+
+use super::super::compare::pair_evals;
+use super::super::evidence::EvalUnit;
+use super::strings;
+
+/// Significance level of the report's verdicts (Holm-adjusted p-values).
+pub const ALPHA: f64 = 0.05;
+/// With more models than this, each is compared with the first only, not every pair.
+const ALL_PAIRS_UP_TO: usize = 5;
+
+/// Pairwise comparisons of `models` (model → its eval units, in the order the report lists
+/// them); `None` with fewer than two models.
+pub fn comparisons(
+    models: &[(String, Vec<EvalUnit>)],
+    settings: &BootstrapSettings,
+) -> Result<Option<Section>> {
+    if models.len() < 2 {
+        return Ok(None);
+    }
+    let mut pairs = Vec::new();
+    for (index, _) in models.iter().enumerate() {
+        for later in index + 1..models.len() {
+            if index == 0 || models.len() <= ALL_PAIRS_UP_TO {
+                pairs.push((index, later));
+            }
+        }
+    }
+    let mut blocks = vec![Block::Paragraph {
+        text: format!(
+            "Each pair of models on the tasks both were evaluated on, item by item: the \
+             difference candidate − baseline of the main metric with its paired bootstrap 95% \
+             interval ({} resamples, seed {}), McNemar's exact test for 0/1 scores (else the \
+             paired t-test), p-values adjusted with Holm's method across the pair's tasks, and a \
+             verdict at α = {ALPHA}. {}",
+            settings.resamples,
+            settings.seed,
+            if models.len() > ALL_PAIRS_UP_TO {
+                "With this many models, each is compared with the first only."
+            } else {
+                ""
+            }
+        )
+        .trim_end()
+        .to_string(),
+    }];
+    let mut rows = Vec::new();
+    let mut summaries = Vec::new();
+    for (left, right) in pairs {
+        let (baseline, baseline_units) = &models[left];
+        let (candidate, candidate_units) = &models[right];
+        let pairing = pair_evals(baseline_units, candidate_units, ComparisonMode::Models);
+        for refusal in &pairing.refused {
+            blocks.push(Block::Notice {
+                text: format!(
+                    "{baseline} vs {candidate}, {}: not compared ({})",
+                    refusal.task,
+                    refusal.differences.join("; ")
+                ),
+            });
+        }
+        if pairing.pairs.is_empty() {
+            continue;
+        }
+        let tasks = compare_tasks(&pairing.pairs, settings, ALPHA)?;
+        let summary = summarize(&tasks);
+        summaries.push(format!(
+            "{candidate} vs {baseline}: better on {}, worse on {}, indistinguishable on {} task(s).",
+            summary.better, summary.worse, summary.indistinguishable
+        ));
+        for task in &tasks {
+            rows.push(Row {
+                cells: vec![
+                    baseline.clone(),
+                    candidate.clone(),
+                    task.task.clone(),
+                    task.metric.clone(),
+                    task.items.to_string(),
+                    format!("{:.4}", task.baseline_mean),
+                    format!("{:.4}", task.candidate_mean),
+                    format!(
+                        "{:+.4} [{:+.4}, {:+.4}]",
+                        task.difference.value,
+                        task.difference.interval.low,
+                        task.difference.interval.high
+                    ),
+                    match task.test {
+                        PairedTest::McNemarExact => "McNemar exact",
+                        PairedTest::PairedT => "paired t",
+                    }
+                    .to_string(),
+                    format!("{:.4}", task.adjusted_p_value),
+                    match task.verdict {
+                        Verdict::Better => "better",
+                        Verdict::Worse => "worse",
+                        Verdict::Indistinguishable => "indistinguishable",
+                    }
+                    .to_string(),
+                ],
+                highlight: task.verdict != Verdict::Indistinguishable,
+            });
+        }
+    }
+    if rows.is_empty() {
+        blocks.push(Block::Notice {
+            text: "No pair of models shares a comparable task with per-item scores.".to_string(),
+        });
+    } else {
+        blocks.extend(summaries.into_iter().map(|text| Block::Paragraph { text }));
+        blocks.push(Block::Table(Table {
+            caption: "paired comparisons (significant differences highlighted)".to_string(),
+            columns: strings(&[
+                "baseline",
+                "candidate",
+                "task",
+                "metric",
+                "items",
+                "baseline",
+                "candidate",
+                "difference [95% CI]",
+                "test",
+                "p (Holm)",
+                "verdict",
+            ]),
+            rows,
+        }));
+    }
+    Ok(Some(Section::new("Comparisons", blocks)))
+}
+
+/// Each model's newest unit per task among `units` (given oldest run first), models in the
+/// order they first appear.
+pub fn by_model(units: Vec<EvalUnit>) -> Vec<(String, Vec<EvalUnit>)> {
+    let mut order = Vec::new();
+    let mut latest: BTreeMap<String, BTreeMap<String, EvalUnit>> = BTreeMap::new();
+    for unit in units {
+        let model = unit.unit.model.clone();
+        if !latest.contains_key(&model) {
+            order.push(model.clone());
+        }
+        latest
+            .entry(model)
+            .or_default()
+            .insert(unit.unit.task.clone(), unit);
+    }
+    order
+        .into_iter()
+        .map(|model| {
+            let units = latest
+                .remove(&model)
+                .map(|tasks| tasks.into_values().collect())
+                .unwrap_or_default();
+            (model, units)
+        })
+        .collect()
+}

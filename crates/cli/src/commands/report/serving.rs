@@ -1,0 +1,607 @@
+//! The report's serving sections, from the bench runs' load points ("configurations": a model
+//! on a target at one load point): trade-offs (quality against latency and cost, with the
+//! Pareto front), cost and energy per million tokens, and latency CDFs.
+//!
+//! Pure functions of the configurations and the pricing inputs, so their tables and plots are
+//! covered by unit tests with known numbers.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use yardstick_decide::cost::{self, Figure, Power, Throughput};
+use yardstick_decide::pareto::{front, Direction};
+use yardstick_report::chart::{cdf_points, fitted_range, Chart, Legend, Series, Style};
+use yardstick_report::{Block, Plot, Row, Section, Table};
+
+use super::super::evidence::BenchUnit;
+use super::strings;
+
+/// One load point of one bench run, with what the report shows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Configuration {
+    pub run_id: String,
+    pub model: String,
+    /// `c=4#0`.
+    pub point: String,
+    pub throughput: Throughput,
+    pub p99_ttft_ms: Option<f64>,
+    pub p99_tpot_ms: Option<f64>,
+    /// Mean main metric over the report's common tasks; `None` when the model has no score
+    /// on them in the reported eval runs.
+    pub score: Option<f64>,
+    pub joules_per_output_token: Option<f64>,
+    /// Per measured, successful request, in milliseconds.
+    pub ttft_ms: Vec<f64>,
+    pub e2e_ms: Vec<f64>,
+}
+
+impl Configuration {
+    /// The configurations of a bench run's units that have a measured throughput.
+    pub fn from_units(run_id: &str, units: &[BenchUnit]) -> Vec<Configuration> {
+        units
+            .iter()
+            .filter_map(|unit| {
+                Some(Configuration {
+                    run_id: run_id.to_string(),
+                    model: unit.unit.model.clone(),
+                    point: unit.point.clone(),
+                    throughput: unit.throughput(run_id)?,
+                    p99_ttft_ms: unit.value("ttft_ms.p99"),
+                    p99_tpot_ms: unit.value("tpot_ms.p99"),
+                    score: None,
+                    joules_per_output_token: unit.joules_per_output_token(),
+                    ttft_ms: unit.ttft_ms.clone(),
+                    e2e_ms: unit.e2e_ms.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// `gemma-3-270m-it-Q4_K_M c=4#0`: the model's file name without directories or `.gguf`,
+    /// and the point.
+    pub fn label(&self) -> String {
+        let name = self.model.rsplit(['/', '\\']).next().unwrap_or(&self.model);
+        format!("{} {}", name.trim_end_matches(".gguf"), self.point)
+    }
+}
+
+/// Pricing inputs of the cost section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pricing {
+    /// $/hour of the hardware the runs were measured on; `None`: no costs.
+    pub usd_per_hour: Option<f64>,
+    /// Power at full load for the energy estimate when a run measured none.
+    pub power_watts: Option<f64>,
+    /// Grid carbon intensity, g CO2e per kWh, and its region.
+    pub carbon: Option<(String, f64)>,
+}
+
+/// The trade-offs section: a table of every configuration with a score, and the scatter of
+/// score against p99 TTFT and (with a price) against $ per 1M tokens, each with its
+/// Pareto front drawn as a line and marked in the table.
+pub fn tradeoffs(
+    configurations: &[Configuration],
+    tasks: &[String],
+    pricing: &Pricing,
+) -> Result<Option<Section>> {
+    let scored: Vec<&Configuration> = configurations
+        .iter()
+        .filter(|configuration| configuration.score.is_some())
+        .collect();
+    if scored.is_empty() {
+        return Ok(None);
+    }
+    let score = |configuration: &Configuration| configuration.score.unwrap_or(f64::NAN);
+    let cost_per_million = |configuration: &Configuration| -> Option<f64> {
+        let price = pricing.usd_per_hour?;
+        cost::token_costs(&configuration.throughput, price)
+            .ok()
+            .map(|costs| costs.all_tokens.value)
+    };
+    let mut blocks = vec![Block::Paragraph {
+        text: format!(
+            "Each load point of each bench run is a configuration. Score: the mean main metric \
+             over {} from the reported eval runs of the same model. A configuration is on the \
+             Pareto front when no other is at least as good on both axes and better on one \
+             (higher score, lower p99 TTFT or lower cost). Cost is $ per 1M tokens, input and \
+             output together: the hour's price over every token served in it.",
+            tasks.join(", ")
+        ),
+    }];
+    let with_latency: Vec<(&Configuration, f64)> = scored
+        .iter()
+        .filter_map(|configuration| Some((*configuration, configuration.p99_ttft_ms?)))
+        .collect();
+    let latency_front = pareto(&with_latency, score)?;
+    let with_cost: Vec<(&Configuration, f64)> = scored
+        .iter()
+        .filter_map(|configuration| Some((*configuration, cost_per_million(configuration)?)))
+        .collect();
+    let cost_front = pareto(&with_cost, score)?;
+    let on = |front: &[usize], all: &[(&Configuration, f64)], configuration: &Configuration| {
+        all.iter()
+            .position(|(other, _)| std::ptr::eq(*other, configuration))
+            .map_or(
+                "–",
+                |index| {
+                    if front.contains(&index) {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                },
+            )
+    };
+    let rows = scored
+        .iter()
+        .map(|configuration| {
+            let on_latency = on(&latency_front, &with_latency, configuration);
+            let on_cost = on(&cost_front, &with_cost, configuration);
+            Row {
+                cells: vec![
+                    configuration.label(),
+                    configuration.run_id.clone(),
+                    format!("{:.4}", score(configuration)),
+                    optional(configuration.p99_ttft_ms, 1),
+                    format!("{:.1}", configuration.throughput.output_tokens_per_second()),
+                    optional(cost_per_million(configuration), 4),
+                    on_latency.to_string(),
+                    on_cost.to_string(),
+                ],
+                highlight: on_latency == "yes" || on_cost == "yes",
+            }
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        caption: "configurations (front members highlighted)".to_string(),
+        columns: strings(&[
+            "configuration",
+            "run",
+            "score",
+            "p99 TTFT ms",
+            "output tok/s",
+            "$ / 1M tokens",
+            "front: score vs latency",
+            "front: score vs cost",
+        ]),
+        rows,
+    }));
+    if !with_latency.is_empty() {
+        blocks.push(Block::Plot(Plot::new(
+            "Score against p99 time to first token; the line joins the Pareto front.",
+            "pareto-score-vs-latency",
+            scatter(
+                "Score vs p99 TTFT",
+                "p99 time to first token (ms)",
+                &with_latency,
+                &latency_front,
+                score,
+            ),
+        )?));
+    }
+    if with_cost.is_empty() {
+        blocks.push(Block::Notice {
+            text: "No cost axis: give the measuring hardware's price (--usd-per-hour) to plot \
+                   score against $ per 1M tokens."
+                .to_string(),
+        });
+    } else {
+        blocks.push(Block::Plot(Plot::new(
+            "Score against $ per 1M tokens (input and output) at the given price; the line \
+             joins the Pareto front.",
+            "pareto-score-vs-cost",
+            scatter(
+                "Score vs cost",
+                "$ per 1M tokens (input + output)",
+                &with_cost,
+                &cost_front,
+                score,
+            ),
+        )?));
+    }
+    Ok(Some(Section::new("Trade-offs", blocks)))
+}
+
+/// Indices of the Pareto front of (score ↑, x ↓).
+fn pareto(
+    points: &[(&Configuration, f64)],
+    score: impl Fn(&Configuration) -> f64,
+) -> Result<Vec<usize>> {
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<Vec<f64>> = points
+        .iter()
+        .map(|(configuration, x)| vec![score(configuration), *x])
+        .collect();
+    Ok(front(&values, &[Direction::Maximize, Direction::Minimize])?)
+}
+
+/// Front members as a line sorted by x, the others as markers; every point labelled.
+fn scatter(
+    title: &str,
+    x_label: &str,
+    points: &[(&Configuration, f64)],
+    front: &[usize],
+    score: impl Fn(&Configuration) -> f64,
+) -> Chart {
+    let mut members: Vec<(f64, f64, String)> = Vec::new();
+    let mut others: Vec<(f64, f64, String)> = Vec::new();
+    for (index, (configuration, x)) in points.iter().enumerate() {
+        let point = (*x, score(configuration), configuration.label());
+        if front.contains(&index) {
+            members.push(point);
+        } else {
+            others.push(point);
+        }
+    }
+    members.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let series = |label: &str, points: Vec<(f64, f64, String)>, style: Style| Series {
+        label: label.to_string(),
+        points: points.iter().map(|(x, y, _)| (*x, *y)).collect(),
+        style,
+        point_labels: points.into_iter().map(|(_, _, label)| label).collect(),
+    };
+    let mut all = Vec::new();
+    all.push(series("Pareto front", members, Style::LineAndMarkers));
+    if !others.is_empty() {
+        all.push(series("dominated", others, Style::Markers));
+    }
+    Chart {
+        title: title.to_string(),
+        x_label: x_label.to_string(),
+        y_label: "score (mean main metric)".to_string(),
+        x_range: fitted_range(points.iter().map(|(_, x)| *x), 0.15),
+        y_range: fitted_range(
+            points.iter().map(|(configuration, _)| score(configuration)),
+            0.15,
+        ),
+        legend: Legend::LowerRight,
+        series: all,
+    }
+}
+
+/// The cost section: per configuration $ per 1M tokens at the price given and energy and
+/// carbon per 1M output tokens (measured energy, else the power given, labelled an estimate).
+pub fn costs(configurations: &[Configuration], pricing: &Pricing) -> Result<Option<Section>> {
+    if configurations.is_empty() {
+        return Ok(None);
+    }
+    let mut rows = Vec::new();
+    let mut bases = BTreeMap::new();
+    for configuration in configurations {
+        let throughput = &configuration.throughput;
+        let token_costs = pricing
+            .usd_per_hour
+            .map(|price| cost::token_costs(throughput, price))
+            .transpose()?;
+        let power = match (configuration.joules_per_output_token, pricing.power_watts) {
+            (Some(joules), _) => Some(Power::MeasuredJoulesPerOutputToken { joules }),
+            (None, Some(watts)) => Some(Power::Estimated {
+                tdp_watts: watts,
+                utilisation: 1.0,
+            }),
+            (None, None) => None,
+        };
+        let energy = power
+            .map(|power| {
+                cost::energy(
+                    throughput,
+                    &power,
+                    pricing.carbon.as_ref().map(|(_, intensity)| *intensity),
+                )
+            })
+            .transpose()?;
+        let mut figure = |figure: Option<&Figure>, digits: usize| match figure {
+            Some(figure) => {
+                bases.insert(figure.basis.as_str(), ());
+                format!("{:.digits$} ({})", figure.value, figure.basis.as_str())
+            }
+            None => "–".to_string(),
+        };
+        rows.push(Row::new(vec![
+            configuration.label(),
+            configuration.run_id.clone(),
+            format!("{:.3}", throughput.requests_per_second),
+            format!("{:.1}", throughput.output_tokens_per_second()),
+            figure(token_costs.as_ref().map(|costs| &costs.all_tokens), 4),
+            figure(token_costs.as_ref().map(|costs| &costs.input_tokens), 4),
+            figure(token_costs.as_ref().map(|costs| &costs.output_tokens), 4),
+            figure(
+                energy
+                    .as_ref()
+                    .map(|energy| &energy.kwh_per_million_output_tokens),
+                4,
+            ),
+            figure(
+                energy
+                    .as_ref()
+                    .and_then(|energy| energy.g_co2e_per_million_output_tokens.as_ref()),
+                1,
+            ),
+        ]));
+    }
+    let mut blocks = vec![Block::Paragraph {
+        text: format!(
+            "Per configuration, from its measured throughput (docs/decisions.md has every \
+             formula): $ per 1M tokens = price per hour ÷ tokens (input and output) per hour; \
+             for input and output tokens separately the hour is split by the measured prefill \
+             share; energy per 1M output \
+             tokens from the run's measured energy, else {}; carbon at {}. Each figure names its \
+             basis: measured, or estimated where an assumption entered.",
+            pricing.power_watts.map_or_else(
+                || "not shown (no measured energy; --power-watts gives an estimate)".to_string(),
+                |watts| format!("{watts} W at full utilisation (an estimate)")
+            ),
+            pricing.carbon.as_ref().map_or_else(
+                || "no grid intensity".to_string(),
+                |(region, intensity)| format!("{intensity} gCO2e/kWh ({region})")
+            ),
+        ),
+    }];
+    match pricing.usd_per_hour {
+        Some(price) => blocks.push(Block::Paragraph {
+            text: format!(
+                "Price: {price} $/hour for the hardware the runs were measured on. Costs on other \
+                 hardware need `yardstick cost --instance`, which marks projections as such."
+            ),
+        }),
+        None => blocks.push(Block::Notice {
+            text: "No price given (--usd-per-hour): $ columns are empty.".to_string(),
+        }),
+    }
+    blocks.push(Block::Table(Table {
+        caption: "cost and energy per configuration".to_string(),
+        columns: strings(&[
+            "configuration",
+            "run",
+            "req/s",
+            "output tok/s",
+            "$ / 1M tokens",
+            "$ / 1M input tokens",
+            "$ / 1M output tokens",
+            "kWh / 1M output tokens",
+            "gCO2e / 1M output tokens",
+        ]),
+        rows,
+    }));
+    Ok(Some(Section::new("Cost and energy", blocks)))
+}
+
+/// The latency CDFs: TTFT and end-to-end latency, one curve per configuration with samples.
+pub fn latency_cdfs(configurations: &[Configuration]) -> Result<Option<Section>> {
+    let mut blocks = Vec::new();
+    for (name, title, axis, pick) in [
+        (
+            "ttft-cdf",
+            "TTFT CDF",
+            "time to first token (ms)",
+            (|configuration: &Configuration| &configuration.ttft_ms)
+                as fn(&Configuration) -> &Vec<f64>,
+        ),
+        (
+            "e2e-cdf",
+            "End-to-end latency CDF",
+            "end-to-end latency (ms)",
+            |configuration: &Configuration| &configuration.e2e_ms,
+        ),
+    ] {
+        let series: Vec<Series> = configurations
+            .iter()
+            .filter(|configuration| !pick(configuration).is_empty())
+            .map(|configuration| Series {
+                label: format!(
+                    "{} (n={})",
+                    configuration.label(),
+                    pick(configuration).len()
+                ),
+                points: cdf_points(pick(configuration).clone()),
+                style: Style::Line,
+                point_labels: Vec::new(),
+            })
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        blocks.push(Block::Plot(Plot::new(
+            format!(
+                "{title}: fraction of measured, successful requests at or below each latency, \
+                 one curve per configuration."
+            ),
+            name,
+            Chart {
+                title: title.to_string(),
+                x_label: axis.to_string(),
+                y_label: "fraction of requests".to_string(),
+                x_range: None,
+                y_range: Some((0.0, 1.0)),
+                legend: Legend::LowerRight,
+                series,
+            },
+        )?));
+    }
+    Ok((!blocks.is_empty()).then(|| Section::new("Latency distributions", blocks)))
+}
+
+fn optional(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "–".to_string(), |value| format!("{value:.digits$}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yardstick_decide::cost::Basis;
+
+    /// A configuration serving `rps` requests/s of 100 input and 50 output tokens, prefill a
+    /// fifth of each request.
+    fn configuration(model: &str, point: &str, rps: f64, p99: f64, score: f64) -> Configuration {
+        Configuration {
+            run_id: format!("run-{model}"),
+            model: format!("/models/{model}.gguf"),
+            point: point.to_string(),
+            throughput: Throughput {
+                requests_per_second: rps,
+                input_tokens_per_request: 100.0,
+                output_tokens_per_request: 50.0,
+                prefill_share: 0.2,
+                basis: Basis::Measured,
+                origin: "test".to_string(),
+            },
+            p99_ttft_ms: Some(p99),
+            p99_tpot_ms: None,
+            score: Some(score),
+            joules_per_output_token: None,
+            ttft_ms: vec![p99 / 2.0, p99],
+            e2e_ms: vec![p99 * 3.0],
+        }
+    }
+
+    fn three() -> Vec<Configuration> {
+        vec![
+            // Best score, slowest and dearest: on both fronts.
+            configuration("big", "c=1#0", 1.0, 400.0, 0.60),
+            // Fast and cheap, lower score: on both fronts.
+            configuration("small", "c=4#0", 4.0, 100.0, 0.50),
+            // Dominated by small on every axis.
+            configuration("small", "c=8#0", 2.0, 300.0, 0.50),
+        ]
+    }
+
+    fn table(section: &Section) -> String {
+        section
+            .blocks
+            .iter()
+            .filter_map(|block| match block {
+                Block::Table(table) => Some(table),
+                _ => None,
+            })
+            .map(|table| {
+                let mut text = format!("{}\n{}\n", table.caption, table.columns.join(" | "));
+                for row in &table.rows {
+                    text.push_str(&row.cells.join(" | "));
+                    text.push_str(if row.highlight { "  *\n" } else { "\n" });
+                }
+                text
+            })
+            .collect()
+    }
+
+    fn plot_names(section: &Section) -> Vec<&str> {
+        section
+            .blocks
+            .iter()
+            .filter_map(|block| match block {
+                Block::Plot(plot) => Some(plot.name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tradeoffs_mark_the_front_on_both_axes() {
+        let pricing = Pricing {
+            usd_per_hour: Some(1.0),
+            power_watts: None,
+            carbon: None,
+        };
+        let section = tradeoffs(&three(), &["arc_easy".to_string()], &pricing)
+            .expect("builds")
+            .expect("a section");
+        // $/1M tokens = 1 $/h ÷ (3600 × rps × 150 tokens) × 10⁶:
+        // 1 req/s → 1.8519, 4 req/s → 0.4630, 2 req/s → 0.9259.
+        insta::assert_snapshot!(table(&section), @r"
+        configurations (front members highlighted)
+        configuration | run | score | p99 TTFT ms | output tok/s | $ / 1M tokens | front: score vs latency | front: score vs cost
+        big c=1#0 | run-big | 0.6000 | 400.0 | 50.0 | 1.8519 | yes | yes  *
+        small c=4#0 | run-small | 0.5000 | 100.0 | 200.0 | 0.4630 | yes | yes  *
+        small c=8#0 | run-small | 0.5000 | 300.0 | 100.0 | 0.9259 | no | no
+        ");
+        assert_eq!(
+            plot_names(&section),
+            ["pareto-score-vs-latency", "pareto-score-vs-cost"]
+        );
+        let Some(Block::Plot(plot)) = section.blocks.get(2) else {
+            panic!("the latency plot");
+        };
+        assert_eq!(plot.chart.series[0].label, "Pareto front");
+        assert_eq!(plot.chart.series[0].points, [(100.0, 0.5), (400.0, 0.6)]);
+        assert_eq!(plot.chart.series[1].points, [(300.0, 0.5)]);
+        assert!(plot.svg.contains("small c=8#0"));
+
+        let unpriced = Pricing {
+            usd_per_hour: None,
+            ..pricing
+        };
+        let section = tradeoffs(&three(), &["arc_easy".to_string()], &unpriced)
+            .expect("builds")
+            .expect("a section");
+        assert_eq!(plot_names(&section), ["pareto-score-vs-latency"]);
+        assert!(section.blocks.iter().any(
+            |block| matches!(block, Block::Notice { text } if text.contains("--usd-per-hour"))
+        ));
+        let unscored: Vec<Configuration> = three()
+            .into_iter()
+            .map(|configuration| Configuration {
+                score: None,
+                ..configuration
+            })
+            .collect();
+        assert!(tradeoffs(&unscored, &[], &unpriced)
+            .expect("builds")
+            .is_none());
+    }
+
+    #[test]
+    fn cost_table_labels_measured_and_estimated_figures() {
+        let mut configurations = three();
+        configurations[0].joules_per_output_token = Some(3.6);
+        let pricing = Pricing {
+            usd_per_hour: Some(1.0),
+            power_watts: Some(100.0),
+            carbon: Some(("world".to_string(), 480.0)),
+        };
+        let section = costs(&configurations, &pricing)
+            .expect("builds")
+            .expect("a section");
+        // Input: 0.2 × 1 $/h ÷ (3600 × rps × 100 tokens) × 10⁶ → 0.5556 at 1 req/s.
+        // Energy: 3.6 J/token measured → 1 kWh per 1M tokens, 480 g; else 100 W ÷ tok/s:
+        // 200 tok/s → 0.5 J → 0.1389 kWh → 66.7 g; 100 tok/s → 0.2778 kWh → 133.3 g.
+        insta::assert_snapshot!(table(&section), @r"
+        cost and energy per configuration
+        configuration | run | req/s | output tok/s | $ / 1M tokens | $ / 1M input tokens | $ / 1M output tokens | kWh / 1M output tokens | gCO2e / 1M output tokens
+        big c=1#0 | run-big | 1.000 | 50.0 | 1.8519 (measured) | 0.5556 (measured) | 4.4444 (measured) | 1.0000 (measured) | 480.0 (measured)
+        small c=4#0 | run-small | 4.000 | 200.0 | 0.4630 (measured) | 0.1389 (measured) | 1.1111 (measured) | 0.1389 (estimated) | 66.7 (estimated)
+        small c=8#0 | run-small | 2.000 | 100.0 | 0.9259 (measured) | 0.2778 (measured) | 2.2222 (measured) | 0.2778 (estimated) | 133.3 (estimated)
+        ");
+    }
+
+    #[test]
+    fn cdfs_have_one_curve_per_configuration_with_samples() {
+        let mut configurations = three();
+        configurations[2].ttft_ms.clear();
+        configurations[2].e2e_ms.clear();
+        let section = latency_cdfs(&configurations)
+            .expect("builds")
+            .expect("a section");
+        assert_eq!(plot_names(&section), ["ttft-cdf", "e2e-cdf"]);
+        let Some(Block::Plot(plot)) = section.blocks.first() else {
+            panic!("the TTFT CDF");
+        };
+        let labels: Vec<&str> = plot
+            .chart
+            .series
+            .iter()
+            .map(|series| series.label.as_str())
+            .collect();
+        assert_eq!(labels, ["big c=1#0 (n=2)", "small c=4#0 (n=2)"]);
+        assert_eq!(
+            plot.chart.series[1].points,
+            [(50.0, 0.0), (50.0, 0.5), (100.0, 0.5), (100.0, 1.0)]
+        );
+        for configuration in &mut configurations {
+            configuration.ttft_ms.clear();
+            configuration.e2e_ms.clear();
+        }
+        assert!(latency_cdfs(&configurations).expect("builds").is_none());
+    }
+}
