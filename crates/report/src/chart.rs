@@ -185,9 +185,18 @@ fn draw<DB: DrawingBackend>(
         if line && markers {
             cartesian.draw_series(points().map(|point| Circle::new(point, 4, color.filled())))?;
         }
+        // Labels go above and right of their point; in the right half of the plot, below and
+        // left of it, so that they stay inside the plot and clear of labels from the left
+        // half at the same height (width estimated at 7.5 px per character at 14 px).
+        let middle = (x_range.0 + x_range.1) / 2.0;
         cartesian.draw_series(series.points.iter().zip(&series.point_labels).map(
             |(&point, label)| {
-                EmptyElement::at(point) + Text::new(label.clone(), (6, -20), (FONT_FAMILY, 14))
+                let offset = if point.0 > middle {
+                    (-6 - (label.chars().count() as f64 * 7.5) as i32, 8)
+                } else {
+                    (6, -20)
+                };
+                EmptyElement::at(point) + Text::new(label.clone(), offset, (FONT_FAMILY, 14))
             },
         ))?;
     }
