@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{bench_run, eval_run, run, yardstick};
+use common::{bench_run, bench_run_with, eval_run, run, yardstick};
 use yardstick_store::Store;
 
 /// 60 items; the baseline is right on items 0–39, the candidate on 0–29 and 40–59: 10 items
@@ -469,4 +469,90 @@ async fn report_shows_category_scores_as_weighted_task_means() {
     assert!(text.contains(r#""base","reasoning","0.6667""#), "{text}");
     assert!(text.contains(r#""base","knowledge","0.5000""#), "{text}");
     assert!(text.contains("partial: no"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_models_adds_their_bench_runs_when_the_workload_matches() {
+    let home = tempfile::tempdir().expect("home");
+    two_models(home.path()).await;
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    // Synthetic prompts of one specification: each model's tokenizer gives other texts.
+    let synthetic = serde_json::json!({"workload": {"prompts": {"kind": "synthetic", "input": "fixed:128"}, "output": "fixed:32", "seed": 0}});
+    bench_run_with(
+        &store,
+        "bench-base",
+        "base",
+        synthetic.clone(),
+        "digest-base",
+        &[("c=2#0", SERVING)],
+    )
+    .await;
+    bench_run_with(
+        &store,
+        "bench-tuned",
+        "tuned",
+        synthetic,
+        "digest-tuned",
+        &[("c=2#0", SERVING)],
+    )
+    .await;
+    // A dataset workload whose prompts differ is another workload: refused.
+    let dataset = serde_json::json!({"workload": {"prompts": {"kind": "dataset", "path": "a.jsonl"}, "seed": 0}});
+    bench_run_with(
+        &store,
+        "bench-other",
+        "other",
+        dataset.clone(),
+        "digest-a",
+        &[("c=2#0", SERVING)],
+    )
+    .await;
+    bench_run_with(
+        &store,
+        "bench-another",
+        "another",
+        dataset,
+        "digest-b",
+        &[("c=2#0", SERVING)],
+    )
+    .await;
+    store.close().await;
+
+    let mut compare = yardstick(home.path());
+    compare.args(["compare", "--model", "base", "--model", "tuned", "--json"]);
+    let output = run(compare).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    // The eval comparison is still there, and the serving one joins it.
+    assert_eq!(json["tasks"][0]["task"], "arc_easy", "{json}");
+    let throughput = json["throughput"].as_array().expect("throughput");
+    // SERVING stores requests_per_second, not output_tokens_per_second.
+    assert_eq!(throughput.len(), 1, "{json}");
+    assert_eq!(throughput[0]["point"], "c=2#0");
+    assert_eq!(throughput[0]["baseline"], 2.0);
+    let notes = json["notes"].to_string();
+    assert!(
+        notes.contains("bench run bench-base vs bench run bench-tuned"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("synthetic prompts of the same specification"),
+        "{notes}"
+    );
+
+    let mut refused = yardstick(home.path());
+    refused.args(["compare", "--model", "other", "--model", "another"]);
+    let output = run(refused).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no comparable bench runs of both"),
+        "{stderr}"
+    );
 }

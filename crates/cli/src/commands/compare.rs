@@ -5,7 +5,8 @@
 //!   difference of the main metric on the items both have, its paired bootstrap interval,
 //!   McNemar's exact test for 0/1 scores (else the paired t-test), Holm's correction across
 //!   tasks and a better / worse / indistinguishable verdict; then a summary.
-//! - Bench results (`--run A --run B` of bench runs): per load point both ran, the difference
+//! - Bench results (`--run A --run B` of bench runs, or with `--model X --model Y` the newest
+//!   pair of their bench runs with a comparable load point): per load point both ran, the difference
 //!   of the p50/p90/p99 of TTFT, TPOT and end-to-end latency with a bootstrap interval over
 //!   each side's measured requests, and the throughput of each side.
 //!
@@ -19,7 +20,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use yardstick_core::stats::percentile;
 use yardstick_decide::bootstrap::{percentile_difference, BootstrapSettings, Estimate};
-use yardstick_decide::comparable::{comparability, ComparisonMode, Difference};
+use yardstick_decide::comparable::{comparability, ComparisonMode, Difference, Field};
 use yardstick_decide::paired::{
     compare_tasks, summarize, ComparisonSummary, PairedScores, TaskComparison,
 };
@@ -147,16 +148,45 @@ pub async fn compute(
             }
         }
         ([], [baseline, candidate]) => {
-            let mut sides = Vec::new();
-            for model in [baseline, candidate] {
-                let units = evidence::latest_eval_units(store, model).await?;
-                if units.is_empty() {
-                    bail!("--model {model}: no complete eval results for this model (`yardstick leaderboard` lists what is stored)");
+            let left = evidence::latest_eval_units(store, baseline).await?;
+            let right = evidence::latest_eval_units(store, candidate).await?;
+            let evals = if left.is_empty() || right.is_empty() {
+                None
+            } else {
+                Some(compare_evals(
+                    &left,
+                    &right,
+                    mode,
+                    settings,
+                    args.alpha,
+                    (baseline, candidate),
+                )?)
+            };
+            let benches = match latest_comparable_benches(store, baseline, candidate, mode).await? {
+                None => None,
+                Some(((left_run, left), (right_run, right))) => {
+                    let mut comparison =
+                        compare_benches(&left, &right, mode, settings, (baseline, candidate))?;
+                    comparison.notes.insert(
+                        0,
+                        format!("serving: bench run {left_run} vs bench run {right_run}, the newest comparable pair"),
+                    );
+                    Some(comparison)
                 }
-                sides.push(units);
+            };
+            match (evals, benches) {
+                (None, None) => bail!(
+                    "--model {baseline} --model {candidate}: no eval results on both models and no comparable bench runs of both (`yardstick leaderboard` and `yardstick runs list` show what is stored)"
+                ),
+                (Some(comparison), None) | (None, Some(comparison)) => Ok(comparison),
+                (Some(mut evals), Some(benches)) => {
+                    evals.latency = benches.latency;
+                    evals.throughput = benches.throughput;
+                    evals.refused.extend(benches.refused);
+                    evals.notes.extend(benches.notes);
+                    Ok(evals)
+                }
             }
-            let (left, right) = (&sides[0], &sides[1]);
-            compare_evals(left, right, mode, settings, args.alpha, (baseline, candidate))
         }
         _ => bail!(
             "give exactly two --run (baseline then candidate) or exactly two --model, not {} --run and {} --model",
@@ -345,7 +375,28 @@ pub fn pair_benches<'a>(
                 .or_default()
                 .push(left.point.clone());
         }
-        let verdict = comparability(&left.unit.fingerprint, &right_fingerprint, mode);
+        let mut verdict = comparability(&left.unit.fingerprint, &right_fingerprint, mode);
+        // Synthetic prompts of exact token counts are drawn with each model's tokenizer, so
+        // two models given the same workload specification get other texts of the same
+        // lengths: comparing models, that is the same workload.
+        let same_synthetic =
+            left.workload == right.workload && left.workload["prompts"]["kind"] == "synthetic";
+        if mode == ComparisonMode::Models && same_synthetic {
+            let (prompts, others): (Vec<_>, Vec<_>) = verdict
+                .refusals
+                .into_iter()
+                .partition(|difference| difference.field == Field::Prompts);
+            verdict.refusals = others;
+            if !prompts.is_empty() {
+                differing
+                    .entry(
+                        "synthetic prompts of the same specification, drawn with each model's tokenizer"
+                            .to_string(),
+                    )
+                    .or_default()
+                    .push(left.point.clone());
+            }
+        }
         if !verdict.is_comparable() {
             refused.push(Refusal {
                 task: left.point.clone(),
@@ -400,6 +451,48 @@ pub fn comparable_latencies<'a>(
         }
     }
     kept
+}
+
+/// A model's complete bench runs, newest first, with their units of that model.
+async fn bench_runs_of(store: &Store, model: &str) -> Result<Vec<(String, Vec<BenchUnit>)>> {
+    let mut runs = store.list_runs().await?;
+    runs.retain(|run| {
+        run.kind == RunKind::Bench && run.status == yardstick_store::Status::Complete
+    });
+    runs.sort_by_key(|run| std::cmp::Reverse(run.created_at));
+    let mut found = Vec::new();
+    for run in &runs {
+        let mut units = evidence::bench_units(store, run).await?;
+        units.retain(|unit| unit.unit.model == model);
+        if !units.is_empty() {
+            found.push((run.run_id.clone(), units));
+        }
+    }
+    Ok(found)
+}
+
+/// The newest pair of bench runs of the two models with a load point comparable in `mode`
+/// (the same workload on the same kind of target), trying the newer runs first.
+async fn latest_comparable_benches(
+    store: &Store,
+    baseline: &str,
+    candidate: &str,
+    mode: ComparisonMode,
+) -> Result<Option<((String, Vec<BenchUnit>), (String, Vec<BenchUnit>))>> {
+    let left = bench_runs_of(store, baseline).await?;
+    let right = bench_runs_of(store, candidate).await?;
+    let mut best: Option<(usize, usize)> = None;
+    for (i, (_, left_units)) in left.iter().enumerate() {
+        for (j, (_, right_units)) in right.iter().enumerate() {
+            if best.is_some_and(|(a, b)| a + b <= i + j) {
+                continue;
+            }
+            if !pair_benches(left_units, right_units, mode).pairs.is_empty() {
+                best = Some((i, j));
+            }
+        }
+    }
+    Ok(best.map(|(i, j)| (left[i].clone(), right[j].clone())))
 }
 
 fn compare_benches(

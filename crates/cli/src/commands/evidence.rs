@@ -33,6 +33,9 @@ pub struct BenchUnit {
     pub ttft_ms: Vec<f64>,
     pub tpot_ms: Vec<f64>,
     pub e2e_ms: Vec<f64>,
+    /// The run's workload specification (its plan's `workload`: prompt source and token
+    /// counts, output lengths, seed); `null` when the plan has none.
+    pub workload: serde_json::Value,
 }
 
 impl BenchUnit {
@@ -166,6 +169,7 @@ pub async fn bench_units(store: &Store, run: &Run) -> Result<Vec<BenchUnit>> {
             tpot_ms: millis(measured.iter().map(|timing| tpot(timing)).collect()),
             e2e_ms: millis(measured.iter().map(|timing| e2e(timing)).collect()),
             metrics: records,
+            workload: run.plan["workload"].clone(),
             unit,
         });
     }

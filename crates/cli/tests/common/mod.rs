@@ -115,12 +115,32 @@ pub async fn bench_run(
     model: &str,
     points: &[(&str, &[(&str, f64)])],
 ) {
+    bench_run_with(
+        store,
+        run_id,
+        model,
+        serde_json::json!({}),
+        "workload",
+        points,
+    )
+    .await;
+}
+
+/// [`bench_run`] with the run's plan and the units' workload digest (prompt hash).
+pub async fn bench_run_with(
+    store: &Store,
+    run_id: &str,
+    model: &str,
+    plan: serde_json::Value,
+    workload_digest: &str,
+    points: &[(&str, &[(&str, f64)])],
+) {
     store
         .create_run(&NewRun {
             run_id: run_id.into(),
             kind: RunKind::Bench,
             created_at: Utc::now(),
-            plan: serde_json::json!({}),
+            plan,
             fingerprint: serde_json::json!({}),
             fingerprint_id: format!("fp-{run_id}"),
         })
@@ -133,7 +153,7 @@ pub async fn bench_run(
                 run_id: run_id.into(),
                 model: model.into(),
                 task: task.clone(),
-                fingerprint: fingerprint(model, &task, "workload"),
+                fingerprint: fingerprint(model, &task, workload_digest),
                 items_total: 10,
                 started_at: Utc::now(),
             })
