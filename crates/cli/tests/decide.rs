@@ -556,3 +556,107 @@ async fn compare_models_adds_their_bench_runs_when_the_workload_matches() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaderboard_shows_category_scores_with_user_weights() {
+    let home = tempfile::tempdir().expect("home");
+    two_models(home.path()).await;
+    let categories = home.path().join("categories.yaml");
+    std::fs::write(
+        &categories,
+        "mine:\n  - { task: arc_easy, weight: 3 }\n  - { task: boolq, weight: 1 }\n  - { task: mmlu, weight: 1 }\n",
+    )
+    .expect("categories");
+    let mut leaderboard = yardstick(home.path());
+    leaderboard.args(["leaderboard", "--format", "json", "--categories"]);
+    leaderboard.arg(&categories);
+    let output = run(leaderboard).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let base = json["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .find(|cell| cell["model"] == "base")
+        .expect("base's category")
+        .clone();
+    // (3 × 40/60 + 1 × 30/60) / 4 = 0.625, mmlu missing: partial.
+    assert_eq!(base["category"], "mine");
+    assert!(
+        (base["score"].as_f64().expect("score") - 0.625).abs() < 1e-12,
+        "{base}"
+    );
+    assert_eq!(base["partial"], true);
+    assert_eq!(base["tasks_missing"][0], "mmlu");
+
+    std::fs::write(&categories, "mine:\n  - { task: arc_easy, weight: -1 }\n").expect("write");
+    let mut bad = yardstick(home.path());
+    bad.args(["leaderboard", "--categories"]);
+    bad.arg(&categories);
+    let output = run(bad).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("categories.yaml") && stderr.contains("weights must be positive"),
+        "{stderr}"
+    );
+}
+
+/// The terminal tables of `compare`, `cost` and `recommend` over known results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decision_tables_are_stable() {
+    let home = tempfile::tempdir().expect("home");
+    two_models(home.path()).await;
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    bench_run(&store, "bench-base", "base", &[("c=2#0", SERVING)]).await;
+    let slower: Vec<(&str, f64)> = SERVING
+        .iter()
+        .map(|&(name, value)| match name {
+            "requests_per_second" => (name, 1.0),
+            "ttft_ms.p99" => (name, 600.0),
+            _ => (name, value),
+        })
+        .collect();
+    bench_run(&store, "bench-tuned", "tuned", &[("c=2#0", &slower)]).await;
+    store.close().await;
+    let text = |args: &'static [&'static str]| {
+        let mut command = yardstick(home.path());
+        command.args(args);
+        async move {
+            let output = run(command).await;
+            assert!(
+                output.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).expect("UTF-8")
+        }
+    };
+    insta::assert_snapshot!(
+        "compare",
+        text(&["compare", "--run", "run-base", "--run", "run-tuned"]).await
+    );
+    insta::assert_snapshot!(
+        "cost",
+        text(&[
+            "cost",
+            "--run",
+            "bench-base",
+            "--usd-per-hour",
+            "3.6",
+            "--power-watts",
+            "100"
+        ])
+        .await
+    );
+    insta::assert_snapshot!(
+        "recommend",
+        text(&["recommend", "--usd-per-hour", "1"]).await
+    );
+}

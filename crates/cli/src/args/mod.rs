@@ -477,6 +477,10 @@ pub struct LeaderboardArgs {
     /// Only these tasks (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub tasks: Vec<String>,
+    /// Category definitions (YAML: category → list of `{task, weight}`) replacing the
+    /// built-in ones (crates/decide/data/categories.yaml) in the category table.
+    #[arg(long)]
+    pub categories: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

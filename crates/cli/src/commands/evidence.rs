@@ -233,3 +233,26 @@ impl BenchUnit {
         Some(mib * 1024.0 * 1024.0 / 1e9)
     }
 }
+
+/// The category definitions: the built-in ones, or those of `path` (`--categories FILE`)
+/// instead; with the name the output gives their source.
+pub fn categories(
+    path: Option<&std::path::Path>,
+) -> Result<(yardstick_decide::categories::Categories, String)> {
+    use yardstick_decide::categories::Categories;
+    match path {
+        None => Ok((
+            Categories::builtin()?,
+            "crates/decide/data/categories.yaml".to_string(),
+        )),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--categories {}: cannot read it", path.display()))?;
+            let source = format!("--categories {}", path.display());
+            Ok((
+                Categories::from_yaml(&text, &source)?,
+                path.display().to_string(),
+            ))
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! `yardstick leaderboard`: models × tasks from the most recent complete result of each
 //! (model, task), groups (e.g. `mmlu`) aggregated from their leaves as lm-eval does, plus the
-//! latest speed profile of each model.
+//! latest speed profile of each model, then each model's category scores (weighted means of
+//! task scores, `yardstick_decide::categories`).
 
 use super::Outcome;
 use crate::args::{Format, LeaderboardArgs};
@@ -10,6 +11,7 @@ use anyhow::Result;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use yardstick_core::MetricRecord;
+use yardstick_decide::categories::{category_scores, Categories, CategoryScore, TaskScore};
 use yardstick_runner::profile::names;
 use yardstick_store::{RunKind, Status};
 use yardstick_tasks::GroupDefinition;
@@ -176,8 +178,15 @@ pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
         }
     }
 
+    let (categories, categories_source) = super::evidence::categories(args.categories.as_deref())?;
+    let category_cells = category_cells(&cells, &categories);
+
     if args.format == Format::Json {
-        let json = serde_json::json!({ "quality": cells, "speed": speed });
+        let json = serde_json::json!({
+            "quality": cells,
+            "categories": category_cells,
+            "speed": speed,
+        });
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(Outcome::Success);
     }
@@ -186,7 +195,69 @@ pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     println!("{}", wide_table(&cells, &speed).render(args.format));
+    if !category_cells.is_empty() {
+        println!(
+            "categories: weighted means of the tasks' main metrics (weights from {categories_source}); \
+             ± standard error √(Σ w²·se²)/Σ w; tasks present / defined"
+        );
+        let mut table = Table::new(&["model", "category", "score", "95% CI", "tasks"]);
+        for cell in &category_cells {
+            let (Some(score), Some(stderr), Some(interval)) =
+                (cell.score.score, cell.score.stderr, cell.score.interval)
+            else {
+                continue;
+            };
+            table.push(vec![
+                cell.model.clone(),
+                cell.score.category.clone(),
+                format!("{score:.4} ± {stderr:.4}"),
+                format!("[{:.4}, {:.4}]", interval.low, interval.high),
+                format!(
+                    "{}/{}",
+                    cell.score.tasks_used.len(),
+                    cell.score.tasks_used.len() + cell.score.tasks_missing.len()
+                ),
+            ]);
+        }
+        println!("{}", table.render(args.format));
+    }
     Ok(Outcome::Success)
+}
+
+/// A model's score in a category.
+#[derive(Debug, Clone, Serialize)]
+struct CategoryCell {
+    model: String,
+    #[serde(flatten)]
+    score: CategoryScore,
+}
+
+/// Every model's category scores from the leaderboard's cells (whole tasks and complete
+/// groups; a group with missing subtasks is left out), categories without any of their tasks
+/// left out.
+fn category_cells(cells: &[Cell], categories: &Categories) -> Vec<CategoryCell> {
+    let mut by_model: BTreeMap<&str, BTreeMap<String, TaskScore>> = BTreeMap::new();
+    for cell in cells.iter().filter(|cell| !cell.task.contains(" (")) {
+        by_model.entry(&cell.model).or_default().insert(
+            cell.task.clone(),
+            TaskScore {
+                value: cell.value,
+                stderr: cell.stderr.unwrap_or(0.0),
+            },
+        );
+    }
+    by_model
+        .into_iter()
+        .flat_map(|(model, scores)| {
+            category_scores(categories, &scores)
+                .into_iter()
+                .filter(|score| score.score.is_some())
+                .map(move |score| CategoryCell {
+                    model: model.to_string(),
+                    score,
+                })
+        })
+        .collect()
 }
 
 /// Groups that are not members of another group (e.g. `mmlu`, not `mmlu_stem`).

@@ -56,14 +56,7 @@ pub async fn run(args: ReportArgs, home: &Home, quiet: bool) -> Result<Outcome> 
         power_watts: args.power_watts,
         carbon: Some((carbon.region.clone(), carbon.g_co2e_per_kwh)),
     };
-    let categories = match &args.categories {
-        None => Categories::builtin()?,
-        Some(path) => {
-            let text = fs::read_to_string(path)
-                .with_context(|| format!("--categories {}: cannot read it", path.display()))?;
-            Categories::from_yaml(&text, &format!("--categories {}", path.display()))?
-        }
-    };
+    let (categories, categories_source) = evidence::categories(args.categories.as_deref())?;
     let settings = BootstrapSettings {
         resamples: args.resamples,
         level: 0.95,
@@ -82,10 +75,7 @@ pub async fn run(args: ReportArgs, home: &Home, quiet: bool) -> Result<Outcome> 
         pricing,
         settings,
         categories,
-        categories_source: args.categories.as_ref().map_or_else(
-            || "crates/decide/data/categories.yaml".to_string(),
-            |path| path.display().to_string(),
-        ),
+        categories_source,
     };
     let document = build(&store, &runs, &inputs).await?;
     let plots_dir = args.out.join("plots");
