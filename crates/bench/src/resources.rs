@@ -47,9 +47,12 @@
 //! of the sum was measured. A source not fully read has no energy record.
 
 mod gpu;
+mod host;
 mod process;
 mod rapl;
 mod records;
+
+pub use host::Host;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};

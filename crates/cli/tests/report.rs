@@ -109,6 +109,8 @@ async fn report_writes_html_pdf_json_and_plots_that_chromium_shows() {
     let row = format!("<tr><td>{fast}</td><td>mock-a</td><td>c=2#0</td><td>{throughput:.2}</td>");
     assert!(html.contains(&row), "{row} not in {html}");
     assert!(html.contains(&fingerprint_id));
+    // Bench runs name the machine they were measured on.
+    assert!(html.contains("logical CPUs"), "no host in {html}");
     let pdf = std::fs::read(out.join("report.pdf")).expect("pdf");
     assert!(pdf.starts_with(b"%PDF-"));
     let json: serde_json::Value =

@@ -248,6 +248,21 @@ pub async fn compute(store: &Store, catalog: &Catalog, args: &CostArgs) -> Resul
     let throughput = pricing.throughput.clone();
     let mut notes = Vec::new();
     let mut figures = Vec::new();
+    if let Some(host) = evidence::host_of(&run) {
+        notes.push(format!(
+            "run {} was measured on {}",
+            run.run_id,
+            host.describe()
+        ));
+        for gpu in &host.gpus {
+            if let Some(accelerator) = catalog.accelerator_for_device(gpu) {
+                notes.push(format!(
+                    "GPU {gpu} matches the catalog accelerator {}: an instance type with the same accelerators is priced without projection by --instance ID --measured-on ID",
+                    accelerator.id
+                ));
+            }
+        }
+    }
     if let Some(instance) = pricing.instance {
         notes.push(format!(
             "price of {}: {} $/h on demand as of {} ({})",

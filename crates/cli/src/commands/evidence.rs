@@ -256,3 +256,9 @@ pub fn categories(
         }
     }
 }
+
+/// The machine a bench run was measured on, as its fingerprint records it (runs stored
+/// before yardstick recorded it have none).
+pub fn host_of(run: &Run) -> Option<yardstick_bench::resources::Host> {
+    serde_json::from_value(run.fingerprint.get("host")?.clone()).ok()
+}

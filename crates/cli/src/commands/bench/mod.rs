@@ -145,8 +145,12 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         "itl": settings.metrics.itl.as_str(),
         "stream": !args.no_stream,
     });
+    // The machine measuring: for an endpoint the client, which the server may not share.
+    let host = yardstick_bench::resources::Host::detect(None);
     let fingerprint = json!({
         "plan": plan,
+        "host": host,
+        "host_role": if args.endpoint.endpoint.is_some() { "client (the server may run elsewhere)" } else { "engine" },
         "workload_sha256": workload.digest,
         "tokenizer": workload.tokenizer,
         "model_sha256": driven.model_sha256,

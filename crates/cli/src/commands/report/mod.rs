@@ -143,6 +143,7 @@ async fn build(store: &Store, runs: &[Run], inputs: &Inputs) -> Result<Document>
             run.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             run.fingerprint_id.clone(),
             units.len().to_string(),
+            evidence::host_of(run).map_or_else(|| "–".to_string(), |host| host.describe()),
         ]));
         match run.kind {
             RunKind::Bench => configurations.extend(Configuration::from_units(
@@ -204,7 +205,15 @@ async fn build(store: &Store, runs: &[Run], inputs: &Inputs) -> Result<Document>
         "Runs",
         vec![Block::Table(Table {
             caption: "what was measured".to_string(),
-            columns: strings(&["run", "kind", "status", "created", "fingerprint", "units"]),
+            columns: strings(&[
+                "run",
+                "kind",
+                "status",
+                "created",
+                "fingerprint",
+                "units",
+                "measured on",
+            ]),
             rows: run_rows,
         })],
     )];
