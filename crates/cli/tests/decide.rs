@@ -351,15 +351,13 @@ async fn cost_prices_measured_throughput_and_labels_projections() {
         .contains("projected from aws/g6.xlarge"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recommend_ranks_stored_configurations_and_names_binding_constraints() {
-    let home = tempfile::tempdir().expect("home");
-    two_models(home.path()).await;
-    let store = Store::open(&home.path().join("yardstick.db"))
+/// [`two_models`] plus a bench run of each: "tuned" is more accurate (50/60 vs 40/60 on
+/// arc_easy) but half as fast, slower to the first token and three times the memory.
+async fn two_configurations(home: &Path) {
+    two_models(home).await;
+    let store = Store::open(&home.join("yardstick.db"))
         .await
         .expect("store");
-    // "tuned" is more accurate (50/60 vs 40/60 on arc_easy) but half as fast, slower to
-    // the first token and three times the memory.
     bench_run(&store, "bench-base", "base", &[("c=2#0", SERVING)]).await;
     let slower: Vec<(&str, f64)> = SERVING
         .iter()
@@ -372,6 +370,12 @@ async fn recommend_ranks_stored_configurations_and_names_binding_constraints() {
         .collect();
     bench_run(&store, "bench-tuned", "tuned", &[("c=2#0", &slower)]).await;
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommend_ranks_stored_configurations_and_names_binding_constraints() {
+    let home = tempfile::tempdir().expect("home");
+    two_configurations(home.path()).await;
 
     let recommend = |extra: &[&str]| {
         let mut command = yardstick(home.path());
@@ -610,21 +614,7 @@ async fn leaderboard_shows_category_scores_with_user_weights() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decision_tables_are_stable() {
     let home = tempfile::tempdir().expect("home");
-    two_models(home.path()).await;
-    let store = Store::open(&home.path().join("yardstick.db"))
-        .await
-        .expect("store");
-    bench_run(&store, "bench-base", "base", &[("c=2#0", SERVING)]).await;
-    let slower: Vec<(&str, f64)> = SERVING
-        .iter()
-        .map(|&(name, value)| match name {
-            "requests_per_second" => (name, 1.0),
-            "ttft_ms.p99" => (name, 600.0),
-            _ => (name, value),
-        })
-        .collect();
-    bench_run(&store, "bench-tuned", "tuned", &[("c=2#0", &slower)]).await;
-    store.close().await;
+    two_configurations(home.path()).await;
     let text = |args: &'static [&'static str]| {
         let mut command = yardstick(home.path());
         command.args(args);

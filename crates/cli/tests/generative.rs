@@ -3,19 +3,11 @@
 //! sampling, repeats and a majority vote. Same settings, same fingerprint: the same
 //! generations, item by item.
 
-use assert_cmd::cargo::CommandCargoExt;
-use std::path::Path;
-use std::process::Command;
-use yardstick_test_support::fixtures::{gemma_model, require_datasets};
+mod common;
 
-fn yardstick(home: &Path) -> Command {
-    let mut command = Command::cargo_bin("yardstick").expect("binary");
-    command
-        .env("YARDSTICK_HOME", home)
-        .env_remove("YARDSTICK_DATA")
-        .arg("--quiet");
-    command
-}
+use common::yardstick;
+use std::path::Path;
+use yardstick_test_support::fixtures::{gemma_model, require_datasets};
 
 /// Runs an eval, returns (run id, fingerprint id, result rows as (task, metric, value)).
 fn eval(home: &Path, args: &[&str]) -> (String, String, Vec<(String, String, f64)>) {

@@ -1,22 +1,15 @@
 //! End to end through the binary with the real Gemma model: kill -9 mid-run then resume
 //! (nothing lost, nothing duplicated), Ctrl-C, identical numbers on a re-run, export.
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+
+use common::yardstick;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use yardstick_store::Store;
 use yardstick_test_support::fixtures::{gemma_model, require_datasets};
-
-fn yardstick(home: &Path) -> Command {
-    let mut command = Command::cargo_bin("yardstick").expect("binary");
-    command
-        .env("YARDSTICK_HOME", home)
-        .env_remove("YARDSTICK_DATA")
-        .arg("--quiet");
-    command
-}
 
 fn stored_items(home: &Path) -> u64 {
     let runtime = tokio::runtime::Builder::new_current_thread()
