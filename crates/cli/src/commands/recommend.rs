@@ -357,6 +357,18 @@ async fn gather(
     Ok((candidates, request, notes))
 }
 
+/// An objective's column header (what is measured, with its unit) and decimals.
+fn shown(objective: &str) -> (&str, usize) {
+    match objective {
+        "accuracy" => ("accuracy", 4),
+        "latency" => ("p99 TTFT ms", 1),
+        "throughput" => ("output tok/s", 1),
+        "cost" => ("$ / 1M tokens", 4),
+        "memory" => ("peak GB", 2),
+        other => (other, 4),
+    }
+}
+
 fn print(candidates: &[Candidate], result: &Recommendation, notes: &[String]) {
     let objectives: Vec<&str> = result
         .objectives
@@ -371,7 +383,7 @@ fn print(candidates: &[Candidate], result: &Recommendation, notes: &[String]) {
         "P(first)",
         "rank 95%",
     ];
-    header.extend(objectives.iter());
+    header.extend(objectives.iter().map(|objective| shown(objective).0));
     let mut table = Table::new(&header);
     for ranked in &result.ranking {
         let candidate = candidates
@@ -389,11 +401,14 @@ fn print(candidates: &[Candidate], result: &Recommendation, notes: &[String]) {
             row.push(
                 candidate
                     .and_then(|candidate| candidate.objectives.get(*objective))
-                    .map_or_else(String::new, |measure| match measure.stderr {
-                        Some(stderr) if stderr > 0.0 => {
-                            format!("{:.4} ± {:.4}", measure.value, stderr)
+                    .map_or_else(String::new, |measure| {
+                        let digits = shown(objective).1;
+                        match measure.stderr {
+                            Some(stderr) if stderr > 0.0 => {
+                                format!("{:.digits$} ± {stderr:.digits$}", measure.value)
+                            }
+                            _ => format!("{:.digits$}", measure.value),
                         }
-                        _ => format!("{:.4}", measure.value),
                     }),
             );
         }
@@ -432,8 +447,9 @@ fn print(candidates: &[Candidate], result: &Recommendation, notes: &[String]) {
                     .iter()
                     .filter(|trade| trade.verdict != "equal")
                     .map(|trade| {
+                        let (label, digits) = shown(&trade.objective);
                         format!(
-                            "{} {} ({:.4} vs {:.4})",
+                            "{} {} ({label}: {:.digits$} vs {:.digits$})",
                             trade.verdict, trade.objective, trade.recommended, trade.runner_up
                         )
                     })
