@@ -448,8 +448,13 @@ fn print(candidates: &[Candidate], result: &Recommendation, notes: &[String]) {
                     .filter(|trade| trade.verdict != "equal")
                     .map(|trade| {
                         let (label, digits) = shown(&trade.objective);
+                        let measure = if label == trade.objective {
+                            String::new()
+                        } else {
+                            format!("{label} ")
+                        };
                         format!(
-                            "{} {} ({label}: {:.digits$} vs {:.digits$})",
+                            "{} {} ({measure}{:.digits$} vs {:.digits$})",
                             trade.verdict, trade.objective, trade.recommended, trade.runner_up
                         )
                     })
