@@ -650,3 +650,60 @@ async fn decision_tables_are_stable() {
         text(&["recommend", "--usd-per-hour", "1"]).await
     );
 }
+
+/// A group's subtasks count once in recommend's accuracy and the report's scores, as on the
+/// leaderboard: two MMLU subjects become one `mmlu (2/57 subtasks)` score.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_subtasks_count_once_in_accuracy() {
+    let home = tempfile::tempdir().expect("home");
+    two_configurations(home.path()).await;
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    let wrong = vec![0.0; 10];
+    for (run_id, model) in [("mmlu-base", "base"), ("mmlu-tuned", "tuned")] {
+        eval_run(
+            &store,
+            run_id,
+            model,
+            &[
+                ("mmlu_anatomy", "p", wrong.clone()),
+                ("mmlu_astronomy", "p", wrong.clone()),
+            ],
+        )
+        .await;
+    }
+    store.close().await;
+    let mut recommend = yardstick(home.path());
+    recommend.args(["recommend", "--usd-per-hour", "1", "--json"]);
+    let output = run(recommend).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        json["notes"][0],
+        "accuracy: mean main metric over arc_easy, boolq, mmlu (2/57 subtasks)"
+    );
+    let base = json["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .find(|candidate| {
+            candidate["name"]
+                .as_str()
+                .is_some_and(|name| name.starts_with("base"))
+        })
+        .expect("base")
+        .clone();
+    // (40/60 + 30/60 + 0) / 3, not (40/60 + 30/60 + 0 + 0) / 4.
+    let accuracy = base["objectives"]["accuracy"]["value"]
+        .as_f64()
+        .expect("accuracy");
+    assert!(
+        (accuracy - (40.0 / 60.0 + 0.5) / 3.0).abs() < 1e-12,
+        "{accuracy}"
+    );
+}

@@ -111,16 +111,7 @@ pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
             if let Some(record) = main_metric(&records) {
                 cells.push(Cell {
                     model: model.clone(),
-                    task: if present.len() == group.leaves.len() {
-                        group.name().to_string()
-                    } else {
-                        format!(
-                            "{} ({}/{} subtasks)",
-                            group.name(),
-                            present.len(),
-                            group.leaves.len()
-                        )
-                    },
+                    task: group_label(group, present.len()),
                     metric: record.name.clone(),
                     value: record.value,
                     stderr: record.stderr,
@@ -258,6 +249,54 @@ fn category_cells(cells: &[Cell], categories: &Categories) -> Vec<CategoryCell> 
                 })
         })
         .collect()
+}
+
+/// One model's results as the leaderboard scores them: each top-level group (`mmlu`)
+/// aggregated from the leaves present, in place of those leaves (named `mmlu (3/57
+/// subtasks)` when some are missing), other tasks as they are; the main metric of each.
+/// Report and recommend average these, so a 57-subject group counts once, not 57 times.
+pub(crate) fn scores_by_task(
+    leaves: &BTreeMap<String, Vec<MetricRecord>>,
+) -> Result<BTreeMap<String, MetricRecord>> {
+    let mut scores = BTreeMap::new();
+    let mut grouped: BTreeSet<&String> = BTreeSet::new();
+    for group in &top_level_groups()? {
+        let present: BTreeMap<String, Vec<MetricRecord>> = leaves
+            .iter()
+            .filter(|(task, _)| group.leaves.contains(*task))
+            .map(|(task, records)| (task.clone(), records.clone()))
+            .collect();
+        if present.is_empty() {
+            continue;
+        }
+        grouped.extend(leaves.keys().filter(|task| group.leaves.contains(*task)));
+        if let Some(record) = main_metric(&aggregate_group(group, &present)) {
+            scores.insert(group_label(group, present.len()), record.clone());
+        }
+    }
+    for (task, records) in leaves {
+        if grouped.contains(task) {
+            continue;
+        }
+        if let Some(record) = main_metric(records) {
+            scores.insert(task.clone(), record.clone());
+        }
+    }
+    Ok(scores)
+}
+
+/// `mmlu`, or `mmlu (3/57 subtasks)` when only `present` of its leaves are there.
+fn group_label(group: &GroupDefinition, present: usize) -> String {
+    if present == group.leaves.len() {
+        group.name().to_string()
+    } else {
+        format!(
+            "{} ({}/{} subtasks)",
+            group.name(),
+            present,
+            group.leaves.len()
+        )
+    }
 }
 
 /// Groups that are not members of another group (e.g. `mmlu`, not `mmlu_stem`).

@@ -7,8 +7,8 @@
 //! (when none does, the one with the lowest p99 TTFT, which the constraints then exclude).
 //! Its objectives:
 //! - accuracy: the mean main metric over the tasks every candidate's model was evaluated on
-//!   (or `--tasks`), from each model's newest complete eval unit, with the standard error
-//!   `√(Σ seᵢ²) / k`;
+//!   (or `--tasks`), from each model's newest complete eval unit, groups (mmlu) aggregated
+//!   from their subtasks as the leaderboard does, with the standard error `√(Σ seᵢ²) / k`;
 //! - latency: p99 TTFT in ms, with a bootstrap standard error over the point's requests;
 //! - throughput: output tokens per second at that point;
 //! - cost: $ per 1M tokens, input and output together, at `--usd-per-hour` (the measuring
@@ -23,6 +23,7 @@ use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yardstick_core::stats::percentile;
+use yardstick_core::MetricRecord;
 use yardstick_decide::cost;
 use yardstick_decide::recommend::{
     self, default_objectives, Candidate, Constraint, Measure, Recommendation, Request,
@@ -30,6 +31,7 @@ use yardstick_decide::recommend::{
 use yardstick_store::{RunKind, Store};
 
 use super::evidence::{self, BenchUnit, EvalUnit};
+use super::leaderboard::scores_by_task;
 use super::Outcome;
 use crate::args::{Format, RecommendArgs};
 use crate::home::Home;
@@ -224,19 +226,25 @@ async fn gather(
     if configurations.is_empty() {
         bail!("no bench results to recommend from: run `yardstick bench` on the candidate models first");
     }
-    // Eval results per model.
-    let mut evals: BTreeMap<String, Vec<EvalUnit>> = BTreeMap::new();
+    // Eval results per model, scored as the leaderboard scores them (a group such as mmlu
+    // aggregated from its subtasks, so that it counts once).
+    let mut evals: BTreeMap<String, BTreeMap<String, MetricRecord>> = BTreeMap::new();
     for (_, units) in &configurations {
         let model = units[0].unit.model.clone();
         if let std::collections::btree_map::Entry::Vacant(entry) = evals.entry(model) {
-            let found = evidence::latest_eval_units(store, entry.key()).await?;
-            entry.insert(found);
+            let leaves: BTreeMap<String, Vec<MetricRecord>> =
+                evidence::latest_eval_units(store, entry.key())
+                    .await?
+                    .into_iter()
+                    .map(|unit: EvalUnit| (unit.unit.task, vec![unit.metric]))
+                    .collect();
+            entry.insert(scores_by_task(&leaves)?);
         }
     }
     let tasks: BTreeSet<String> = if args.tasks.is_empty() {
         let mut common: Option<BTreeSet<String>> = None;
-        for units in evals.values().filter(|units| !units.is_empty()) {
-            let tasks: BTreeSet<String> = units.iter().map(|unit| unit.unit.task.clone()).collect();
+        for scores in evals.values().filter(|scores| !scores.is_empty()) {
+            let tasks: BTreeSet<String> = scores.keys().cloned().collect();
             common = Some(match common {
                 None => tasks,
                 Some(common) => common.intersection(&tasks).cloned().collect(),
@@ -271,20 +279,22 @@ async fn gather(
         let model = point.unit.model.clone();
         let mut objectives = BTreeMap::new();
         let mut metrics = BTreeMap::new();
-        let model_evals = evals.get(&model).map(Vec::as_slice).unwrap_or_default();
-        for unit in model_evals {
-            metrics.insert(format!("score:{}", unit.unit.task), unit.metric.value);
+        let empty = BTreeMap::new();
+        let model_scores = evals.get(&model).unwrap_or(&empty);
+        for (task, record) in model_scores {
+            metrics.insert(format!("score:{task}"), record.value);
         }
-        let chosen: Vec<&EvalUnit> = model_evals
+        let chosen: Vec<&MetricRecord> = model_scores
             .iter()
-            .filter(|unit| tasks.contains(&unit.unit.task))
+            .filter(|(task, _)| tasks.contains(*task))
+            .map(|(_, record)| record)
             .collect();
         if !tasks.is_empty() && chosen.len() == tasks.len() {
             let k = chosen.len() as f64;
-            let mean = chosen.iter().map(|unit| unit.metric.value).sum::<f64>() / k;
+            let mean = chosen.iter().map(|record| record.value).sum::<f64>() / k;
             let variance: f64 = chosen
                 .iter()
-                .map(|unit| unit.metric.stderr.unwrap_or(0.0).powi(2))
+                .map(|record| record.stderr.unwrap_or(0.0).powi(2))
                 .sum();
             objectives.insert(
                 "accuracy".to_string(),

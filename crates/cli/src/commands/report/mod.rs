@@ -18,7 +18,7 @@ use yardstick_report::{Block, Document, Row, Section, Table};
 use yardstick_store::{Run, RunKind, Store, StoredMetric};
 
 use super::evidence;
-use super::leaderboard::main_metric;
+use super::leaderboard::{main_metric, scores_by_task};
 use super::Outcome;
 use crate::args::ReportArgs;
 use crate::home::Home;
@@ -132,8 +132,8 @@ async fn build(store: &Store, runs: &[Run], inputs: &Inputs) -> Result<Document>
     let mut quality_rows = Vec::new();
     let mut serving_rows = Vec::new();
     let mut fingerprints = Vec::new();
-    // Model → task → main metric, later runs replacing earlier ones (runs in the order given).
-    let mut task_scores: BTreeMap<String, BTreeMap<String, TaskScore>> = BTreeMap::new();
+    // Model → leaf task → its records, later runs replacing earlier ones (runs in the order given).
+    let mut leaf_records: BTreeMap<String, BTreeMap<String, Vec<MetricRecord>>> = BTreeMap::new();
     for run in runs {
         let units = store.units(&run.run_id).await?;
         run_rows.push(Row::new(vec![
@@ -172,13 +172,10 @@ async fn build(store: &Store, runs: &[Run], inputs: &Inputs) -> Result<Document>
                 }
                 RunKind::Eval => {
                     if let Some(record) = main_metric(&records) {
-                        task_scores.entry(unit.model.clone()).or_default().insert(
-                            unit.task.clone(),
-                            TaskScore {
-                                value: record.value,
-                                stderr: record.stderr.unwrap_or(0.0),
-                            },
-                        );
+                        leaf_records
+                            .entry(unit.model.clone())
+                            .or_default()
+                            .insert(unit.task.clone(), records.clone());
                         quality_rows.push(Row::new(vec![
                             run.run_id.clone(),
                             unit.model.clone(),
@@ -234,6 +231,21 @@ async fn build(store: &Store, runs: &[Run], inputs: &Inputs) -> Result<Document>
                 }),
             ],
         ));
+    }
+    // Scored as the leaderboard scores: groups (mmlu) aggregated from their subtasks.
+    let mut task_scores: BTreeMap<String, BTreeMap<String, TaskScore>> = BTreeMap::new();
+    for (model, leaves) in &leaf_records {
+        let scores = scores_by_task(leaves)?
+            .into_iter()
+            .map(|(task, record)| {
+                let score = TaskScore {
+                    value: record.value,
+                    stderr: record.stderr.unwrap_or(0.0),
+                };
+                (task, score)
+            })
+            .collect();
+        task_scores.insert(model.clone(), scores);
     }
     if !task_scores.is_empty() {
         let mut rows = Vec::new();
