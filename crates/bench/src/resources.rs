@@ -52,7 +52,8 @@ mod process;
 mod rapl;
 mod records;
 
-pub use host::Host;
+pub use host::detect_host;
+pub use yardstick_core::Host;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};

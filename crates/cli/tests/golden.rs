@@ -124,12 +124,19 @@ async fn eval_run(store: &Store, run_id: &str, minute: i64, model: &str, tasks: 
                 }
             })
             .collect();
-        store.insert_items(unit.unit_id, &items).await.expect("items");
+        store
+            .insert_items(unit.unit_id, &items)
+            .await
+            .expect("items");
         let mut records = vec![mean_record("acc", &acc)];
         if let Some(norm) = &acc_norm {
             records.push(mean_record("acc_norm", norm));
         }
-        records.push(MetricRecord::new("items_per_second", 12.5, Unit::ItemsPerSecond));
+        records.push(MetricRecord::new(
+            "items_per_second",
+            12.5,
+            Unit::ItemsPerSecond,
+        ));
         store
             .replace_unit_metrics(unit.unit_id, &records)
             .await
@@ -156,10 +163,7 @@ fn requests(rng: &mut Lcg, count: usize, ttft_ms: f64, tpot_ms: f64) -> Vec<Requ
         let mut arrived = sent + ttft;
         let mut chunks = Vec::new();
         for _ in 0..16 {
-            chunks.push(Chunk {
-                arrived,
-                tokens: 1,
-            });
+            chunks.push(Chunk { arrived, tokens: 1 });
             arrived += Duration::from_secs_f64(tpot_ms * (0.8 + 0.4 * rng.next()) / 1000.0);
         }
         let last = chunks.last().map_or(sent, |chunk| chunk.arrived) + Duration::from_millis(1);
@@ -239,7 +243,12 @@ async fn bench_run(store: &Store, run_id: &str, minute: i64, model: &str, seed: 
             })
             .await
             .expect("unit");
-        let timings = requests(&mut rng, 30, 40.0 * load / speed, 15.0 * load.sqrt() / speed);
+        let timings = requests(
+            &mut rng,
+            30,
+            40.0 * load / speed,
+            15.0 * load.sqrt() / speed,
+        );
         let records: Vec<(u64, String)> = timings
             .iter()
             .enumerate()
@@ -336,9 +345,24 @@ pub async fn golden_fixture(path: &Path) {
     let store = Store::open(path).await.expect("store");
     let mmlu = |step, offset, right| {
         vec![
-            ("mmlu_abstract_algebra", "p", pattern(20, step, offset, right), None),
-            ("mmlu_anatomy", "p", pattern(24, step, offset + 1, right), None),
-            ("mmlu_astronomy", "p", pattern(16, step, offset + 2, right), None),
+            (
+                "mmlu_abstract_algebra",
+                "p",
+                pattern(20, step, offset, right),
+                None,
+            ),
+            (
+                "mmlu_anatomy",
+                "p",
+                pattern(24, step, offset + 1, right),
+                None,
+            ),
+            (
+                "mmlu_astronomy",
+                "p",
+                pattern(16, step, offset + 2, right),
+                None,
+            ),
         ]
     };
     let mut gemma = vec![
@@ -416,7 +440,14 @@ async fn decision_commands_match_their_golden_outputs() {
     let commands: Vec<(&str, Vec<&str>, i32)> = vec![
         (
             "compare-evals.json",
-            vec!["compare", "--run", "eval-gemma-1", "--run", "eval-qwen-1", "--json"],
+            vec![
+                "compare",
+                "--run",
+                "eval-gemma-1",
+                "--run",
+                "eval-qwen-1",
+                "--json",
+            ],
             0,
         ),
         (
@@ -426,7 +457,14 @@ async fn decision_commands_match_their_golden_outputs() {
         ),
         (
             "compare-benches.json",
-            vec!["compare", "--run", "bench-gemma", "--run", "bench-qwen", "--json"],
+            vec![
+                "compare",
+                "--run",
+                "bench-gemma",
+                "--run",
+                "bench-qwen",
+                "--json",
+            ],
             0,
         ),
         (
@@ -499,7 +537,11 @@ async fn decision_commands_match_their_golden_outputs() {
             0,
         ),
         ("leaderboard.txt", vec!["leaderboard"], 0),
-        ("leaderboard.json", vec!["leaderboard", "--format", "json"], 0),
+        (
+            "leaderboard.json",
+            vec!["leaderboard", "--format", "json"],
+            0,
+        ),
         (
             "report-command.txt",
             vec![

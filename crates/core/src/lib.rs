@@ -6,6 +6,7 @@
 //! here is a pure function of its inputs, so it can be tested exhaustively.
 
 pub mod fingerprint;
+pub mod host;
 pub mod item;
 pub mod metric;
 pub mod stats;
@@ -13,5 +14,6 @@ pub mod stats;
 pub use fingerprint::{
     sha256_hex, Fingerprint, PromptFormat, RunFingerprint, StreamHasher, TaskFingerprint,
 };
+pub use host::Host;
 pub use item::ItemResult;
 pub use metric::{MetricRecord, Unit};

@@ -208,6 +208,24 @@ pub fn percentile_difference(
     summarize(value, &statistics, settings, &what)
 }
 
+/// The bootstrap standard error of the `q`th percentile of `samples`: the sample standard
+/// deviation of the percentile over `resamples` resamples drawn with ChaCha8 from `seed`.
+/// `None` with fewer than two samples.
+pub fn percentile_stderr(samples: &[f64], q: f64, resamples: usize, seed: u64) -> Option<f64> {
+    if samples.len() < 2 {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut draws = Vec::with_capacity(resamples);
+    let mut buffer = Vec::with_capacity(samples.len());
+    for _ in 0..resamples {
+        buffer.clear();
+        buffer.extend((0..samples.len()).map(|_| samples[rng.random_range(0..samples.len())]));
+        draws.push(percentile(&buffer, q)?);
+    }
+    sample_stddev(&draws)
+}
+
 #[cfg(test)]
 mod tests {
     use rand_distr::{Distribution, Normal};
@@ -300,5 +318,18 @@ mod tests {
             .count();
         let coverage = covered as f64 / f64::from(datasets as u32);
         assert!((0.90..=0.98).contains(&coverage), "coverage {coverage}");
+    }
+
+    #[test]
+    fn the_percentile_stderr_is_seeded_and_shrinks_with_more_samples() {
+        let few: Vec<f64> = (0..20).map(f64::from).collect();
+        let many: Vec<f64> = (0..2000).map(|i| f64::from(i % 20)).collect();
+        let a = percentile_stderr(&few, 50.0, 500, 7).expect("two or more samples");
+        assert_eq!(percentile_stderr(&few, 50.0, 500, 7), Some(a));
+        assert_ne!(percentile_stderr(&few, 50.0, 500, 8), Some(a));
+        let b = percentile_stderr(&many, 50.0, 500, 7).expect("two or more samples");
+        assert!(b < a / 3.0, "{b} vs {a}");
+        assert_eq!(percentile_stderr(&[1.0], 99.0, 500, 7), None);
+        assert_eq!(percentile_stderr(&[3.0, 3.0, 3.0], 99.0, 50, 7), Some(0.0));
     }
 }

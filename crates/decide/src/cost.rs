@@ -28,6 +28,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use yardstick_evidence::BenchUnit;
 
 use crate::DecideError;
 
@@ -135,6 +136,23 @@ impl Throughput {
     pub fn total_tokens_per_second(&self) -> f64 {
         self.requests_per_second * (self.input_tokens_per_request + self.output_tokens_per_request)
     }
+}
+
+/// The throughput a bench unit measured: goodput when the run had an SLO (only requests
+/// meeting it count), else completed requests per second; tokens per request and the
+/// prefill share (mean TTFT / mean E2E) of its measured requests. `None` when the unit lacks
+/// any of them.
+pub fn measured_throughput(unit: &BenchUnit, run_id: &str) -> Option<Throughput> {
+    let (requests_per_second, which) = unit.request_rate()?;
+    let (input, output) = unit.tokens_per_request()?;
+    Some(Throughput {
+        requests_per_second,
+        input_tokens_per_request: input,
+        output_tokens_per_request: output,
+        prefill_share: unit.prefill_share()?,
+        basis: Basis::Measured,
+        origin: format!("run {run_id}, load point {} ({which})", unit.point),
+    })
 }
 
 fn positive(what: &str, value: f64) -> Result<(), DecideError> {

@@ -20,7 +20,19 @@ pub enum DecideError {
         name: String,
         valid: String,
     },
+    /// The request cannot be answered (the message says why, naming the input).
+    #[error("{0}")]
+    Refused(String),
+    /// A report's document or plot could not be built.
+    #[error("building the report: {0}")]
+    Report(String),
     /// A catalog or configuration document that cannot be read.
     #[error("{source_name}: {reason}")]
     Document { source_name: String, reason: String },
+}
+
+impl From<yardstick_report::ReportError> for DecideError {
+    fn from(error: yardstick_report::ReportError) -> Self {
+        DecideError::Report(error.to_string())
+    }
 }

@@ -3,23 +3,28 @@
 //! [`bootstrap`]), category scores ([`categories`]), regression verdicts ([`regress`]),
 //! cost, energy and carbon from measured throughput with a hardware and price catalog
 //! ([`catalog`], [`cost`]), Pareto fronts ([`pareto`]), TOPSIS ranking ([`topsis`]) and
-//! recommendations with their confidence ([`recommend`]); [`comparable`] decides whether two
-//! results may be compared item by item.
+//! recommendations with their confidence ([`recommend`]). What they read — typed results,
+//! their pairing and comparability — comes from `yardstick_evidence`.
 //!
 //! Everything here is a pure function over numbers handed in: no I/O (the built-in catalog
 //! is compiled in; a user's override is passed as text), no clock, and every random draw
 //! comes from a seed passed in. Reading runs from the store and printing belong to callers.
 
 pub mod bootstrap;
+pub mod candidates;
 pub mod catalog;
 pub mod categories;
-pub mod comparable;
+pub mod compare;
 pub mod cost;
+pub mod costing;
 mod error;
+pub mod leaderboard;
 pub mod paired;
 pub mod pareto;
 pub mod recommend;
 pub mod regress;
+pub mod regression;
+pub mod report;
 pub mod topsis;
 
 pub use error::DecideError;

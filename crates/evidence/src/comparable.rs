@@ -14,7 +14,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use yardstick_core::Fingerprint;
 
-use crate::DecideError;
+use crate::EvidenceError;
 
 /// What a comparison is about: the one difference it allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,13 +67,13 @@ impl fmt::Display for ComparisonMode {
 }
 
 impl FromStr for ComparisonMode {
-    type Err = DecideError;
+    type Err = EvidenceError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         ComparisonMode::ALL
             .into_iter()
             .find(|mode| mode.as_str() == text)
-            .ok_or_else(|| DecideError::UnknownName {
+            .ok_or_else(|| EvidenceError::UnknownName {
                 kind: "comparison mode".to_string(),
                 name: text.to_string(),
                 valid: ComparisonMode::ALL.map(ComparisonMode::as_str).join(", "),
@@ -395,8 +395,8 @@ mod tests {
     #[test]
     fn modes_parse_and_unknown_ones_list_the_valid_names() {
         assert_eq!(
-            "few-shot".parse::<ComparisonMode>(),
-            Ok(ComparisonMode::FewShot)
+            "few-shot".parse::<ComparisonMode>().expect("a mode"),
+            ComparisonMode::FewShot
         );
         let error = "fewshot".parse::<ComparisonMode>().expect_err("unknown");
         assert!(error

@@ -1,6 +1,9 @@
 //! `yardstick regress --baseline RUN --candidate RUN [--threshold METRIC=PCT%]…`: a
 //! regression verdict for CI pipelines.
 //!
+//! The runs are read by `yardstick_evidence::selection`, judged by
+//! `yardstick_decide::regression`; this prints the verdict and posts it.
+//!
 //! Metrics judged: for eval runs, every task's main metric on the items both runs scored
 //! (`TASK.METRIC`, higher is better, paired bootstrap); for bench runs, the p50 and p99 of
 //! TTFT, TPOT and end-to-end latency at each load point both ran (`ttft_ms.p99@c=4#0`, lower
@@ -16,32 +19,16 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 use yardstick_decide::bootstrap::BootstrapSettings;
-use yardstick_decide::comparable::ComparisonMode;
-use yardstick_decide::regress::{
-    evaluate, MetricInput, Observations, RegressionReport, Status, Threshold,
-};
-use yardstick_store::RunKind;
+use yardstick_decide::regress::{Status, Threshold};
+use yardstick_decide::regression::{regress, RegressionOutput};
+use yardstick_evidence::selection::regression_sides;
+use yardstick_evidence::ComparisonMode;
 
-use super::compare::{comparable_latencies, pair_benches, pair_evals, Pairing, Refusal};
-use super::evidence;
 use super::Outcome;
 use crate::args::{Format, RegressArgs};
 use crate::home::Home;
 use crate::render::Table;
-
-/// What `regress` prints with `--json` and posts to the webhook.
-#[derive(Debug, Serialize)]
-pub struct RegressionOutput {
-    pub baseline: String,
-    pub candidate: String,
-    pub mode: String,
-    pub verdict: &'static str,
-    pub report: RegressionReport,
-    pub refused: Vec<Refusal>,
-    pub notes: Vec<String>,
-}
 
 pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {
     let mode: ComparisonMode = args.mode.parse()?;
@@ -56,102 +43,8 @@ pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {
         seed: args.seed,
     };
     let store = home.open_store().await?;
-    let baseline = evidence::run_by_id(&store, "--baseline", &args.baseline).await?;
-    let candidate = evidence::run_by_id(&store, "--candidate", &args.candidate).await?;
-    if baseline.kind != candidate.kind {
-        bail!(
-            "--baseline {} is a {} run and --candidate {} a {} run; give two eval runs or two bench runs",
-            baseline.run_id,
-            baseline.kind.as_str(),
-            candidate.run_id,
-            candidate.kind.as_str()
-        );
-    }
-    let (metrics, refused, notes) = match baseline.kind {
-        RunKind::Eval => {
-            let left = evidence::eval_units(&store, &baseline).await?;
-            let right = evidence::eval_units(&store, &candidate).await?;
-            let Pairing {
-                pairs,
-                refused,
-                notes,
-            } = pair_evals(&left, &right, mode);
-            let metrics = pairs
-                .into_iter()
-                .map(|pair| MetricInput {
-                    name: format!("{}.{}", pair.task, pair.metric),
-                    // Per-item means (accuracy, exact match, pass@1): higher is better.
-                    // Weighted metrics such as perplexity have no per-item values here.
-                    higher_is_better: true,
-                    observations: Observations::PairedItems {
-                        baseline: pair.baseline,
-                        candidate: pair.candidate,
-                    },
-                })
-                .collect();
-            (metrics, refused, notes)
-        }
-        RunKind::Bench => {
-            let left = evidence::bench_units(&store, &baseline).await?;
-            let right = evidence::bench_units(&store, &candidate).await?;
-            let Pairing {
-                pairs,
-                refused,
-                mut notes,
-            } = pair_benches(&left, &right, mode);
-            let mut metrics = Vec::new();
-            for (left, right) in pairs {
-                for (metric, left_samples, right_samples) in
-                    comparable_latencies(left, right, &mut notes, "judged")
-                {
-                    for q in [50.0, 99.0] {
-                        metrics.push(MetricInput {
-                            name: format!("{metric}.p{q}@{}", left.point),
-                            higher_is_better: false,
-                            observations: Observations::Percentile {
-                                baseline: left_samples.to_vec(),
-                                candidate: right_samples.to_vec(),
-                                q,
-                            },
-                        });
-                    }
-                }
-                notes.push(format!(
-                    "{}: throughput is one measurement per run (no interval); compare it with `yardstick compare`",
-                    left.point
-                ));
-            }
-            (metrics, refused, notes)
-        }
-        other => bail!(
-            "--baseline {}: {} runs have no metrics to judge",
-            baseline.run_id,
-            other.as_str()
-        ),
-    };
-    if metrics.is_empty() {
-        bail!(
-            "nothing comparable between {} and {}: {}",
-            baseline.run_id,
-            candidate.run_id,
-            refused
-                .iter()
-                .map(|refusal| format!("{} ({})", refusal.task, refusal.differences.join("; ")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let thresholds = expand(&thresholds, &metrics)?;
-    let report = evaluate(&metrics, &thresholds, &settings)?;
-    let output = RegressionOutput {
-        baseline: baseline.run_id.clone(),
-        candidate: candidate.run_id.clone(),
-        mode: mode.as_str().to_string(),
-        verdict: report.verdict,
-        report,
-        refused,
-        notes,
-    };
+    let sides = regression_sides(&store, &args.baseline, &args.candidate).await?;
+    let output = regress(&sides, &thresholds, mode, &settings)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output)?);
     } else {
@@ -167,46 +60,6 @@ pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
-}
-
-/// One exact threshold per metric a threshold names (exactly, or as a prefix up to `.` or
-/// `@`); a threshold naming no metric is refused with the valid names.
-fn expand(thresholds: &[Threshold], metrics: &[MetricInput]) -> Result<Vec<Threshold>> {
-    let mut exact: Vec<Threshold> = Vec::new();
-    for threshold in thresholds {
-        let matching: Vec<&MetricInput> = metrics
-            .iter()
-            .filter(|metric| {
-                metric.name == threshold.metric
-                    || metric
-                        .name
-                        .strip_prefix(&threshold.metric)
-                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('@'))
-            })
-            .collect();
-        if matching.is_empty() {
-            bail!(
-                "--threshold {}={}%: no metric named {}; the metrics are {}",
-                threshold.metric,
-                threshold.relative_percent,
-                threshold.metric,
-                metrics
-                    .iter()
-                    .map(|metric| metric.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        for metric in matching {
-            // A more specific threshold given later wins over a prefix given earlier.
-            exact.retain(|existing| existing.metric != metric.name);
-            exact.push(Threshold {
-                metric: metric.name.clone(),
-                relative_percent: threshold.relative_percent,
-            });
-        }
-    }
-    Ok(exact)
 }
 
 fn print(output: &RegressionOutput) {

@@ -4,15 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
-use yardstick_decide::bootstrap::BootstrapSettings;
-use yardstick_decide::comparable::ComparisonMode;
-use yardstick_decide::paired::{compare_tasks, summarize, PairedTest, Verdict};
+use yardstick_evidence::pairing::pair_evals;
+use yardstick_evidence::{ComparisonMode, EvalUnit};
 use yardstick_report::{Block, Row, Section, Table};
 
-use super::super::compare::pair_evals;
-use super::super::evidence::EvalUnit;
 use super::strings;
+use crate::bootstrap::BootstrapSettings;
+use crate::paired::{compare_families, summarize, PairedTest, Verdict};
+use crate::DecideError;
+use yardstick_evidence::scores::GroupMembership;
 
 /// Significance level of the report's verdicts (Holm-adjusted p-values).
 pub const ALPHA: f64 = 0.05;
@@ -23,8 +23,9 @@ const ALL_PAIRS_UP_TO: usize = 5;
 /// them); `None` with fewer than two models.
 pub fn comparisons(
     models: &[(String, Vec<EvalUnit>)],
+    groups: &GroupMembership,
     settings: &BootstrapSettings,
-) -> Result<Option<Section>> {
+) -> Result<Option<Section>, DecideError> {
     if models.len() < 2 {
         return Ok(None);
     }
@@ -72,7 +73,7 @@ pub fn comparisons(
         if pairing.pairs.is_empty() {
             continue;
         }
-        let tasks = compare_tasks(&pairing.pairs, settings, ALPHA)?;
+        let tasks = compare_families(&pairing.pairs, groups, settings, ALPHA, false)?;
         let summary = summarize(&tasks);
         summaries.push(format!(
             "{candidate} vs {baseline}: better on {}, worse on {}, indistinguishable on {} task(s).",

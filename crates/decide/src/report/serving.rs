@@ -7,14 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
-use yardstick_decide::cost::{self, Figure, Power, Throughput};
-use yardstick_decide::pareto::{front, Direction};
+use yardstick_evidence::{BenchUnit, ServingMetric};
 use yardstick_report::chart::{cdf_points, fitted_range, Chart, Legend, Series, Style};
 use yardstick_report::{Block, Plot, Row, Section, Table};
 
-use super::super::evidence::BenchUnit;
 use super::strings;
+use crate::cost::{self, measured_throughput, Figure, Power, Throughput};
+use crate::pareto::{front, Direction};
+use crate::DecideError;
 
 /// One load point of one bench run, with what the report shows of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +45,9 @@ impl Configuration {
                     run_id: run_id.to_string(),
                     model: unit.unit.model.clone(),
                     point: unit.point.clone(),
-                    throughput: unit.throughput(run_id)?,
-                    p99_ttft_ms: unit.value("ttft_ms.p99"),
-                    p99_tpot_ms: unit.value("tpot_ms.p99"),
+                    throughput: measured_throughput(unit, run_id)?,
+                    p99_ttft_ms: unit.value(ServingMetric::TtftP99),
+                    p99_tpot_ms: unit.value(ServingMetric::TpotP99),
                     score: None,
                     joules_per_output_token: unit.joules_per_output_token(),
                     ttft_ms: unit.ttft_ms.clone(),
@@ -83,7 +83,7 @@ pub fn tradeoffs(
     configurations: &[Configuration],
     tasks: &[String],
     pricing: &Pricing,
-) -> Result<Option<Section>> {
+) -> Result<Option<Section>, DecideError> {
     let scored: Vec<&Configuration> = configurations
         .iter()
         .filter(|configuration| configuration.score.is_some())
@@ -206,7 +206,7 @@ pub fn tradeoffs(
 fn pareto(
     points: &[(&Configuration, f64)],
     score: impl Fn(&Configuration) -> f64,
-) -> Result<Vec<usize>> {
+) -> Result<Vec<usize>, DecideError> {
     if points.is_empty() {
         return Ok(Vec::new());
     }
@@ -214,7 +214,7 @@ fn pareto(
         .iter()
         .map(|(configuration, x)| vec![score(configuration), *x])
         .collect();
-    Ok(front(&values, &[Direction::Maximize, Direction::Minimize])?)
+    front(&values, &[Direction::Maximize, Direction::Minimize])
 }
 
 /// Front members as a line sorted by x, the others as markers; every point labelled.
@@ -263,7 +263,10 @@ fn scatter(
 
 /// The cost section: per configuration $ per 1M tokens at the price given and energy and
 /// carbon per 1M output tokens (measured energy, else the power given, labelled an estimate).
-pub fn costs(configurations: &[Configuration], pricing: &Pricing) -> Result<Option<Section>> {
+pub fn costs(
+    configurations: &[Configuration],
+    pricing: &Pricing,
+) -> Result<Option<Section>, DecideError> {
     if configurations.is_empty() {
         return Ok(None);
     }
@@ -369,7 +372,7 @@ pub fn costs(configurations: &[Configuration], pricing: &Pricing) -> Result<Opti
 }
 
 /// The latency CDFs: TTFT and end-to-end latency, one curve per configuration with samples.
-pub fn latency_cdfs(configurations: &[Configuration]) -> Result<Option<Section>> {
+pub fn latency_cdfs(configurations: &[Configuration]) -> Result<Option<Section>, DecideError> {
     let mut blocks = Vec::new();
     for (name, title, axis, pick) in [
         (
@@ -430,7 +433,7 @@ fn optional(value: Option<f64>, digits: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yardstick_decide::cost::Basis;
+    use crate::cost::Basis;
 
     /// A configuration serving `rps` requests/s of 100 input and 50 output tokens, prefill a
     /// fifth of each request.

@@ -146,7 +146,7 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         "stream": !args.no_stream,
     });
     // The machine measuring: for an endpoint the client, which the server may not share.
-    let host = yardstick_bench::resources::Host::detect(None);
+    let host = yardstick_bench::resources::detect_host(None);
     let fingerprint = json!({
         "plan": plan,
         "host": host,

@@ -1,0 +1,254 @@
+//! What the decision commands select from the store: the two sides of a comparison (two
+//! runs, or two models' newest results), and the runs of a regression check.
+
+use std::collections::BTreeMap;
+
+use yardstick_core::{Host, MetricRecord};
+use yardstick_store::{Run, RunKind, RunUnit, Store};
+
+use crate::comparable::ComparisonMode;
+use crate::gather::{self, BenchRun};
+use crate::results::{BenchUnit, EvalUnit};
+use crate::scores::{main_metric, scores_by_task, top_level_groups, GroupMembership};
+use crate::EvidenceError;
+
+/// The two sides of a comparison, as read from the store.
+#[derive(Debug, Clone)]
+pub enum Sides {
+    /// Two eval runs (`--run A --run B`), named by their ids.
+    EvalRuns {
+        names: (String, String),
+        baseline: Vec<EvalUnit>,
+        candidate: Vec<EvalUnit>,
+    },
+    /// Two bench runs, named by their ids.
+    BenchRuns {
+        names: (String, String),
+        baseline: Vec<BenchUnit>,
+        candidate: Vec<BenchUnit>,
+    },
+    /// Two models: each one's newest complete eval unit per task (when both have some) and
+    /// the newest pair of their bench runs with a comparable load point (when there is one).
+    Models {
+        names: (String, String),
+        evals: Option<(Vec<EvalUnit>, Vec<EvalUnit>)>,
+        benches: Option<(BenchRun, BenchRun)>,
+    },
+}
+
+/// Reads the sides named by exactly two run ids or exactly two models (baseline first).
+pub async fn comparison_sides(
+    store: &Store,
+    runs: &[String],
+    models: &[String],
+    mode: ComparisonMode,
+) -> Result<Sides, EvidenceError> {
+    match (runs, models) {
+        ([baseline, candidate], []) => {
+            let (baseline, candidate) = two_runs(store, ("--run", baseline), ("--run", candidate)).await?;
+            let names = (baseline.run_id.clone(), candidate.run_id.clone());
+            match baseline.kind {
+                RunKind::Eval => Ok(Sides::EvalRuns {
+                    names,
+                    baseline: gather::eval_units(store, &baseline).await?,
+                    candidate: gather::eval_units(store, &candidate).await?,
+                }),
+                RunKind::Bench => Ok(Sides::BenchRuns {
+                    names,
+                    baseline: gather::bench_units(store, &baseline).await?,
+                    candidate: gather::bench_units(store, &candidate).await?,
+                }),
+                other => Err(EvidenceError::Refused(format!(
+                    "--run {}: {} runs have nothing to compare item by item",
+                    baseline.run_id,
+                    other.as_str()
+                ))),
+            }
+        }
+        ([], [baseline, candidate]) => {
+            let left = gather::latest_eval_units(store, baseline).await?;
+            let right = gather::latest_eval_units(store, candidate).await?;
+            let evals = (!left.is_empty() && !right.is_empty()).then_some((left, right));
+            let benches =
+                gather::latest_comparable_benches(store, baseline, candidate, mode).await?;
+            if evals.is_none() && benches.is_none() {
+                return Err(EvidenceError::Refused(format!(
+                    "--model {baseline} --model {candidate}: no eval results on both models and no comparable bench runs of both (`yardstick leaderboard` and `yardstick runs list` show what is stored)"
+                )));
+            }
+            Ok(Sides::Models {
+                names: (baseline.clone(), candidate.clone()),
+                evals,
+                benches,
+            })
+        }
+        _ => Err(EvidenceError::Refused(format!(
+            "give exactly two --run (baseline then candidate) or exactly two --model, not {} --run and {} --model",
+            runs.len(),
+            models.len()
+        ))),
+    }
+}
+
+/// Two runs by id (each named by its flag) that must be of the same kind.
+pub async fn two_runs(
+    store: &Store,
+    (baseline_flag, baseline): (&str, &str),
+    (candidate_flag, candidate): (&str, &str),
+) -> Result<(Run, Run), EvidenceError> {
+    let baseline = gather::run_by_id(store, baseline_flag, baseline).await?;
+    let candidate = gather::run_by_id(store, candidate_flag, candidate).await?;
+    if baseline.kind != candidate.kind {
+        let hint = if baseline_flag == candidate_flag {
+            "compare two eval runs or two bench runs"
+        } else {
+            "give two eval runs or two bench runs"
+        };
+        return Err(EvidenceError::Refused(format!(
+            "{baseline_flag} {} is a {} run and {candidate_flag} {} a {} run; {hint}",
+            baseline.run_id,
+            baseline.kind.as_str(),
+            candidate.run_id,
+            candidate.kind.as_str()
+        )));
+    }
+    Ok((baseline, candidate))
+}
+
+/// Reads the two runs of a regression check (`--baseline`, `--candidate`): two eval runs or
+/// two bench runs.
+pub async fn regression_sides(
+    store: &Store,
+    baseline: &str,
+    candidate: &str,
+) -> Result<Sides, EvidenceError> {
+    let (baseline, candidate) =
+        two_runs(store, ("--baseline", baseline), ("--candidate", candidate)).await?;
+    let names = (baseline.run_id.clone(), candidate.run_id.clone());
+    match baseline.kind {
+        RunKind::Eval => Ok(Sides::EvalRuns {
+            names,
+            baseline: gather::eval_units(store, &baseline).await?,
+            candidate: gather::eval_units(store, &candidate).await?,
+        }),
+        RunKind::Bench => Ok(Sides::BenchRuns {
+            names,
+            baseline: gather::bench_units(store, &baseline).await?,
+            candidate: gather::bench_units(store, &candidate).await?,
+        }),
+        other => Err(EvidenceError::Refused(format!(
+            "--baseline {}: {} runs have no metrics to judge",
+            baseline.run_id,
+            other.as_str()
+        ))),
+    }
+}
+
+/// Each model's task scores as the leaderboard scores them (a group such as mmlu aggregated
+/// from its subtasks' main metrics, so that it counts once), from its newest complete eval
+/// units (an empty map for a model never evaluated).
+pub async fn model_scores(
+    store: &Store,
+    models: impl IntoIterator<Item = String>,
+) -> Result<BTreeMap<String, BTreeMap<String, MetricRecord>>, EvidenceError> {
+    let groups = top_level_groups()?;
+    let mut scores = BTreeMap::new();
+    for model in models {
+        if scores.contains_key(&model) {
+            continue;
+        }
+        let leaves: BTreeMap<String, Vec<MetricRecord>> = gather::latest_eval_units(store, &model)
+            .await?
+            .into_iter()
+            .map(|unit| (unit.unit.task, vec![unit.metric]))
+            .collect();
+        scores.insert(model, scores_by_task(&groups, &leaves));
+    }
+    Ok(scores)
+}
+
+/// One run of a report, with everything the report shows of it.
+#[derive(Debug, Clone)]
+pub struct ReportRun {
+    pub run: Run,
+    pub units: Vec<RunUnit>,
+    /// Each unit's metric records, by unit id, in the order they were stored.
+    pub unit_metrics: BTreeMap<i64, Vec<MetricRecord>>,
+    /// Eval runs: the units with a main metric and their per-item values.
+    pub eval_units: Vec<EvalUnit>,
+    /// Bench runs: the load points with their latency samples.
+    pub bench_units: Vec<BenchUnit>,
+    /// Bench runs: the machine measured on, when recorded.
+    pub host: Option<Host>,
+}
+
+/// What a report is built from: its runs in the order given, and each evaluated model's
+/// task scores over them (later runs replacing earlier ones; groups counted once).
+#[derive(Debug, Clone)]
+pub struct ReportEvidence {
+    pub runs: Vec<ReportRun>,
+    /// The groups each counted once in the report's comparisons.
+    pub groups: GroupMembership,
+    pub task_scores: BTreeMap<String, BTreeMap<String, MetricRecord>>,
+}
+
+/// Reads the runs named by `--runs`.
+pub async fn report_evidence(
+    store: &Store,
+    run_ids: &[String],
+) -> Result<ReportEvidence, EvidenceError> {
+    let mut runs = Vec::new();
+    for run_id in run_ids {
+        let run = store
+            .run(run_id)
+            .await?
+            .ok_or_else(|| EvidenceError::Missing {
+                what: format!("--runs {run_id}"),
+                reason: "no such run (`yardstick runs list`)".to_string(),
+            })?;
+        runs.push(run);
+    }
+    let mut report_runs = Vec::new();
+    // Model → leaf task → its records, later runs replacing earlier ones.
+    let mut leaf_records: BTreeMap<String, BTreeMap<String, Vec<MetricRecord>>> = BTreeMap::new();
+    for run in runs {
+        let units = store.units(&run.run_id).await?;
+        let unit_metrics = gather::unit_metrics(store, &run.run_id).await?;
+        let (eval_units, bench_units) = match run.kind {
+            RunKind::Eval => (gather::eval_units(store, &run).await?, Vec::new()),
+            RunKind::Bench => (Vec::new(), gather::bench_units(store, &run).await?),
+            _ => (Vec::new(), Vec::new()),
+        };
+        if run.kind == RunKind::Eval {
+            for unit in &units {
+                let Some(records) = unit_metrics.get(&unit.unit_id) else {
+                    continue;
+                };
+                if main_metric(records).is_some() {
+                    leaf_records
+                        .entry(unit.model.clone())
+                        .or_default()
+                        .insert(unit.task.clone(), records.clone());
+                }
+            }
+        }
+        report_runs.push(ReportRun {
+            host: gather::host_of(&run),
+            run,
+            units,
+            unit_metrics,
+            eval_units,
+            bench_units,
+        });
+    }
+    let groups = top_level_groups()?;
+    let task_scores = leaf_records
+        .iter()
+        .map(|(model, leaves)| (model.clone(), scores_by_task(&groups, leaves)))
+        .collect();
+    Ok(ReportEvidence {
+        runs: report_runs,
+        groups: GroupMembership::default(),
+        task_scores,
+    })
+}
