@@ -456,6 +456,18 @@ async fn decision_commands_match_their_golden_outputs() {
             0,
         ),
         (
+            "compare-subtasks.txt",
+            vec![
+                "compare",
+                "--run",
+                "eval-gemma-1",
+                "--run",
+                "eval-qwen-1",
+                "--subtasks",
+            ],
+            0,
+        ),
+        (
             "compare-benches.json",
             vec![
                 "compare",

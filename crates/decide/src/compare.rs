@@ -19,7 +19,8 @@ use yardstick_evidence::selection::Sides;
 use yardstick_evidence::{BenchUnit, ComparisonMode, EvalUnit, Latency, Refusal, ServingMetric};
 
 use crate::bootstrap::{percentile_difference, BootstrapSettings, Estimate};
-use crate::paired::{compare_families, summarize, ComparisonSummary, TaskComparison};
+use crate::family::compare_families;
+use crate::paired::{summarize, ComparisonSummary, TaskComparison};
 use crate::DecideError;
 
 #[derive(Debug, Clone, Serialize)]

@@ -18,6 +18,7 @@ pub mod compare;
 pub mod cost;
 pub mod costing;
 mod error;
+pub mod family;
 pub mod leaderboard;
 pub mod paired;
 pub mod pareto;

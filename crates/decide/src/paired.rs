@@ -6,7 +6,6 @@
 use serde::Serialize;
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, StudentsT};
 use yardstick_core::stats::{mean, mean_stderr};
-use yardstick_evidence::scores::{label_of_group, GroupMembership};
 
 use crate::bootstrap::{paired_mean_difference, BootstrapSettings, Estimate};
 use crate::DecideError;
@@ -178,6 +177,9 @@ pub struct TaskComparison {
     /// For a subtask row: the group it belongs to (its correction is within that group).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// For a group's row: how many subtasks' items it pools.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled_subtasks: Option<usize>,
 }
 
 /// How many tasks went each way.
@@ -236,6 +238,7 @@ pub fn compare_tasks(
             adjusted_p_value: p_value,
             verdict: Verdict::Indistinguishable,
             group: None,
+            pooled_subtasks: None,
         });
     }
     let raw: Vec<f64> = comparisons
@@ -253,101 +256,6 @@ pub fn compare_tasks(
         };
     }
     Ok(comparisons)
-}
-
-/// One hypothesis of a comparison's family: a task outside any group, or a group by its
-/// pooled items (the size-weighted aggregate the leaderboard scores) with its subtasks.
-struct Member<'a> {
-    scores: PairedScores,
-    subtasks: Vec<&'a PairedScores>,
-}
-
-/// Compares tasks as a family of hypotheses in which a group counts once: tasks outside any
-/// group and each group (its subtasks' items pooled, labelled `mmlu` or `mmlu (3/57
-/// subtasks)`) are corrected together with Holm's method; with `subtasks`, each group's
-/// subtasks follow its row, corrected within the group (their `group` names it). A group
-/// whose subtasks have different metrics cannot be pooled: its subtasks then enter the
-/// family one by one. Only family rows count in [`summarize`].
-pub fn compare_families(
-    tasks: &[PairedScores],
-    groups: &GroupMembership,
-    settings: &BootstrapSettings,
-    alpha: f64,
-    subtasks: bool,
-) -> Result<Vec<TaskComparison>, DecideError> {
-    let mut members: Vec<Member> = Vec::new();
-    let mut by_group: Vec<(&str, usize, Vec<&PairedScores>)> = Vec::new();
-    let mut order: Vec<Result<usize, usize>> = Vec::new();
-    for scores in tasks {
-        match groups.group_of(&scores.task) {
-            Some((name, total)) => match by_group.iter().position(|(group, _, _)| *group == name) {
-                Some(index) => by_group[index].2.push(scores),
-                None => {
-                    order.push(Err(by_group.len()));
-                    by_group.push((name, total, vec![scores]));
-                }
-            },
-            None => {
-                order.push(Ok(members.len()));
-                members.push(Member {
-                    scores: scores.clone(),
-                    subtasks: Vec::new(),
-                });
-            }
-        }
-    }
-    let mut family: Vec<Member> = Vec::new();
-    for place in order {
-        match place {
-            Ok(index) => family.push(Member {
-                scores: members[index].scores.clone(),
-                subtasks: Vec::new(),
-            }),
-            Err(index) => {
-                let (name, total, leaves) = &by_group[index];
-                let same_metric = leaves.iter().all(|leaf| leaf.metric == leaves[0].metric);
-                if !same_metric {
-                    family.extend(leaves.iter().map(|leaf| Member {
-                        scores: (*leaf).clone(),
-                        subtasks: Vec::new(),
-                    }));
-                    continue;
-                }
-                family.push(Member {
-                    scores: PairedScores {
-                        task: label_of_group(name, leaves.len(), *total),
-                        metric: leaves[0].metric.clone(),
-                        baseline: leaves
-                            .iter()
-                            .flat_map(|leaf| leaf.baseline.clone())
-                            .collect(),
-                        candidate: leaves
-                            .iter()
-                            .flat_map(|leaf| leaf.candidate.clone())
-                            .collect(),
-                    },
-                    subtasks: leaves.clone(),
-                });
-            }
-        }
-    }
-    let hypotheses: Vec<PairedScores> = family.iter().map(|member| member.scores.clone()).collect();
-    let mut rows = Vec::new();
-    for (member, row) in family
-        .iter()
-        .zip(compare_tasks(&hypotheses, settings, alpha)?)
-    {
-        rows.push(row);
-        if subtasks && !member.subtasks.is_empty() {
-            let within: Vec<PairedScores> =
-                member.subtasks.iter().map(|leaf| (*leaf).clone()).collect();
-            for mut row in compare_tasks(&within, settings, alpha)? {
-                row.group = Some(member.scores.task.clone());
-                rows.push(row);
-            }
-        }
-    }
-    Ok(rows)
 }
 
 /// Counts the verdicts of a comparison's family (subtask rows are not counted).

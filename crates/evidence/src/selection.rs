@@ -248,7 +248,7 @@ pub async fn report_evidence(
         .collect();
     Ok(ReportEvidence {
         runs: report_runs,
-        groups: GroupMembership::default(),
+        groups: GroupMembership::from_definitions(&groups),
         task_scores,
     })
 }

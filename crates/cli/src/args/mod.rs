@@ -252,9 +252,13 @@ pub struct CompareArgs {
     /// models (base vs fine-tuned, or any two models), quantization, few-shot, engine.
     #[arg(long, default_value = "models")]
     pub mode: String,
-    /// Significance level for the verdicts, after Holm's correction.
+    /// Significance level for the verdicts, after Holm's correction across the top-level
+    /// tasks and groups (a group such as mmlu counts once, by its pooled items).
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
+    /// Also show each group's subtasks (mmlu's subjects), corrected within their group.
+    #[arg(long)]
+    pub subtasks: bool,
     /// Bootstrap resamples.
     #[arg(long, default_value_t = 10_000)]
     pub resamples: usize,

@@ -42,8 +42,8 @@ pub async fn run(args: CompareArgs, home: &Home) -> Result<Outcome> {
         mode,
         settings,
         alpha: args.alpha,
-        groups: GroupMembership::default(),
-        subtasks: false,
+        groups: GroupMembership::builtin()?,
+        subtasks: args.subtasks,
     };
     let comparison = compare(&sides, &options)?;
     if args.json {
@@ -78,7 +78,10 @@ fn print(comparison: &Comparison, alpha: f64) {
         ]);
         for task in &comparison.tasks {
             table.push(vec![
-                task.task.clone(),
+                match &task.group {
+                    Some(group) => format!("  {} (in {group})", task.task),
+                    None => task.task.clone(),
+                },
                 task.metric.clone(),
                 task.items.to_string(),
                 format!("{:.4}", task.baseline_mean),
@@ -104,6 +107,15 @@ fn print(comparison: &Comparison, alpha: f64) {
                 "the candidate is better on {} task(s), worse on {}, indistinguishable on {} (Holm-adjusted p < {alpha})",
                 summary.better, summary.worse, summary.indistinguishable
             );
+            if comparison
+                .tasks
+                .iter()
+                .any(|task| task.pooled_subtasks.is_some())
+            {
+                println!(
+                    "a group counts once in the correction, by its subtasks' pooled items; --subtasks shows the subtasks, corrected within their group"
+                );
+            }
         }
     }
     if !comparison.latency.is_empty() {

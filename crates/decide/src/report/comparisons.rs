@@ -10,7 +10,8 @@ use yardstick_report::{Block, Row, Section, Table};
 
 use super::strings;
 use crate::bootstrap::BootstrapSettings;
-use crate::paired::{compare_families, summarize, PairedTest, Verdict};
+use crate::family::compare_families;
+use crate::paired::{summarize, PairedTest, Verdict};
 use crate::DecideError;
 use yardstick_evidence::scores::GroupMembership;
 
@@ -42,8 +43,9 @@ pub fn comparisons(
             "Each pair of models on the tasks both were evaluated on, item by item: the \
              difference candidate − baseline of the main metric with its paired bootstrap 95% \
              interval ({} resamples, seed {}), McNemar's exact test for 0/1 scores (else the \
-             paired t-test), p-values adjusted with Holm's method across the pair's tasks, and a \
-             verdict at α = {ALPHA}. {}",
+             paired t-test), p-values adjusted with Holm's method across the pair's tasks, a \
+             group (mmlu) counting once by its subtasks' pooled items, and a verdict at \
+             α = {ALPHA}. {}",
             settings.resamples,
             settings.seed,
             if models.len() > ALL_PAIRS_UP_TO {
