@@ -11,7 +11,7 @@
 
 use crate::config::OutputType;
 pub use crate::config::{Aggregation, MetricConfig};
-use crate::scoring::RougeKind;
+use crate::scoring::{ExactMatchOptions, ExactMatcher, RougeKind};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
@@ -201,11 +201,29 @@ impl TaskMetric {
         }
         metric.kwargs = entry.kwargs.clone();
         if kind == MetricKind::ExactMatch && output_type == OutputType::GenerateUntil {
-            let options = crate::scoring::ExactMatchOptions::from_kwargs(&metric.kwargs)
-                .map_err(|error| error.to_string())?;
-            crate::scoring::ExactMatcher::new(&options).map_err(|error| error.to_string())?;
+            metric.compile_exact_matcher()?;
         }
         Ok(metric)
+    }
+
+    /// The compiled options of a generative `exact_match` metric (`ignore_case`,
+    /// `regexes_to_ignore`, ...), to score many items with; `None` for other metrics and for
+    /// tasks that do not generate.
+    pub(crate) fn exact_matcher(
+        &self,
+        output_type: OutputType,
+    ) -> Result<Option<ExactMatcher>, String> {
+        if self.kind == MetricKind::ExactMatch && output_type == OutputType::GenerateUntil {
+            self.compile_exact_matcher().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn compile_exact_matcher(&self) -> Result<ExactMatcher, String> {
+        let options =
+            ExactMatchOptions::from_kwargs(&self.kwargs).map_err(|error| error.to_string())?;
+        ExactMatcher::new(&options).map_err(|error| error.to_string())
     }
 }
 
@@ -342,6 +360,18 @@ pub fn score_generation(
     answer: &str,
     references: &[String],
 ) -> Result<Option<f64>, String> {
+    score_generation_with(metric, None, answer, references)
+}
+
+/// [`score_generation`] with the metric's `exact_match` options already compiled
+/// ([`TaskMetric::exact_matcher`]), as a task's scoring plan holds them; `None`: compiled
+/// here from the metric's keyword arguments.
+pub(crate) fn score_generation_with(
+    metric: &TaskMetric,
+    matcher: Option<&ExactMatcher>,
+    answer: &str,
+    references: &[String],
+) -> Result<Option<f64>, String> {
     if references.is_empty() && !matches!(metric.kind, MetricKind::NotScored | MetricKind::Reported)
     {
         return Err("the item has no reference answer".into());
@@ -359,10 +389,14 @@ pub fn score_generation(
     };
     Ok(match metric.kind {
         MetricKind::ExactMatch => {
-            let options = crate::scoring::ExactMatchOptions::from_kwargs(&metric.kwargs)
-                .map_err(|error| error.to_string())?;
-            let matcher =
-                crate::scoring::ExactMatcher::new(&options).map_err(|error| error.to_string())?;
+            let compiled;
+            let matcher = match matcher {
+                Some(matcher) => matcher,
+                None => {
+                    compiled = metric.compile_exact_matcher()?;
+                    &compiled
+                }
+            };
             // lm-eval: one target is compared as is; a list of targets scores 1 when any
             // of them matches.
             let value = match references {
