@@ -287,3 +287,213 @@ fn merge_reported(values: &mut Vec<(String, f64)>, reported: Vec<(String, f64)>)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::{parse_mapping, Origin};
+    use crate::task::TaskDefinition;
+    use yardstick_backend::LoglikelihoodRequest;
+
+    /// A task built from YAML text, as the registry builds one.
+    fn task(yaml: &str) -> TaskDefinition {
+        let origin = Origin::Builtin("plan_test.yaml".into());
+        let map = parse_mapping(yaml, &origin).unwrap_or_else(|error| panic!("{error}"));
+        TaskDefinition::new(map, origin).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn plan(task: &TaskDefinition) -> &ScoringPlan {
+        task.scoring_plan()
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn error_text(task: &TaskDefinition) -> String {
+        match task.scoring_plan() {
+            Ok(plan) => panic!("expected an error, got {plan:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    fn names(metrics: &[TaskMetric]) -> Vec<&str> {
+        metrics.iter().map(|metric| metric.name.as_str()).collect()
+    }
+
+    fn generation_item(references: &[&str]) -> TaskItem {
+        TaskItem {
+            index: 7,
+            id: None,
+            context: "Q: ?\nA:".into(),
+            choices: Vec::new(),
+            gold: 0,
+            request: LoglikelihoodRequest { pairs: Vec::new() },
+            kind: ItemKind::Generate {
+                until: vec!["\n\n".into()],
+                max_tokens: 16,
+                sampling: None,
+                repeats: 1,
+            },
+            references: references.iter().map(|text| text.to_string()).collect(),
+            fewshot: Vec::new(),
+            messages: Vec::new(),
+            doc: serde_json::Map::new(),
+            target_delimiter: " ".into(),
+            gen_prefix: None,
+            shared_continuation: None,
+        }
+    }
+
+    const GSM8K_LIKE: &str = "task: sums\noutput_type: generate_until\n\
+        doc_to_text: q\ndoc_to_target: a\ntest_split: test\n\
+        metric_list:\n  - metric: exact_match\n    ignore_case: true\n    \
+        regexes_to_ignore: [\",\", \"\\\\$\"]\n\
+        filter_list:\n  - name: strict-match\n    filter:\n      \
+        - function: regex\n        regex_pattern: \"#### (\\\\-?[0-9\\\\.\\\\,]+)\"\n      \
+        - function: take_first\n  - name: first\n    filter:\n      - function: take_first\n";
+
+    #[test]
+    fn metrics_and_filters_are_resolved_once_when_the_task_is_built() {
+        let task = task(GSM8K_LIKE);
+        let first = plan(&task);
+        // The same plan every time it is asked for: nothing is resolved again per item.
+        assert!(std::ptr::eq(first, plan(&task)));
+        assert_eq!(names(first.metrics()), ["exact_match"]);
+        assert_eq!(first.filter_names(), ["strict-match", "first"]);
+        assert_eq!(first.metrics()[0].kind, MetricKind::ExactMatch);
+        assert_eq!(first.exact_matchers.len(), 1);
+        let matcher = first.exact_matchers[0]
+            .as_ref()
+            .unwrap_or_else(|| panic!("exact_match of a generative task is compiled"));
+        assert!(matcher.options().ignore_case);
+        assert_eq!(matcher.options().regexes_to_ignore, [",", "\\$"]);
+        // The task's accessors read the plan.
+        let metrics = task.metrics().unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(metrics, first.metrics());
+        let filters = task.filters().unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(filters.len(), 2);
+    }
+
+    #[test]
+    fn a_generation_is_scored_with_the_plans_filters_and_compiled_options() {
+        let task = task(GSM8K_LIKE);
+        let item = generation_item(&["1234"]);
+        let result = task
+            .score_generation(&item, &["So #### 1,234\n".to_string()])
+            .unwrap_or_else(|error| panic!("{error}"));
+        // strict-match extracts "1,234"; the ignored "," makes it equal to "1234". `first`
+        // keeps the whole generation, which does not match.
+        assert_eq!(
+            result.metrics,
+            [
+                ("exact_match,strict-match".to_string(), 1.0),
+                ("exact_match,first".to_string(), 0.0),
+            ]
+        );
+        assert_eq!(
+            result.filtered,
+            [
+                ("strict-match".to_string(), "1,234".to_string()),
+                ("first".to_string(), "So #### 1,234\n".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_metric_names_the_task_and_the_metric() {
+        let task = task(
+            "task: quiz\noutput_type: multiple_choice\ndoc_to_text: q\ndoc_to_target: 0\n\
+             doc_to_choice: [a, b]\nmetric_list:\n  - metric: acc\n  - metric: acc_nrom\n",
+        );
+        let text = error_text(&task);
+        assert!(
+            text.starts_with(
+                "task quiz (built-in plan_test.yaml): key `metric_list[1].metric`: unknown metric `acc_nrom` for a multiple_choice task; valid metrics: acc, acc_norm, acc_bytes, exact_match, f1, mcc"
+            ),
+            "{text}"
+        );
+        // The task is still built (and listed); it is refused when checked, with the same error.
+        let checked = task.check_supported().map_err(|error| error.to_string());
+        assert_eq!(checked, Err(text.clone()));
+        let scored = task
+            .score_rolling(&generation_item(&[]), -1.0)
+            .map_err(|error| error.to_string());
+        assert_eq!(scored.err(), Some(text));
+    }
+
+    #[test]
+    fn python_metrics_and_bad_exact_match_options_are_refused_with_their_key() {
+        let python = task(
+            "task: coded\ndoc_to_text: q\ndoc_to_target: a\n\
+             metric_list:\n  - metric: !function utils.my_metric\n",
+        );
+        let text = error_text(&python);
+        assert!(
+            text.contains(
+                "key `metric_list[0].metric`: `!function utils.my_metric` names a Python function"
+            ),
+            "{text}"
+        );
+        let regex = task(
+            "task: regex\ndoc_to_text: q\ndoc_to_target: a\n\
+             metric_list:\n  - metric: exact_match\n    regexes_to_ignore: [\"(\"]\n",
+        );
+        let text = error_text(&regex);
+        assert!(
+            text.contains("key `metric_list[0].metric`: regular expression `(` does not compile"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_broken_filter_list_is_reported_before_the_metrics() {
+        let task = task(
+            "task: both\ndoc_to_text: q\ndoc_to_target: a\n\
+             metric_list:\n  - metric: acc_norm\n\
+             filter_list:\n  - name: x\n    filter:\n      - function: regexx\n",
+        );
+        let text = error_text(&task);
+        assert!(
+            text.starts_with("task both (built-in plan_test.yaml): key `filter_list`: `filter_list[0].filter[0].function`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn defaults_per_output_type_and_no_filters_for_tasks_that_do_not_generate() {
+        let choice = task(
+            "task: pick\noutput_type: multiple_choice\ndoc_to_text: q\ndoc_to_target: 0\n\
+             doc_to_choice: [a, b]\n\
+             filter_list:\n  - name: ignored\n    filter:\n      - function: take_first\n",
+        );
+        let plan = plan(&choice);
+        assert_eq!(names(plan.metrics()), ["acc", "acc_norm"]);
+        assert_eq!(plan.filter_names(), [FilterPipeline::NONE]);
+        assert!(plan.exact_matchers.iter().all(Option::is_none));
+        let generate = task("task: say\ndoc_to_text: q\ndoc_to_target: a\n");
+        let plan = self::plan(&generate);
+        assert_eq!(names(plan.metrics()), ["exact_match"]);
+        assert_eq!(plan.filter_names(), [FilterPipeline::NONE]);
+        assert!(plan.exact_matchers[0].is_some());
+        let rolling = task(
+            "task: text\noutput_type: loglikelihood_rolling\ndoc_to_text: ''\ndoc_to_target: t\n",
+        );
+        assert_eq!(
+            names(self::plan(&rolling).metrics()),
+            ["word_perplexity", "byte_perplexity", "bits_per_byte"]
+        );
+    }
+
+    #[test]
+    fn a_process_results_hook_is_found_once_and_its_metrics_are_reported() {
+        let task = task(
+            "task: mc2\noutput_type: multiple_choice\ndoc_to_text: q\ndoc_to_target: 0\n\
+             doc_to_choice: [a, b]\nprocess_results: !function yardstick.truthfulqa_mc2\n\
+             metric_list:\n  - metric: acc\n",
+        );
+        let plan = plan(&task);
+        assert_eq!(
+            plan.results_hook.map(|hook| hook.name),
+            Some("truthfulqa_mc2")
+        );
+        assert_eq!(plan.metrics()[0].kind, MetricKind::Reported);
+    }
+}
