@@ -25,7 +25,7 @@ pub(super) struct FewshotSource {
 impl TaskDefinition {
     /// The data-file keys (splits) this task reads: the evaluation split, the few-shot split
     /// when examples come from one, and the files the `process_docs` hook reads.
-    pub(super) fn split_keys(&self) -> Result<Vec<String>, TaskError> {
+    fn split_keys(&self) -> Result<Vec<String>, TaskError> {
         let config = self.config();
         let split = config.eval_split().ok_or_else(|| {
             self.config_error(
