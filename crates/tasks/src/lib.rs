@@ -81,4 +81,6 @@ pub use metrics::{
 pub use registry::{
     is_path_spec, list, resolve, resolve_spec, EntryKind, RegistryEntry, Resolved, TaskRegistry,
 };
-pub use task::{ItemKind, SamplingSpec, Selection, TaskDefinition, TaskItem, TaskItems};
+pub use task::{
+    ItemKind, SamplingSpec, ScoringPlan, Selection, TaskDefinition, TaskItem, TaskItems,
+};

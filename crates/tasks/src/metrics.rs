@@ -1,5 +1,7 @@
-//! Metrics: the `metric_list` entries of a task config and the per-item scoring of
-//! multiple-choice items, exactly as lm-eval's `ConfigurableTask.process_results` does it.
+//! Metrics: what each `metric_list` entry of a task config computes ([`TaskMetric`]), the
+//! per-item scoring of items, exactly as lm-eval's `ConfigurableTask.process_results` does
+//! it, and the aggregation of per-item values over a task. The entries as written are
+//! [`crate::config::MetricConfig`] (re-exported here).
 //!
 //! `acc` is right when the most likely choice (first on ties) is the gold one. `acc_norm`
 //! divides each loglikelihood by the choice's length in *characters* (Python's `len(choice)`
@@ -7,145 +9,14 @@
 //! though it is often described as byte normalisation; `acc_bytes` divides by the UTF-8
 //! byte length instead. `exact_match` is whether the gold continuation is the greedy one.
 
-use crate::config::{Keys, OutputType};
-use crate::error::TaskError;
-use crate::loader::function_name;
-use crate::scoring::RougeKind;
+use crate::config::OutputType;
+pub use crate::config::{Aggregation, MetricConfig};
+use crate::scoring::{ExactMatchOptions, ExactMatcher, RougeKind};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
 use yardstick_core::stats::{self, argmax};
 use yardstick_core::{ItemResult, MetricRecord, Unit};
-
-/// How per-item values are summarised over a task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Aggregation {
-    Mean,
-    Median,
-    Perplexity,
-    WeightedPerplexity,
-    BitsPerByte,
-    /// Corpus BLEU over all items (sacrebleu's `corpus_bleu`).
-    Bleu,
-    /// F1 over all items' (gold, prediction) pairs (scikit-learn's `f1_score`).
-    F1,
-    /// Matthews correlation over all items' (gold, prediction) pairs.
-    MatthewsCorrcoef,
-    /// `aggregation: !function module.name`.
-    Function(String),
-}
-
-impl Aggregation {
-    const NAMED: [(&'static str, Aggregation); 8] = [
-        ("mean", Aggregation::Mean),
-        ("median", Aggregation::Median),
-        ("perplexity", Aggregation::Perplexity),
-        ("weighted_perplexity", Aggregation::WeightedPerplexity),
-        ("bits_per_byte", Aggregation::BitsPerByte),
-        ("bleu", Aggregation::Bleu),
-        ("f1", Aggregation::F1),
-        ("matthews_corrcoef", Aggregation::MatthewsCorrcoef),
-    ];
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Aggregation::Function(name) => name,
-            named => Self::NAMED
-                .iter()
-                .find(|(_, candidate)| candidate == named)
-                .map(|(name, _)| *name)
-                .unwrap_or("mean"),
-        }
-    }
-}
-
-impl FromStr for Aggregation {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::NAMED
-            .iter()
-            .find(|(name, _)| *name == text)
-            .map(|(_, aggregation)| aggregation.clone())
-            .ok_or_else(|| {
-                let valid: Vec<&str> = Self::NAMED.iter().map(|(name, _)| *name).collect();
-                format!(
-                    "unknown aggregation `{text}`; valid values: {}",
-                    valid.join(", ")
-                )
-            })
-    }
-}
-
-/// One `metric_list` entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricConfig {
-    /// The metric's name (or, for `metric: !function m.f`, the function's name).
-    pub metric: String,
-    pub is_function: bool,
-    /// `None`: the metric's default (mean for every multiple-choice metric).
-    pub aggregation: Option<Aggregation>,
-    /// `None`: the metric's default (true for every multiple-choice metric).
-    pub higher_is_better: Option<bool>,
-    /// Further keys (metric keyword arguments in lm-eval).
-    pub kwargs: Map<String, Value>,
-}
-
-impl MetricConfig {
-    pub(crate) fn from_value(value: Value, keys: &Keys<'_>) -> Result<MetricConfig, TaskError> {
-        let Value::Object(mut entry) = value else {
-            return Err(keys.error(
-                "metric_list",
-                format!("expected a mapping with a `metric` key, got {value}"),
-            ));
-        };
-        let (metric, is_function) = match entry.remove("metric") {
-            Some(Value::String(name)) => (name, false),
-            Some(other) => match function_name(&other) {
-                Some(name) => (name.to_string(), true),
-                None => {
-                    return Err(keys.error(
-                        "metric_list.metric",
-                        format!("expected a metric name, got {other}"),
-                    ))
-                }
-            },
-            None => return Err(keys.error("metric_list", "an entry has no `metric` key")),
-        };
-        let aggregation = match entry.remove("aggregation") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(name)) => Some(
-                name.parse()
-                    .map_err(|message: String| keys.error("metric_list.aggregation", message))?,
-            ),
-            Some(other) => match function_name(&other) {
-                Some(name) => Some(Aggregation::Function(name.to_string())),
-                None => {
-                    return Err(keys.error(
-                        "metric_list.aggregation",
-                        format!("expected an aggregation name, got {other}"),
-                    ))
-                }
-            },
-        };
-        let higher_is_better = match entry.remove("higher_is_better") {
-            None | Some(Value::Null) => None,
-            Some(Value::Bool(flag)) => Some(flag),
-            Some(other) => {
-                return Err(keys.error(
-                    "metric_list.higher_is_better",
-                    format!("expected true or false, got {other}"),
-                ))
-            }
-        };
-        Ok(MetricConfig {
-            metric,
-            is_function,
-            aggregation,
-            higher_is_better,
-            kwargs: entry,
-        })
-    }
-}
 
 /// The per-item metrics of a multiple-choice task that yardstick computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -330,11 +201,29 @@ impl TaskMetric {
         }
         metric.kwargs = entry.kwargs.clone();
         if kind == MetricKind::ExactMatch && output_type == OutputType::GenerateUntil {
-            let options = crate::scoring::ExactMatchOptions::from_kwargs(&metric.kwargs)
-                .map_err(|error| error.to_string())?;
-            crate::scoring::ExactMatcher::new(&options).map_err(|error| error.to_string())?;
+            metric.compile_exact_matcher()?;
         }
         Ok(metric)
+    }
+
+    /// The compiled options of a generative `exact_match` metric (`ignore_case`,
+    /// `regexes_to_ignore`, ...), to score many items with; `None` for other metrics and for
+    /// tasks that do not generate.
+    pub(crate) fn exact_matcher(
+        &self,
+        output_type: OutputType,
+    ) -> Result<Option<ExactMatcher>, String> {
+        if self.kind == MetricKind::ExactMatch && output_type == OutputType::GenerateUntil {
+            self.compile_exact_matcher().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn compile_exact_matcher(&self) -> Result<ExactMatcher, String> {
+        let options =
+            ExactMatchOptions::from_kwargs(&self.kwargs).map_err(|error| error.to_string())?;
+        ExactMatcher::new(&options).map_err(|error| error.to_string())
     }
 }
 
@@ -471,6 +360,18 @@ pub fn score_generation(
     answer: &str,
     references: &[String],
 ) -> Result<Option<f64>, String> {
+    score_generation_with(metric, None, answer, references)
+}
+
+/// [`score_generation`] with the metric's `exact_match` options already compiled
+/// ([`TaskMetric::exact_matcher`]), as a task's scoring plan holds them; `None`: compiled
+/// here from the metric's keyword arguments.
+pub(crate) fn score_generation_with(
+    metric: &TaskMetric,
+    matcher: Option<&ExactMatcher>,
+    answer: &str,
+    references: &[String],
+) -> Result<Option<f64>, String> {
     if references.is_empty() && !matches!(metric.kind, MetricKind::NotScored | MetricKind::Reported)
     {
         return Err("the item has no reference answer".into());
@@ -488,10 +389,14 @@ pub fn score_generation(
     };
     Ok(match metric.kind {
         MetricKind::ExactMatch => {
-            let options = crate::scoring::ExactMatchOptions::from_kwargs(&metric.kwargs)
-                .map_err(|error| error.to_string())?;
-            let matcher =
-                crate::scoring::ExactMatcher::new(&options).map_err(|error| error.to_string())?;
+            let compiled;
+            let matcher = match matcher {
+                Some(matcher) => matcher,
+                None => {
+                    compiled = metric.compile_exact_matcher()?;
+                    &compiled
+                }
+            };
             // lm-eval: one target is compared as is; a list of targets scores 1 when any
             // of them matches.
             let value = match references {

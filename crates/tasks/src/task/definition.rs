@@ -1,0 +1,287 @@
+//! A task definition: the config after `include`s, typed, with where it came from, its
+//! scoring plan resolved once, the checks that refuse what yardstick cannot run faithfully,
+//! and the scoring entry points (which follow the plan).
+
+use super::item::TaskItem;
+use super::scoring_plan::{PlanError, ScoringPlan};
+use crate::config::{DocField, OutputType, TaskConfig};
+use crate::error::TaskError;
+use crate::filters::FilterPipeline;
+use crate::functions;
+use crate::loader::{canonical_json, Origin};
+use crate::metrics::{AggregateOptions, TaskMetric};
+use crate::process_docs;
+use crate::template::Renderer;
+use serde_json::{Map, Value};
+use yardstick_backend::ContinuationScore;
+use yardstick_core::{sha256_hex, ItemResult, MetricRecord};
+
+/// A task config after `include`s, with where it came from.
+#[derive(Debug, Clone)]
+pub struct TaskDefinition {
+    config: TaskConfig,
+    origin: Origin,
+    /// The merged config as canonical JSON (what `task_hash` hashes).
+    resolved_json: String,
+    resolved: Map<String, Value>,
+    /// Resolved when the task is built; a config it cannot resolve is refused when the task
+    /// is checked ([`TaskDefinition::check_supported`]) or scored, not when it is registered.
+    scoring: Result<ScoringPlan, PlanError>,
+}
+
+impl TaskDefinition {
+    pub(crate) fn new(
+        resolved: Map<String, Value>,
+        origin: Origin,
+    ) -> Result<TaskDefinition, TaskError> {
+        let resolved_json = canonical_json(&Value::Object(resolved.clone()));
+        let config = TaskConfig::from_map(resolved.clone(), &origin)?;
+        if config.should_decontaminate {
+            tracing::info!(task = %config.task, "should_decontaminate is ignored: yardstick does not decontaminate");
+        }
+        let scoring = ScoringPlan::resolve(&config);
+        Ok(TaskDefinition {
+            config,
+            origin,
+            resolved_json,
+            resolved,
+            scoring,
+        })
+    }
+
+    /// The same task with `num_fewshot` set (lm-eval's `--num_fewshot`); the override is part
+    /// of the resolved config, so of the task hash.
+    pub fn with_num_fewshot(&self, num_fewshot: u64) -> Result<TaskDefinition, TaskError> {
+        let mut resolved = self.resolved.clone();
+        resolved.insert("num_fewshot".into(), Value::from(num_fewshot));
+        TaskDefinition::new(resolved, self.origin.clone())
+    }
+
+    /// The same task with `repeats` set (self-consistency: K generations per item, combined
+    /// by the task's filters, e.g. `majority_vote`); part of the task hash.
+    pub fn with_repeats(&self, repeats: u32) -> Result<TaskDefinition, TaskError> {
+        let mut resolved = self.resolved.clone();
+        resolved.insert("repeats".into(), Value::from(repeats));
+        TaskDefinition::new(resolved, self.origin.clone())
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.task
+    }
+
+    pub fn config(&self) -> &TaskConfig {
+        &self.config
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The resolved config (after `include`s) as canonical JSON: keys sorted, no spaces,
+    /// `!function x` as `{"!function":"x"}`.
+    pub fn resolved_json(&self) -> &str {
+        &self.resolved_json
+    }
+
+    /// The resolved config as a JSON map.
+    pub fn resolved(&self) -> &Map<String, Value> {
+        &self.resolved
+    }
+
+    /// sha256 (hex) of [`TaskDefinition::resolved_json`].
+    pub fn task_hash(&self) -> String {
+        sha256_hex(self.resolved_json.as_bytes())
+    }
+
+    /// The number of few-shot examples per item.
+    pub fn num_fewshot(&self) -> u64 {
+        self.config.num_fewshot.unwrap_or(0)
+    }
+
+    pub(super) fn unsupported(&self, what: impl Into<String>) -> TaskError {
+        TaskError::Unsupported {
+            task: self.name().to_string(),
+            what: what.into(),
+        }
+    }
+
+    pub(super) fn config_error(&self, key: &str, message: impl Into<String>) -> TaskError {
+        TaskError::Config {
+            origin: format!("task {} ({})", self.name(), self.origin),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// What this task scores and how (metrics, filter pipelines), as resolved when the task
+    /// was built; the error names the task and the config key that cannot be resolved.
+    pub fn scoring_plan(&self) -> Result<&ScoringPlan, TaskError> {
+        self.scoring
+            .as_ref()
+            .map_err(|error| self.config_error(&error.key, error.message.clone()))
+    }
+
+    /// The metrics this task reports, from `metric_list` (lm-eval's defaults without one).
+    pub fn metrics(&self) -> Result<Vec<TaskMetric>, TaskError> {
+        Ok(self.scoring_plan()?.metrics().to_vec())
+    }
+
+    /// The filter pipelines of a generative task (`filter_list`, or lm-eval's single
+    /// pipeline `none` that takes the first generation; `none` too for a task that does not
+    /// generate, whose `filter_list` yardstick does not apply).
+    pub fn filters(&self) -> Result<Vec<FilterPipeline>, TaskError> {
+        Ok(self.scoring_plan()?.filters().to_vec())
+    }
+
+    /// Refuses, before anything runs, a config yardstick cannot run faithfully.
+    pub fn check_supported(&self) -> Result<(), TaskError> {
+        let config = &self.config;
+        self.check_hooks()?;
+        self.check_doc_fields()?;
+        if config.output_type == OutputType::LoglikelihoodRolling
+            && config.num_fewshot.unwrap_or(0) > 0
+        {
+            return Err(self.config_error(
+                "num_fewshot",
+                "loglikelihood_rolling tasks cannot have few-shot examples (lm-eval refuses them too)",
+            ));
+        }
+        for key in [
+            "custom_dataset",
+            "doc_to_image",
+            "doc_to_audio",
+            "use_prompt",
+        ] {
+            if config.deferred.contains_key(key) {
+                return Err(self.unsupported(format!("`{key}`")));
+            }
+        }
+        if config.repeats > 1 && config.output_type != OutputType::GenerateUntil {
+            return Err(self.config_error("repeats", "only generate_until tasks can repeat"));
+        }
+        self.scoring_plan().map(|_| ())
+    }
+
+    /// `process_docs` and `process_results` must name one of yardstick's Rust hooks.
+    fn check_hooks(&self) -> Result<(), TaskError> {
+        let config = &self.config;
+        if let Some(hook) = &config.process_docs {
+            if process_docs::find(hook).is_none() {
+                return Err(TaskError::UnknownHook {
+                    task: self.name().to_string(),
+                    key: "process_docs".into(),
+                    hook: hook.clone(),
+                    known: process_docs::known_names(),
+                });
+            }
+        }
+        if let Some(hook) = &config.process_results {
+            if functions::find_results_function(hook).is_none() {
+                return Err(TaskError::UnknownHook {
+                    task: self.name().to_string(),
+                    key: "process_results".into(),
+                    hook: hook.clone(),
+                    known: functions::known_results_functions(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The doc fields the output type needs are set, their templates parse and their
+    /// `!function` hooks are yardstick's.
+    fn check_doc_fields(&self) -> Result<(), TaskError> {
+        let config = &self.config;
+        let needs_choices = config.output_type == OutputType::MultipleChoice;
+        let fields = [
+            ("doc_to_text", &config.doc_to_text, true),
+            ("doc_to_target", &config.doc_to_target, true),
+            ("doc_to_choice", &config.doc_to_choice, needs_choices),
+            (
+                "fewshot_config.doc_to_text",
+                &config.fewshot_config.doc_to_text,
+                false,
+            ),
+            (
+                "fewshot_config.doc_to_target",
+                &config.fewshot_config.doc_to_target,
+                false,
+            ),
+            (
+                "fewshot_config.doc_to_choice",
+                &config.fewshot_config.doc_to_choice,
+                false,
+            ),
+        ];
+        for (key, field, required) in fields {
+            match field {
+                None if required => {
+                    return Err(self.config_error(
+                        key,
+                        format!("is required for {} tasks", config.output_type),
+                    ))
+                }
+                None => {}
+                Some(DocField::Function(hook)) if functions::find_doc_function(hook).is_none() => {
+                    return Err(TaskError::UnknownHook {
+                        task: self.name().to_string(),
+                        key: key.into(),
+                        hook: hook.to_string(),
+                        known: functions::known_doc_functions(),
+                    });
+                }
+                Some(DocField::Text(source)) => {
+                    Renderer::new().check_syntax(source).map_err(|message| {
+                        self.config_error(key, format!("invalid template: {message}"))
+                    })?
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Scores a `multiple_choice` or `loglikelihood` item from the backend's scores of its
+    /// pairs (in pair order).
+    pub fn score(
+        &self,
+        item: &TaskItem,
+        scores: &[ContinuationScore],
+    ) -> Result<ItemResult, TaskError> {
+        self.scoring_plan()?.score(item, scores)
+    }
+
+    /// Scores a `generate_until` item from its generations (one per repeat): every filter
+    /// pipeline extracts an answer, every metric scores it against the references. Metric
+    /// names are `metric` for lm-eval's default filter `none`, else `metric,filter`.
+    pub fn score_generation(
+        &self,
+        item: &TaskItem,
+        generations: &[String],
+    ) -> Result<ItemResult, TaskError> {
+        self.scoring_plan()?.score_generation(item, generations)
+    }
+
+    /// Scores a `loglikelihood_rolling` item from the loglikelihood of its whole text.
+    pub fn score_rolling(
+        &self,
+        item: &TaskItem,
+        loglikelihood: f64,
+    ) -> Result<ItemResult, TaskError> {
+        self.scoring_plan()?.score_rolling(item, loglikelihood)
+    }
+
+    /// The task's records (one per metric and filter: value, stderr, n) from its items.
+    pub fn aggregate(&self, results: &[ItemResult]) -> Result<Vec<MetricRecord>, TaskError> {
+        self.aggregate_with(results, &AggregateOptions::default())
+    }
+
+    /// [`TaskDefinition::aggregate`] with explicit bootstrap settings.
+    pub fn aggregate_with(
+        &self,
+        results: &[ItemResult],
+        options: &AggregateOptions,
+    ) -> Result<Vec<MetricRecord>, TaskError> {
+        self.scoring_plan()?.aggregate(results, options)
+    }
+}
