@@ -1,7 +1,6 @@
 //! Where requests go: the [`Endpoint`] a user describes and the [`Api`] it speaks.
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use crate::error::OpenAiError;
@@ -15,41 +14,18 @@ pub enum Api {
     ChatCompletions,
 }
 
+yardstick_core::closed_set!(Api, "API", {
+    Completions => "completions",
+    ChatCompletions => "chat",
+});
+
 impl Api {
-    pub const ALL: [Api; 2] = [Api::Completions, Api::ChatCompletions];
-
-    /// The name used in settings: `completions` or `chat`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Api::Completions => "completions",
-            Api::ChatCompletions => "chat",
-        }
-    }
-
     /// The path under the base URL.
     pub fn path(self) -> &'static str {
         match self {
             Api::Completions => "completions",
             Api::ChatCompletions => "chat/completions",
         }
-    }
-}
-
-impl fmt::Display for Api {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Api {
-    type Err = OpenAiError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Api::ALL
-            .into_iter()
-            .find(|api| api.as_str() == s)
-            .ok_or_else(|| OpenAiError::UnknownApi {
-                given: s.to_string(),
-            })
     }
 }
 

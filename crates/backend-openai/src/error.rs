@@ -10,10 +10,6 @@ pub enum OpenAiError {
     #[error("endpoint {base_url}: {what}")]
     InvalidEndpoint { base_url: String, what: String },
 
-    /// An API name that is neither `completions` nor `chat`.
-    #[error("unknown API `{given}`; valid values are: completions, chat")]
-    UnknownApi { given: String },
-
     /// The HTTP client could not be built (e.g. no TLS backend).
     #[error("building the HTTP client for {base_url}: {source}")]
     Client {

@@ -22,15 +22,11 @@ pub enum Support {
     Unknown,
 }
 
-impl Support {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Support::Yes => "yes",
-            Support::No => "no",
-            Support::Unknown => "unknown",
-        }
-    }
-}
+yardstick_core::closed_set!(Support, "support", {
+    Yes => "yes",
+    No => "no",
+    Unknown => "unknown",
+});
 
 /// One capability's answer and the evidence for it.
 #[derive(Debug, Clone, PartialEq, Eq)]

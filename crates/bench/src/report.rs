@@ -60,10 +60,6 @@ pub enum ReportError {
     /// A plot could not be drawn.
     #[error("drawing plot {}: {reason}", path.display())]
     Plot { path: PathBuf, reason: String },
-
-    /// A plot format name that is not one of the known ones.
-    #[error("unknown plot format `{given}`; valid values are: {valid}")]
-    UnknownPlotFormat { given: String, valid: String },
 }
 
 impl ReportError {

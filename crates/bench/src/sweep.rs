@@ -230,6 +230,21 @@ pub enum SloStatistic {
     P99,
 }
 
+yardstick_core::closed_set!(SloMetric, "SLO metric", {
+    Ttft => "ttft",
+    Tpot => "tpot",
+    Itl => "itl",
+    E2e => "e2e",
+});
+
+yardstick_core::closed_set!(SloStatistic, "SLO statistic", {
+    Mean => "mean",
+    P50 => "p50",
+    P90 => "p90",
+    P95 => "p95",
+    P99 => "p99",
+});
+
 /// One objective: `metric:statistic<=limit_ms`, e.g. `ttft:p99<=500`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SloObjective {
@@ -276,21 +291,8 @@ impl FromStr for SloObjective {
         let invalid = || format!("`{text}` is not an SLO objective: expected {}", Self::VALID);
         let (left, limit) = text.split_once("<=").ok_or_else(invalid)?;
         let (metric, statistic) = left.trim().split_once(':').ok_or_else(invalid)?;
-        let metric = match metric.trim() {
-            "ttft" => SloMetric::Ttft,
-            "tpot" => SloMetric::Tpot,
-            "itl" => SloMetric::Itl,
-            "e2e" => SloMetric::E2e,
-            _ => return Err(invalid()),
-        };
-        let statistic = match statistic.trim() {
-            "mean" => SloStatistic::Mean,
-            "p50" => SloStatistic::P50,
-            "p90" => SloStatistic::P90,
-            "p95" => SloStatistic::P95,
-            "p99" => SloStatistic::P99,
-            _ => return Err(invalid()),
-        };
+        let metric: SloMetric = metric.trim().parse().map_err(|_| invalid())?;
+        let statistic: SloStatistic = statistic.trim().parse().map_err(|_| invalid())?;
         let limit_ms: f64 = limit
             .trim()
             .trim_end_matches("ms")
@@ -309,20 +311,7 @@ impl FromStr for SloObjective {
 
 impl fmt::Display for SloObjective {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let metric = match self.metric {
-            SloMetric::Ttft => "ttft",
-            SloMetric::Tpot => "tpot",
-            SloMetric::Itl => "itl",
-            SloMetric::E2e => "e2e",
-        };
-        let statistic = match self.statistic {
-            SloStatistic::Mean => "mean",
-            SloStatistic::P50 => "p50",
-            SloStatistic::P90 => "p90",
-            SloStatistic::P95 => "p95",
-            SloStatistic::P99 => "p99",
-        };
-        write!(f, "{metric}:{statistic}<={}", self.limit_ms)
+        write!(f, "{}:{}<={}", self.metric, self.statistic, self.limit_ms)
     }
 }
 
@@ -394,4 +383,39 @@ pub fn across_trials(trials: &[PointResult]) -> Vec<MetricRecord> {
         records.push(record);
     }
     records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_objective_round_trips_through_its_text() {
+        for metric in SloMetric::ALL {
+            assert!(SloObjective::VALID.contains(metric.as_str()), "{metric}");
+            for statistic in SloStatistic::ALL {
+                assert!(SloObjective::VALID.contains(statistic.as_str()));
+                let objective = SloObjective {
+                    metric,
+                    statistic,
+                    limit_ms: 12.5,
+                };
+                let text = objective.to_string();
+                assert_eq!(text, format!("{metric}:{statistic}<=12.5"));
+                assert_eq!(text.parse::<SloObjective>(), Ok(objective));
+            }
+        }
+    }
+
+    #[test]
+    fn serde_names_are_the_closed_set_names() {
+        for metric in SloMetric::ALL {
+            let json = serde_json::to_value(metric).ok();
+            assert_eq!(json, Some(serde_json::Value::from(metric.as_str())));
+        }
+        for statistic in SloStatistic::ALL {
+            let json = serde_json::to_value(statistic).ok();
+            assert_eq!(json, Some(serde_json::Value::from(statistic.as_str())));
+        }
+    }
 }

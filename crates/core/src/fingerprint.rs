@@ -118,42 +118,6 @@ impl StreamHasher {
 mod tests {
     use super::*;
 
-    fn sample() -> Fingerprint {
-        Fingerprint {
-            model: "gemma".into(),
-            model_sha256: "ab".into(),
-            task: TaskFingerprint {
-                task: "arc_easy".into(),
-                task_hash: "t".into(),
-                dataset_sha256: BTreeMap::from([("a.jsonl".into(), "d".into())]),
-                prompt_hash: "p".into(),
-                limit: Some(10),
-                items: 10,
-                samples_sha256: None,
-            },
-            yardstick_version: "0.1.0".into(),
-            git_commit: "c".into(),
-            llama_cpp_version: "b1".into(),
-            seed: 1234,
-            batching_scheme: "s".into(),
-            threads: 2,
-            prompt_format: None,
-        }
-    }
-
-    #[test]
-    fn id_is_stable_and_sensitive() {
-        let first = sample();
-        assert_eq!(first.id(), sample().id());
-        assert_eq!(first.id().len(), 16);
-        let mut other = sample();
-        other.seed = 1;
-        assert_ne!(first.id(), other.id());
-        let mut other = sample();
-        other.task.prompt_hash = "q".into();
-        assert_ne!(first.id(), other.id());
-    }
-
     #[test]
     fn stream_hasher_frames_pieces() {
         let mut one = StreamHasher::new();

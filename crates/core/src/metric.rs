@@ -1,8 +1,6 @@
 //! Metric records: the one schema in which every measurement is stored and reported.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 /// The unit of a metric value. Closed set, parsed once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,70 +29,22 @@ pub enum Unit {
     TokensPerSecondPerWatt,
 }
 
-impl Unit {
-    pub const ALL: [Unit; 14] = [
-        Unit::Ratio,
-        Unit::Count,
-        Unit::TokensPerSecond,
-        Unit::ItemsPerSecond,
-        Unit::Milliseconds,
-        Unit::Seconds,
-        Unit::Bytes,
-        Unit::Scalar,
-        Unit::Percent,
-        Unit::Mebibytes,
-        Unit::Watts,
-        Unit::Joules,
-        Unit::JoulesPerToken,
-        Unit::TokensPerSecondPerWatt,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Ratio => "ratio",
-            Unit::Count => "count",
-            Unit::TokensPerSecond => "tokens_per_second",
-            Unit::ItemsPerSecond => "items_per_second",
-            Unit::Milliseconds => "milliseconds",
-            Unit::Seconds => "seconds",
-            Unit::Bytes => "bytes",
-            Unit::Scalar => "scalar",
-            Unit::Percent => "percent",
-            Unit::Mebibytes => "mebibytes",
-            Unit::Watts => "watts",
-            Unit::Joules => "joules",
-            Unit::JoulesPerToken => "joules_per_token",
-            Unit::TokensPerSecondPerWatt => "tokens_per_second_per_watt",
-        }
-    }
-}
-
-impl fmt::Display for Unit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Error for an unknown unit name.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown unit `{given}`; valid units are: {valid}")]
-pub struct UnknownUnit {
-    pub given: String,
-    pub valid: String,
-}
-
-impl FromStr for Unit {
-    type Err = UnknownUnit;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Unit::ALL
-            .into_iter()
-            .find(|unit| unit.as_str() == s)
-            .ok_or_else(|| UnknownUnit {
-                given: s.to_string(),
-                valid: Unit::ALL.map(Unit::as_str).join(", "),
-            })
-    }
-}
+crate::closed_set!(Unit, "unit", {
+    Ratio => "ratio",
+    Count => "count",
+    TokensPerSecond => "tokens_per_second",
+    ItemsPerSecond => "items_per_second",
+    Milliseconds => "milliseconds",
+    Seconds => "seconds",
+    Bytes => "bytes",
+    Scalar => "scalar",
+    Percent => "percent",
+    Mebibytes => "mebibytes",
+    Watts => "watts",
+    Joules => "joules",
+    JoulesPerToken => "joules_per_token",
+    TokensPerSecondPerWatt => "tokens_per_second_per_watt",
+});
 
 /// One measured number with its unit and, where known, its uncertainty.
 ///
@@ -153,6 +103,16 @@ mod tests {
     fn unit_round_trips_through_its_name() {
         for unit in Unit::ALL {
             assert_eq!(unit.as_str().parse::<Unit>().ok(), Some(unit));
+        }
+    }
+
+    #[test]
+    fn serde_names_are_the_closed_set_names() {
+        for unit in Unit::ALL {
+            let json = serde_json::to_value(unit).ok();
+            assert_eq!(json, Some(serde_json::Value::from(unit.as_str())));
+            let back: Option<Unit> = serde_json::from_value(unit.as_str().into()).ok();
+            assert_eq!(back, Some(unit));
         }
     }
 

@@ -11,7 +11,8 @@ pub enum LoadError {
     #[error("gamma shape must be a finite number above 0, got {shape}")]
     InvalidShape { shape: f64 },
 
-    /// A setting (arrival process, ITL definition, latency origin) that names nothing known.
+    /// An arrival process that names nothing known. (The closed sets, ITL definition and
+    /// latency origin, fail with `yardstick_core::UnknownName`.)
     #[error("unknown {setting} `{given}`; valid values are: {valid}")]
     UnknownSetting {
         setting: &'static str,

@@ -390,3 +390,15 @@ fn settings_parse_with_a_list_of_valid_values() {
     assert_eq!("scheduled".parse(), Ok(LatencyOrigin::Scheduled));
     assert!("queue".parse::<LatencyOrigin>().is_err());
 }
+
+#[test]
+fn settings_serialize_under_their_closed_set_names() {
+    for definition in ItlDefinition::ALL {
+        let json = serde_json::to_value(definition).ok();
+        assert_eq!(json, Some(serde_json::Value::from(definition.as_str())));
+    }
+    for origin in LatencyOrigin::ALL {
+        let json = serde_json::to_value(origin).ok();
+        assert_eq!(json, Some(serde_json::Value::from(origin.as_str())));
+    }
+}

@@ -3,13 +3,14 @@
 
 use crate::home::{data_home, models_dir};
 use crate::{Catalog, ModelError};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
+use yardstick_core::HfEnvironment;
 
 /// The default PyPI index (the JSON API lives under `<index>/pypi/`).
 pub const DEFAULT_PYPI_URL: &str = "https://pypi.org";
 /// The default Hugging Face hub endpoint.
-pub const DEFAULT_HF_ENDPOINT: &str = "https://huggingface.co";
+pub use yardstick_core::DEFAULT_HF_ENDPOINT;
 /// How long a transfer may go without receiving a byte before it is abandoned.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -38,45 +39,26 @@ pub struct PullOptions {
 
 impl PullOptions {
     /// Options from the environment: the built-in catalog, `<data_home>/models`, and the
-    /// variables named on each field.
+    /// variables named on each field (the Hugging Face ones resolved by [`HfEnvironment`],
+    /// shared with dataset downloads).
     pub fn from_env() -> Result<Self, ModelError> {
         let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        let hf_home = variable("HF_HOME")
-            .map(PathBuf::from)
-            .or_else(|| dirs::home_dir().map(|home| home.join(".cache").join("huggingface")));
-        let hf_cache = variable("HF_HUB_CACHE")
-            .map(PathBuf::from)
-            .or_else(|| hf_home.as_ref().map(|home| home.join("hub")))
-            .ok_or_else(|| {
-                ModelError::Environment(
-                    "no home directory for the Hugging Face cache: set HF_HOME or HF_HUB_CACHE"
-                        .into(),
-                )
-            })?;
-        let hf_token = variable("HF_TOKEN")
-            .or_else(|| variable("HUGGING_FACE_HUB_TOKEN"))
-            .or_else(|| {
-                let token_file = variable("HF_TOKEN_PATH")
-                    .map(PathBuf::from)
-                    .or_else(|| hf_home.as_ref().map(|home| home.join("token")))?;
-                read_token_file(&token_file)
-            });
+        let hf = HfEnvironment::resolve(
+            |name| std::env::var(name).ok(),
+            dirs::home_dir(),
+            |path| std::fs::read_to_string(path).ok(),
+        )
+        .map_err(|error| ModelError::Environment(error.to_string()))?;
         Ok(Self {
             catalog: Catalog::builtin().clone(),
             models_dir: models_dir(&data_home()?),
             pypi_url: variable("YARDSTICK_PYPI_URL").unwrap_or_else(|| DEFAULT_PYPI_URL.into()),
-            hf_endpoint: variable("HF_ENDPOINT").unwrap_or_else(|| DEFAULT_HF_ENDPOINT.into()),
-            hf_token,
-            hf_cache,
+            hf_endpoint: hf.endpoint,
+            hf_token: hf.token,
+            hf_cache: hf.cache_dir,
             stall_timeout: DEFAULT_STALL_TIMEOUT,
         })
     }
-}
-
-fn read_token_file(path: &Path) -> Option<String> {
-    let token = std::fs::read_to_string(path).ok()?;
-    let token = token.trim();
-    (!token.is_empty()).then(|| token.to_owned())
 }
 
 /// Told what a pull is doing, so a front end can draw it (the CLI draws an indicatif bar).

@@ -2,6 +2,7 @@
 //! closed sets to their TEXT names, NaN-free floats.
 
 use crate::error::{Result, StoreError};
+use yardstick_core::ClosedSet;
 
 /// A count or index as a BIGINT; values above `i64::MAX` do not fit the schema.
 pub(crate) fn to_i64<T>(value: T, what: &str, action: impl FnOnce() -> String) -> Result<i64>
@@ -30,14 +31,10 @@ where
 }
 
 /// A stored TEXT back to a closed set (`RunKind`, `Status`, `Unit`, …).
-pub(crate) fn parse_name<T>(text: &str, what: &str, action: impl FnOnce() -> String) -> Result<T>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|error| StoreError::Invalid {
+pub(crate) fn parse_name<T: ClosedSet>(text: &str, action: impl FnOnce() -> String) -> Result<T> {
+    T::from_name(text).map_err(|error| StoreError::Invalid {
         action: action(),
-        detail: format!("stored {what} `{text}`: {error}"),
+        detail: format!("stored {} `{text}`: {error}", T::WHAT),
     })
 }
 
@@ -46,53 +43,3 @@ where
 pub(crate) fn finite_or_null(value: Option<f64>) -> Option<f64> {
     value.filter(|value| !value.is_nan())
 }
-
-/// Error for an unknown name of a closed set, listing the valid ones.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown {what} `{given}`; valid values are: {valid}")]
-pub struct UnknownName {
-    pub what: &'static str,
-    pub given: String,
-    pub valid: String,
-}
-
-/// Implements `as_str`, `Display` and `FromStr` (with [`UnknownName`]) for a fieldless enum.
-macro_rules! named_enum {
-    ($type:ident, $what:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $type {
-            pub const ALL: &'static [$type] = &[$($type::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($type::$variant => $name),+
-                }
-            }
-        }
-
-        impl std::fmt::Display for $type {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $type {
-            type Err = $crate::column::UnknownName;
-            fn from_str(text: &str) -> Result<Self, Self::Err> {
-                $type::ALL
-                    .iter()
-                    .copied()
-                    .find(|value| value.as_str() == text)
-                    .ok_or_else(|| $crate::column::UnknownName {
-                        what: $what,
-                        given: text.to_string(),
-                        valid: $type::ALL
-                            .iter()
-                            .map(|value| value.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    })
-            }
-        }
-    };
-}
-pub(crate) use named_enum;

@@ -74,13 +74,14 @@ mod requests;
 mod runs;
 mod schema;
 
-pub use column::UnknownName;
 pub use error::{Result, StoreError};
 pub use items::RunItem;
 pub use leaderboard::{ProfileResults, UnitResults};
 pub use metrics::StoredMetric;
 pub use models::{Model, ModelSource, NewModel};
 pub use runs::{new_run_id, NewRun, NewRunUnit, Run, RunKind, RunUnit, Status};
+/// The error of parsing a closed set's name (`RunKind`, `Status`, `ModelSource`).
+pub use yardstick_core::UnknownName;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{

@@ -199,7 +199,7 @@ pub(crate) fn metric_from_row(row: &SqliteRow) -> Result<StoredMetric> {
             name: row.try_get("name").map_err(database(action))?,
             // NULL is how NaN is stored.
             value: value.unwrap_or(f64::NAN),
-            unit: parse_name(&unit, "unit", action)?,
+            unit: parse_name(&unit, action)?,
             stderr: row.try_get("stderr").map_err(database(action))?,
             n: n.map(|n| from_i64(n, "n", action)).transpose()?,
             min: row.try_get("min_value").map_err(database(action))?,

@@ -1,6 +1,6 @@
 //! The model catalog: which model files yardstick knows, where they are and what they are.
 
-use crate::column::{from_i64, named_enum, parse_name, to_i64};
+use crate::column::{from_i64, parse_name, to_i64};
 use crate::error::{database, json, Result, StoreError};
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ pub enum ModelSource {
     Local,
 }
 
-named_enum!(ModelSource, "model source", {
+yardstick_core::closed_set!(ModelSource, "model source", {
     Catalog => "catalog",
     Hf => "hf",
     Local => "local",
@@ -137,7 +137,7 @@ fn model_from_row(row: &SqliteRow) -> Result<Model> {
         path: PathBuf::from(path),
         size_bytes: from_i64(size_bytes, "size_bytes", action)?,
         sha256: row.try_get("sha256").map_err(database(action))?,
-        source: parse_name(&source, "model source", action)?,
+        source: parse_name(&source, action)?,
         metadata: serde_json::from_str(&metadata).map_err(json(action))?,
         added_at: row.try_get("added_at").map_err(database(action))?,
         updated_at: row.try_get("updated_at").map_err(database(action))?,

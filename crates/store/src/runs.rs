@@ -1,7 +1,7 @@
 //! Runs (one `eval`, `profile` or `bench` invocation) and their units (model × task): creation,
 //! lifecycle and the look-ups that `--resume` needs.
 
-use crate::column::{from_i64, named_enum, parse_name, to_i64};
+use crate::column::{from_i64, parse_name, to_i64};
 use crate::error::{database, json, Result, StoreError};
 use crate::Store;
 use chrono::{DateTime, Utc};
@@ -18,7 +18,7 @@ pub enum RunKind {
     Bench,
 }
 
-named_enum!(RunKind, "run kind", {
+yardstick_core::closed_set!(RunKind, "run kind", {
     Eval => "eval",
     Profile => "profile",
     Bench => "bench",
@@ -35,7 +35,7 @@ pub enum Status {
     Failed,
 }
 
-named_enum!(Status, "status", {
+yardstick_core::closed_set!(Status, "status", {
     Running => "running",
     Complete => "complete",
     Interrupted => "interrupted",
@@ -337,8 +337,8 @@ fn run_from_row(row: &SqliteRow) -> Result<Run> {
     let plan: String = row.try_get("plan").map_err(database(action))?;
     let fingerprint: String = row.try_get("fingerprint").map_err(database(action))?;
     Ok(Run {
-        kind: parse_name(&kind, "run kind", action)?,
-        status: parse_name(&status, "status", action)?,
+        kind: parse_name(&kind, action)?,
+        status: parse_name(&status, action)?,
         created_at: row.try_get("created_at").map_err(database(action))?,
         finished_at: row.try_get("finished_at").map_err(database(action))?,
         plan: serde_json::from_str(&plan).map_err(json(action))?,
@@ -367,7 +367,7 @@ pub(crate) fn unit_from_row(row: &SqliteRow) -> Result<RunUnit> {
         fingerprint_id: row.try_get("fingerprint_id").map_err(database(action))?,
         items_total: from_i64(items_total, "items_total", action)?,
         items_completed: from_i64(items_completed, "item count", action)?,
-        status: parse_name(&status, "status", action)?,
+        status: parse_name(&status, action)?,
         started_at: row.try_get("started_at").map_err(database(action))?,
         finished_at: row.try_get("finished_at").map_err(database(action))?,
     })

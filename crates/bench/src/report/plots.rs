@@ -2,10 +2,8 @@
 //! load points (here) and the CDFs of TTFT and ITL ([`super::cdf`]), as data that
 //! [`super::render`] draws.
 
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use yardstick_load::Distribution;
 
@@ -23,37 +21,11 @@ pub enum PlotFormat {
     Png,
 }
 
-impl PlotFormat {
-    /// Every format, in the order help texts list them.
-    pub const ALL: [PlotFormat; 2] = [PlotFormat::Svg, PlotFormat::Png];
-
-    /// The name, which is also the file extension: `svg`, `png`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlotFormat::Svg => "svg",
-            PlotFormat::Png => "png",
-        }
-    }
-}
-
-impl fmt::Display for PlotFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PlotFormat {
-    type Err = ReportError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PlotFormat::ALL
-            .into_iter()
-            .find(|format| format.as_str() == s)
-            .ok_or_else(|| ReportError::UnknownPlotFormat {
-                given: s.to_string(),
-                valid: PlotFormat::ALL.map(PlotFormat::as_str).join(", "),
-            })
-    }
-}
+// The name is also the file extension.
+yardstick_core::closed_set!(PlotFormat, "plot format", {
+    Svg => "svg",
+    Png => "png",
+});
 
 /// Writes the sweep's plots into `dir` (created if missing) and returns the files written:
 ///

@@ -3,13 +3,12 @@
 //! metric records) so that expected numbers can be worked out by hand.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
 use chrono::Utc;
-use yardstick_core::{Fingerprint, ItemResult, MetricRecord, TaskFingerprint, Unit};
+use yardstick_core::{Fingerprint, ItemResult, MetricRecord, Unit};
 use yardstick_store::{NewRun, NewRunUnit, RunKind, Status, Store};
 
 /// The binary with `home` as its YARDSTICK_HOME, quiet.
@@ -29,26 +28,10 @@ pub async fn run(mut command: Command) -> std::process::Output {
 }
 
 pub fn fingerprint(model: &str, task: &str, prompt_hash: &str) -> Fingerprint {
-    Fingerprint {
-        model: model.into(),
-        model_sha256: format!("sha-{model}"),
-        task: TaskFingerprint {
-            task: task.into(),
-            task_hash: format!("hash-{task}"),
-            dataset_sha256: BTreeMap::from([("test.jsonl".into(), "d".into())]),
-            prompt_hash: prompt_hash.into(),
-            limit: Some(60),
-            items: 60,
-            samples_sha256: None,
-        },
-        yardstick_version: "0.1.0".into(),
-        git_commit: "c0ffee".into(),
-        llama_cpp_version: "b1".into(),
-        seed: 1234,
-        batching_scheme: "one-per-choice".into(),
-        threads: 2,
-        prompt_format: None,
-    }
+    yardstick_test_support::fingerprint::fingerprint(model, task)
+        .prompt_hash(prompt_hash)
+        .limited_to(60)
+        .build()
 }
 
 /// Stores an eval run of `model`: per task, the per-item `acc` values and their mean.

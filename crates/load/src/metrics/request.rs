@@ -8,13 +8,10 @@
 //! These functions compute a value whenever the timestamps allow it, whether the request
 //! succeeded or not; the run summary ([`super::summarize_run`]) only uses completed requests.
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::LoadError;
 use crate::timing::RequestTiming;
 
 /// Which inter-token latency samples a request contributes.
@@ -35,36 +32,10 @@ pub enum ItlDefinition {
     PerChunk,
 }
 
-impl ItlDefinition {
-    pub const ALL: [ItlDefinition; 2] = [ItlDefinition::PerToken, ItlDefinition::PerChunk];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItlDefinition::PerToken => "per_token",
-            ItlDefinition::PerChunk => "per_chunk",
-        }
-    }
-}
-
-impl fmt::Display for ItlDefinition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ItlDefinition {
-    type Err = LoadError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ItlDefinition::ALL
-            .into_iter()
-            .find(|definition| definition.as_str() == s)
-            .ok_or_else(|| LoadError::UnknownSetting {
-                setting: "ITL definition",
-                given: s.to_string(),
-                valid: ItlDefinition::ALL.map(ItlDefinition::as_str).join(", "),
-            })
-    }
-}
+yardstick_core::closed_set!(ItlDefinition, "ITL definition", {
+    PerToken => "per_token",
+    PerChunk => "per_chunk",
+});
 
 /// The instant a latency is measured from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -80,36 +51,18 @@ pub enum LatencyOrigin {
     Scheduled,
 }
 
+yardstick_core::closed_set!(LatencyOrigin, "latency origin", {
+    Sent => "sent",
+    Scheduled => "scheduled",
+});
+
 impl LatencyOrigin {
-    pub const ALL: [LatencyOrigin; 2] = [LatencyOrigin::Sent, LatencyOrigin::Scheduled];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LatencyOrigin::Sent => "sent",
-            LatencyOrigin::Scheduled => "scheduled",
-        }
-    }
-
     /// The origin instant of this record.
     pub fn of(self, record: &RequestTiming) -> Duration {
         match self {
             LatencyOrigin::Sent => record.sent,
             LatencyOrigin::Scheduled => record.scheduled.unwrap_or(record.sent),
         }
-    }
-}
-
-impl FromStr for LatencyOrigin {
-    type Err = LoadError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        LatencyOrigin::ALL
-            .into_iter()
-            .find(|origin| origin.as_str() == s)
-            .ok_or_else(|| LoadError::UnknownSetting {
-                setting: "latency origin",
-                given: s.to_string(),
-                valid: LatencyOrigin::ALL.map(LatencyOrigin::as_str).join(", "),
-            })
     }
 }
 

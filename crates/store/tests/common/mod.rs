@@ -2,8 +2,7 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
-use std::collections::BTreeMap;
-use yardstick_core::{Fingerprint, ItemResult, TaskFingerprint};
+use yardstick_core::{Fingerprint, ItemResult};
 use yardstick_store::{NewRun, NewRunUnit, RunKind, Store};
 
 /// A fixed instant, `seconds` after 2025-01-01T00:00:00Z.
@@ -14,26 +13,9 @@ pub fn at(seconds: i64) -> DateTime<Utc> {
 }
 
 pub fn fingerprint(model: &str, task: &str, seed: u64) -> Fingerprint {
-    Fingerprint {
-        model: model.into(),
-        model_sha256: format!("sha-{model}"),
-        task: TaskFingerprint {
-            task: task.into(),
-            task_hash: format!("hash-{task}"),
-            dataset_sha256: BTreeMap::from([("test.jsonl".into(), "d".into())]),
-            prompt_hash: "p".into(),
-            limit: Some(100),
-            items: 100,
-            samples_sha256: None,
-        },
-        yardstick_version: "0.1.0".into(),
-        git_commit: "c0ffee".into(),
-        llama_cpp_version: "b1".into(),
-        seed,
-        batching_scheme: "one-per-choice".into(),
-        threads: 2,
-        prompt_format: None,
-    }
+    yardstick_test_support::fingerprint::fingerprint(model, task)
+        .seed(seed)
+        .build()
 }
 
 pub fn item(index: u64) -> ItemResult {

@@ -4,9 +4,10 @@
 use super::HubError;
 use std::path::PathBuf;
 use std::time::Duration;
+use yardstick_core::HfEnvironment;
 
 /// The default hub endpoint.
-pub const DEFAULT_HF_ENDPOINT: &str = "https://huggingface.co";
+pub use yardstick_core::DEFAULT_HF_ENDPOINT;
 /// How long a request may go without receiving a byte before it is abandoned.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -28,43 +29,20 @@ pub struct HubOptions {
 }
 
 impl HubOptions {
-    /// Options from the environment variables named on each field.
+    /// Options from the environment variables named on each field (resolved by
+    /// [`HfEnvironment`], shared with model pulls).
     pub fn from_env() -> Result<HubOptions, HubError> {
-        let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        let truthy = |name: &str| {
-            variable(name).is_some_and(|value| {
-                matches!(
-                    value.to_ascii_uppercase().as_str(),
-                    "1" | "ON" | "YES" | "TRUE"
-                )
-            })
-        };
-        let hf_home = variable("HF_HOME")
-            .map(PathBuf::from)
-            .or_else(|| dirs::home_dir().map(|home| home.join(".cache").join("huggingface")));
-        let cache_dir = variable("HF_HUB_CACHE")
-            .map(PathBuf::from)
-            .or_else(|| hf_home.as_ref().map(|home| home.join("hub")))
-            .ok_or_else(|| {
-                HubError::Environment(
-                    "no home directory for the Hugging Face cache: set HF_HOME or HF_HUB_CACHE"
-                        .into(),
-                )
-            })?;
-        let token = variable("HF_TOKEN")
-            .or_else(|| variable("HUGGING_FACE_HUB_TOKEN"))
-            .or_else(|| {
-                let path = variable("HF_TOKEN_PATH")
-                    .map(PathBuf::from)
-                    .or_else(|| hf_home.as_ref().map(|home| home.join("token")))?;
-                let token = std::fs::read_to_string(path).ok()?;
-                Some(token.trim().to_owned()).filter(|token| !token.is_empty())
-            });
+        let hf = HfEnvironment::resolve(
+            |name| std::env::var(name).ok(),
+            dirs::home_dir(),
+            |path| std::fs::read_to_string(path).ok(),
+        )
+        .map_err(|error| HubError::Environment(error.to_string()))?;
         Ok(HubOptions {
-            endpoint: variable("HF_ENDPOINT").unwrap_or_else(|| DEFAULT_HF_ENDPOINT.into()),
-            token,
-            cache_dir,
-            offline: truthy("HF_HUB_OFFLINE") || truthy("HF_DATASETS_OFFLINE"),
+            endpoint: hf.endpoint,
+            token: hf.token,
+            cache_dir: hf.cache_dir,
+            offline: hf.offline,
             stall_timeout: DEFAULT_STALL_TIMEOUT,
         })
     }
