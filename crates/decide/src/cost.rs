@@ -25,8 +25,6 @@
 //! - **ROI vs a baseline**: `(baseline − candidate) / candidate` over the same horizon; the
 //!   payback of owned hardware: purchase / (monthly on-demand − monthly owned energy).
 
-use std::fmt;
-
 use serde::Serialize;
 use yardstick_evidence::BenchUnit;
 
@@ -47,24 +45,16 @@ pub enum Basis {
     Projected,
 }
 
-impl Basis {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Basis::Measured => "measured",
-            Basis::Estimated => "estimated",
-            Basis::Projected => "projected",
-        }
-    }
+yardstick_core::closed_set!(Basis, "basis", {
+    Measured => "measured",
+    Estimated => "estimated",
+    Projected => "projected",
+});
 
+impl Basis {
     /// The weaker of two bases (a figure is only as firm as its weakest input).
     pub fn weakest(self, other: Basis) -> Basis {
         self.max(other)
-    }
-}
-
-impl fmt::Display for Basis {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
     }
 }
 

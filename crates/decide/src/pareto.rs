@@ -4,61 +4,10 @@
 //! strictly better on at least one ("good" per criterion: [`Direction`]). The front is the set
 //! of candidates no one dominates; two equal candidates are both on it.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
 use crate::DecideError;
 
-/// Which way a criterion improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// Higher is better (accuracy, throughput).
-    Maximize,
-    /// Lower is better (latency, cost, memory).
-    Minimize,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Maximize => "maximize",
-            Direction::Minimize => "minimize",
-        }
-    }
-
-    /// Whether `a` is strictly better than `b`.
-    pub fn better(self, a: f64, b: f64) -> bool {
-        match self {
-            Direction::Maximize => a > b,
-            Direction::Minimize => a < b,
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Direction {
-    type Err = DecideError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "maximize" | "max" | "higher" => Ok(Direction::Maximize),
-            "minimize" | "min" | "lower" => Ok(Direction::Minimize),
-            _ => Err(DecideError::UnknownName {
-                kind: "direction".to_string(),
-                name: text.to_string(),
-                valid: "maximize (max, higher), minimize (min, lower)".to_string(),
-            }),
-        }
-    }
-}
+/// Which way a criterion improves (the evidence's direction of a metric).
+pub use yardstick_evidence::Direction;
 
 /// Whether `a` dominates `b`: no worse on any criterion, better on one. Both must have one
 /// value per direction (checked by [`front`]).
@@ -139,7 +88,7 @@ mod tests {
         let error = front(&[vec![0.5]], &SCORE_AND_COST).expect_err("short");
         assert!(error.to_string().contains("1 values for 2 criteria"));
         assert!("sideways".parse::<Direction>().is_err());
-        assert_eq!("min".parse::<Direction>(), Ok(Direction::Minimize));
+        assert_eq!("min".parse::<Direction>().ok(), Some(Direction::Minimize));
     }
 
     fn points() -> impl Strategy<Value = Vec<Vec<f64>>> {

@@ -9,12 +9,9 @@
 //! version, batching, yardstick's own version).
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::Serialize;
 use yardstick_core::Fingerprint;
-
-use crate::EvidenceError;
 
 /// What a comparison is about: the one difference it allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,23 +29,14 @@ pub enum ComparisonMode {
     Engine,
 }
 
+yardstick_core::closed_set!(ComparisonMode, "comparison mode", {
+    Models => "models",
+    Quantization => "quantization",
+    FewShot => "few-shot",
+    Engine => "engine",
+});
+
 impl ComparisonMode {
-    pub const ALL: [ComparisonMode; 4] = [
-        ComparisonMode::Models,
-        ComparisonMode::Quantization,
-        ComparisonMode::FewShot,
-        ComparisonMode::Engine,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ComparisonMode::Models => "models",
-            ComparisonMode::Quantization => "quantization",
-            ComparisonMode::FewShot => "few-shot",
-            ComparisonMode::Engine => "engine",
-        }
-    }
-
     fn allows(self, field: Field) -> bool {
         use Field::*;
         match self {
@@ -57,27 +45,6 @@ impl ComparisonMode {
             ComparisonMode::FewShot => matches!(field, TaskDefinition | Prompts | Seed),
             ComparisonMode::Engine => matches!(field, EngineVersion | Batching | Threads),
         }
-    }
-}
-
-impl fmt::Display for ComparisonMode {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ComparisonMode {
-    type Err = EvidenceError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        ComparisonMode::ALL
-            .into_iter()
-            .find(|mode| mode.as_str() == text)
-            .ok_or_else(|| EvidenceError::UnknownName {
-                kind: "comparison mode".to_string(),
-                name: text.to_string(),
-                valid: ComparisonMode::ALL.map(ComparisonMode::as_str).join(", "),
-            })
     }
 }
 

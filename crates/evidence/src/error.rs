@@ -9,6 +9,9 @@ pub enum EvidenceError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A name that is not in a closed set (a comparison mode, a metric).
+    #[error(transparent)]
+    Name(#[from] yardstick_core::UnknownName),
+    /// A name that is not among the accepted spellings (a direction and its aliases).
     #[error("unknown {kind} `{name}`; valid: {valid}")]
     UnknownName {
         kind: String,

@@ -9,18 +9,62 @@
 //! and finds every serving metric's name among its records.
 
 use std::fmt;
+use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use yardstick_core::Unit;
 
 use crate::EvidenceError;
 
-/// Which way a metric is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which way a metric (or a ranking criterion) improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
-    HigherIsBetter,
-    LowerIsBetter,
+    /// Higher is better (accuracy, throughput).
+    Maximize,
+    /// Lower is better (latency, cost, memory).
+    Minimize,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Maximize => "maximize",
+            Direction::Minimize => "minimize",
+        }
+    }
+
+    /// Whether `a` is strictly better than `b`.
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Direction::Maximize => a > b,
+            Direction::Minimize => a < b,
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// Not a plain closed set: besides its names it accepts the aliases `max`/`higher` and
+/// `min`/`lower`, which presets and users write.
+impl FromStr for Direction {
+    type Err = EvidenceError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "maximize" | "max" | "higher" => Ok(Direction::Maximize),
+            "minimize" | "min" | "lower" => Ok(Direction::Minimize),
+            _ => Err(EvidenceError::UnknownName {
+                kind: "direction".to_string(),
+                name: text.to_string(),
+                valid: "maximize (max, higher), minimize (min, lower)".to_string(),
+            }),
+        }
+    }
 }
 
 /// A per-request latency the load client records, whose samples decisions resample.
@@ -73,89 +117,102 @@ impl fmt::Display for Latency {
     }
 }
 
-/// Generates the serving metric enum with its stored name, unit and direction.
-macro_rules! serving_metrics {
-    ($($variant:ident => $name:literal, $unit:ident, $direction:ident;)+) => {
-        /// A metric a bench unit stores that decisions read.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum ServingMetric {
-            $($variant,)+
-        }
-
-        impl ServingMetric {
-            pub const ALL: &'static [ServingMetric] = &[$(ServingMetric::$variant,)+];
-
-            /// The name it is stored under.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(ServingMetric::$variant => $name,)+
-                }
-            }
-
-            pub fn unit(self) -> Unit {
-                match self {
-                    $(ServingMetric::$variant => Unit::$unit,)+
-                }
-            }
-
-            pub fn direction(self) -> Direction {
-                match self {
-                    $(ServingMetric::$variant => Direction::$direction,)+
-                }
-            }
-        }
-    };
+/// A metric a bench unit stores that decisions read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServingMetric {
+    RequestsWarmup,
+    RequestsCompleted,
+    RequestsPerSecond,
+    GoodputRequestsPerSecond,
+    OutputTokensPerSecond,
+    PromptTokens,
+    CompletionTokens,
+    ErrorRate,
+    TtftMean,
+    TtftP50,
+    TtftP90,
+    TtftP99,
+    TpotP50,
+    TpotP90,
+    TpotP99,
+    E2eMean,
+    E2eP50,
+    E2eP90,
+    E2eP99,
+    RssMibMax,
+    GpuMemoryMibMax,
+    GpuUtilPercentMean,
+    EnergyPerOutputTokenMeasured,
+    EnergyPerOutputTokenEstimated,
 }
 
-serving_metrics! {
-    RequestsWarmup => "requests_warmup", Count, HigherIsBetter;
-    RequestsCompleted => "requests_completed", Count, HigherIsBetter;
-    RequestsPerSecond => "requests_per_second", ItemsPerSecond, HigherIsBetter;
-    GoodputRequestsPerSecond => "goodput_requests_per_second", ItemsPerSecond, HigherIsBetter;
-    OutputTokensPerSecond => "output_tokens_per_second", TokensPerSecond, HigherIsBetter;
-    PromptTokens => "prompt_tokens", Count, HigherIsBetter;
-    CompletionTokens => "completion_tokens", Count, HigherIsBetter;
-    ErrorRate => "error_rate", Ratio, LowerIsBetter;
-    TtftMean => "ttft_ms.mean", Milliseconds, LowerIsBetter;
-    TtftP50 => "ttft_ms.p50", Milliseconds, LowerIsBetter;
-    TtftP90 => "ttft_ms.p90", Milliseconds, LowerIsBetter;
-    TtftP99 => "ttft_ms.p99", Milliseconds, LowerIsBetter;
-    TpotP50 => "tpot_ms.p50", Milliseconds, LowerIsBetter;
-    TpotP90 => "tpot_ms.p90", Milliseconds, LowerIsBetter;
-    TpotP99 => "tpot_ms.p99", Milliseconds, LowerIsBetter;
-    E2eMean => "e2e_ms.mean", Milliseconds, LowerIsBetter;
-    E2eP50 => "e2e_ms.p50", Milliseconds, LowerIsBetter;
-    E2eP90 => "e2e_ms.p90", Milliseconds, LowerIsBetter;
-    E2eP99 => "e2e_ms.p99", Milliseconds, LowerIsBetter;
-    RssMibMax => "rss_mib.max", Mebibytes, LowerIsBetter;
-    GpuMemoryMibMax => "gpu_memory_mib.max", Mebibytes, LowerIsBetter;
-    GpuUtilPercentMean => "gpu_util_percent.mean", Percent, HigherIsBetter;
-    EnergyPerOutputTokenMeasured => "energy_per_output_token_j.measured", JoulesPerToken, LowerIsBetter;
-    EnergyPerOutputTokenEstimated => "energy_per_output_token_j.estimated", JoulesPerToken, LowerIsBetter;
-}
+// The names it is stored under.
+yardstick_core::closed_set!(ServingMetric, "serving metric", {
+    RequestsWarmup => "requests_warmup",
+    RequestsCompleted => "requests_completed",
+    RequestsPerSecond => "requests_per_second",
+    GoodputRequestsPerSecond => "goodput_requests_per_second",
+    OutputTokensPerSecond => "output_tokens_per_second",
+    PromptTokens => "prompt_tokens",
+    CompletionTokens => "completion_tokens",
+    ErrorRate => "error_rate",
+    TtftMean => "ttft_ms.mean",
+    TtftP50 => "ttft_ms.p50",
+    TtftP90 => "ttft_ms.p90",
+    TtftP99 => "ttft_ms.p99",
+    TpotP50 => "tpot_ms.p50",
+    TpotP90 => "tpot_ms.p90",
+    TpotP99 => "tpot_ms.p99",
+    E2eMean => "e2e_ms.mean",
+    E2eP50 => "e2e_ms.p50",
+    E2eP90 => "e2e_ms.p90",
+    E2eP99 => "e2e_ms.p99",
+    RssMibMax => "rss_mib.max",
+    GpuMemoryMibMax => "gpu_memory_mib.max",
+    GpuUtilPercentMean => "gpu_util_percent.mean",
+    EnergyPerOutputTokenMeasured => "energy_per_output_token_j.measured",
+    EnergyPerOutputTokenEstimated => "energy_per_output_token_j.estimated",
+});
 
 impl ServingMetric {
+    /// The name it is stored under.
+    pub fn name(self) -> &'static str {
+        self.as_str()
+    }
+
+    pub fn unit(self) -> Unit {
+        use ServingMetric::*;
+        match self {
+            RequestsWarmup | RequestsCompleted | PromptTokens | CompletionTokens => Unit::Count,
+            RequestsPerSecond | GoodputRequestsPerSecond => Unit::ItemsPerSecond,
+            OutputTokensPerSecond => Unit::TokensPerSecond,
+            ErrorRate => Unit::Ratio,
+            TtftMean | TtftP50 | TtftP90 | TtftP99 | TpotP50 | TpotP90 | TpotP99 | E2eMean
+            | E2eP50 | E2eP90 | E2eP99 => Unit::Milliseconds,
+            RssMibMax | GpuMemoryMibMax => Unit::Mebibytes,
+            GpuUtilPercentMean => Unit::Percent,
+            EnergyPerOutputTokenMeasured | EnergyPerOutputTokenEstimated => Unit::JoulesPerToken,
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        use ServingMetric::*;
+        match self {
+            RequestsWarmup
+            | RequestsCompleted
+            | RequestsPerSecond
+            | GoodputRequestsPerSecond
+            | OutputTokensPerSecond
+            | PromptTokens
+            | CompletionTokens
+            | GpuUtilPercentMean => Direction::Maximize,
+            _ => Direction::Minimize,
+        }
+    }
+
     /// Parses a stored name given by a user, naming the valid ones on error.
     pub fn parse(text: &str) -> Result<ServingMetric, EvidenceError> {
-        ServingMetric::ALL
-            .iter()
-            .copied()
-            .find(|metric| metric.name() == text)
-            .ok_or_else(|| EvidenceError::UnknownName {
-                kind: "serving metric".to_string(),
-                name: text.to_string(),
-                valid: ServingMetric::ALL
-                    .iter()
-                    .map(|metric| metric.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-    }
-}
-
-impl fmt::Display for ServingMetric {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.name())
+        Ok(text.parse()?)
     }
 }
 
@@ -205,9 +262,9 @@ impl ProfileMetric {
     pub fn direction(self) -> Direction {
         match self {
             ProfileMetric::PrefillTokensPerSecond(_) | ProfileMetric::DecodeTokensPerSecond(_) => {
-                Direction::HigherIsBetter
+                Direction::Maximize
             }
-            _ => Direction::LowerIsBetter,
+            _ => Direction::Minimize,
         }
     }
 }
@@ -298,7 +355,7 @@ mod tests {
             ServingMetric::EnergyPerOutputTokenMeasured,
             ServingMetric::EnergyPerOutputTokenEstimated,
         ];
-        for metric in ServingMetric::ALL {
+        for metric in &ServingMetric::ALL {
             if resources.contains(metric) {
                 continue;
             }
@@ -319,7 +376,9 @@ mod tests {
         let error = ServingMetric::parse("ttft_ms.p98").expect_err("unknown");
         let text = error.to_string();
         assert!(
-            text.starts_with("unknown serving metric `ttft_ms.p98`; valid: requests_warmup,"),
+            text.starts_with(
+                "unknown serving metric `ttft_ms.p98`; valid values are: requests_warmup,"
+            ),
             "{text}"
         );
         assert!(text.contains("tpot_ms.p99"), "{text}");
@@ -335,7 +394,7 @@ mod tests {
             for q in [50.0, 90.0, 99.0] {
                 let metric = latency.percentile(q).expect("stored");
                 assert_eq!(metric.name(), format!("{}.p{q}", latency.name()));
-                assert_eq!(metric.direction(), Direction::LowerIsBetter);
+                assert_eq!(metric.direction(), Direction::Minimize);
             }
         }
     }
@@ -348,7 +407,7 @@ mod tests {
         );
         assert_eq!(
             ProfileMetric::DecodeTokensPerSecond(128).direction(),
-            Direction::HigherIsBetter
+            Direction::Maximize
         );
         assert_eq!(ProfileMetric::PeakRssBytes.unit(), Unit::Bytes);
         assert!((convert::mib_to_gb(1000.0) - 1.048_576).abs() < 1e-12);
