@@ -93,6 +93,29 @@ fn csv_line(cells: &[String]) -> String {
     format!("{}\n", quoted.join(","))
 }
 
+/// Prints a decision's view: each table in `format` (see [`Table::render`]), every other
+/// block as its text, one per line.
+pub fn print_blocks(blocks: &[yardstick_report::Block], format: Format) {
+    use yardstick_report::Block;
+    for block in blocks {
+        match block {
+            Block::Table(table) => {
+                let mut printed = Table {
+                    header: table.columns.clone(),
+                    rows: Vec::new(),
+                };
+                for row in &table.rows {
+                    printed.push(row.cells.clone());
+                }
+                println!("{}", printed.render(format));
+            }
+            Block::Paragraph { text } | Block::Notice { text } => println!("{text}"),
+            Block::Preformatted { text, .. } => println!("{text}"),
+            Block::Plot(plot) => println!("{}", plot.caption),
+        }
+    }
+}
+
 /// `0.4523 ± 0.0102` style cell.
 pub fn value_with_stderr(value: f64, stderr: Option<f64>) -> String {
     match stderr {

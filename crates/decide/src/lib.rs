@@ -27,5 +27,6 @@ pub mod regress;
 pub mod regression;
 pub mod report;
 pub mod topsis;
+pub mod views;
 
 pub use error::DecideError;

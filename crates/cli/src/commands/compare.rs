@@ -19,7 +19,8 @@
 
 use anyhow::{bail, Result};
 use yardstick_decide::bootstrap::BootstrapSettings;
-use yardstick_decide::compare::{compare, CompareOptions, Comparison};
+use yardstick_decide::compare::{compare, CompareOptions};
+use yardstick_decide::views;
 use yardstick_evidence::scores::GroupMembership;
 use yardstick_evidence::selection::comparison_sides;
 use yardstick_evidence::ComparisonMode;
@@ -27,7 +28,7 @@ use yardstick_evidence::ComparisonMode;
 use super::Outcome;
 use crate::args::{CompareArgs, Format};
 use crate::home::Home;
-use crate::render::Table;
+use crate::render::print_blocks;
 
 pub async fn run(args: CompareArgs, home: &Home) -> Result<Outcome> {
     let mode: ComparisonMode = args.mode.parse()?;
@@ -49,122 +50,10 @@ pub async fn run(args: CompareArgs, home: &Home) -> Result<Outcome> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
     } else {
-        print(&comparison, args.alpha);
+        print_blocks(&views::comparison(&comparison, args.alpha), Format::Table);
     }
     if comparison.is_empty() {
         bail!("nothing could be compared: {}", comparison.refusals_line());
     }
     Ok(Outcome::Success)
-}
-
-fn print(comparison: &Comparison, alpha: f64) {
-    println!(
-        "baseline {} vs candidate {} ({} mode)",
-        comparison.baseline, comparison.candidate, comparison.mode
-    );
-    if !comparison.tasks.is_empty() {
-        let mut table = Table::new(&[
-            "task",
-            "metric",
-            "n",
-            "baseline",
-            "candidate",
-            "diff",
-            "95% CI",
-            "test",
-            "p",
-            "p (Holm)",
-            "verdict",
-        ]);
-        for task in &comparison.tasks {
-            table.push(vec![
-                match &task.group {
-                    Some(group) => format!("  {} (in {group})", task.task),
-                    None => task.task.clone(),
-                },
-                task.metric.clone(),
-                task.items.to_string(),
-                format!("{:.4}", task.baseline_mean),
-                format!("{:.4}", task.candidate_mean),
-                format!("{:+.4}", task.difference.value),
-                format!(
-                    "[{:+.4}, {:+.4}]",
-                    task.difference.interval.low, task.difference.interval.high
-                ),
-                match task.test {
-                    yardstick_decide::paired::PairedTest::McNemarExact => "McNemar exact",
-                    yardstick_decide::paired::PairedTest::PairedT => "paired t",
-                }
-                .to_string(),
-                format!("{:.4}", task.p_value),
-                format!("{:.4}", task.adjusted_p_value),
-                format!("{:?}", task.verdict).to_lowercase(),
-            ]);
-        }
-        println!("{}", table.render(Format::Table));
-        if let Some(summary) = comparison.summary {
-            println!(
-                "the candidate is better on {} task(s), worse on {}, indistinguishable on {} (Holm-adjusted p < {alpha})",
-                summary.better, summary.worse, summary.indistinguishable
-            );
-            if comparison
-                .tasks
-                .iter()
-                .any(|task| task.pooled_subtasks.is_some())
-            {
-                println!(
-                    "a group counts once in the correction, by its subtasks' pooled items; --subtasks shows the subtasks, corrected within their group"
-                );
-            }
-        }
-    }
-    if !comparison.latency.is_empty() {
-        let mut table = Table::new(&[
-            "point",
-            "latency",
-            "baseline ms",
-            "candidate ms",
-            "diff ms",
-            "95% CI",
-            "requests",
-        ]);
-        for row in &comparison.latency {
-            table.push(vec![
-                row.point.clone(),
-                format!("{} p{}", row.metric.trim_end_matches("_ms"), row.percentile),
-                format!("{:.2}", row.baseline),
-                format!("{:.2}", row.candidate),
-                format!("{:+.2}", row.difference.value),
-                format!(
-                    "[{:+.2}, {:+.2}]{}",
-                    row.difference.interval.low,
-                    row.difference.interval.high,
-                    if row.difference.interval.excludes_zero() {
-                        " *"
-                    } else {
-                        ""
-                    }
-                ),
-                format!("{} / {}", row.baseline_requests, row.candidate_requests),
-            ]);
-        }
-        println!("{}", table.render(Format::Table));
-        println!("* the interval excludes 0: the percentiles differ beyond resampling noise");
-        for row in &comparison.throughput {
-            println!(
-                "{} {}: {:.3} → {:.3} (one run each: no interval)",
-                row.point, row.metric, row.baseline, row.candidate
-            );
-        }
-    }
-    for refusal in &comparison.refused {
-        println!(
-            "refused {}: {}",
-            refusal.task,
-            refusal.differences.join("; ")
-        );
-    }
-    for note in &comparison.notes {
-        println!("note: {note}");
-    }
 }

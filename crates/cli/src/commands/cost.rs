@@ -13,12 +13,13 @@
 
 use anyhow::Result;
 use yardstick_decide::costing::{cost_run, CostEvidence, CostRequest};
+use yardstick_decide::views;
 use yardstick_evidence::{gather, LatencyBounds};
 
 use super::Outcome;
 use crate::args::{CostArgs, Format};
 use crate::home::Home;
-use crate::render::Table;
+use crate::render::print_blocks;
 
 /// The typed request from the flags.
 fn request(args: &CostArgs) -> CostRequest {
@@ -68,33 +69,6 @@ pub async fn run(args: CostArgs, home: &Home) -> Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(Outcome::Success);
     }
-    println!(
-        "{} at {} on {} — {}",
-        report.run, report.point, report.hardware, report.throughput.origin
-    );
-    let mut table = Table::new(&["figure", "value", "unit", "basis", "how"]);
-    for figure in &report.figures {
-        table.push(vec![
-            figure.name.clone(),
-            format_value(figure.value),
-            figure.unit.clone(),
-            figure.basis.as_str().to_string(),
-            figure.derivation.clone(),
-        ]);
-    }
-    println!("{}", table.render(Format::Table));
-    for note in &report.notes {
-        println!("note: {note}");
-    }
+    print_blocks(&views::cost(&report), Format::Table);
     Ok(Outcome::Success)
-}
-
-fn format_value(value: f64) -> String {
-    if value.abs() >= 100.0 {
-        format!("{value:.0}")
-    } else if value.abs() >= 1.0 {
-        format!("{value:.2}")
-    } else {
-        format!("{value:.4}")
-    }
 }

@@ -20,15 +20,16 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use yardstick_decide::bootstrap::BootstrapSettings;
-use yardstick_decide::regress::{Status, Threshold};
+use yardstick_decide::regress::Threshold;
 use yardstick_decide::regression::{regress, RegressionOutput};
+use yardstick_decide::views;
 use yardstick_evidence::selection::regression_sides;
 use yardstick_evidence::ComparisonMode;
 
 use super::Outcome;
 use crate::args::{Format, RegressArgs};
 use crate::home::Home;
-use crate::render::Table;
+use crate::render::print_blocks;
 
 pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {
     let mode: ComparisonMode = args.mode.parse()?;
@@ -48,7 +49,7 @@ pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output)?);
     } else {
-        print(&output);
+        print_blocks(&views::regression(&output), Format::Table);
     }
     if let Some(url) = &args.webhook {
         if let Err(error) = notify(url, &output, args.webhook_retries).await {
@@ -60,58 +61,6 @@ pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
-}
-
-fn print(output: &RegressionOutput) {
-    println!(
-        "baseline {} → candidate {} ({} mode)",
-        output.baseline, output.candidate, output.mode
-    );
-    let mut table = Table::new(&[
-        "metric",
-        "baseline",
-        "candidate",
-        "change",
-        "95% CI",
-        "relative",
-        "threshold",
-        "status",
-    ]);
-    for metric in &output.report.metrics {
-        table.push(vec![
-            metric.name.clone(),
-            format!("{:.4}", metric.baseline),
-            format!("{:.4}", metric.candidate),
-            format!("{:+.4}", metric.change),
-            format!(
-                "[{:+.4}, {:+.4}]",
-                metric.interval.low, metric.interval.high
-            ),
-            metric
-                .relative_change_percent
-                .map_or_else(|| "n/a".to_string(), |percent| format!("{percent:+.2}%")),
-            format!("{}%", metric.threshold_percent),
-            match metric.status {
-                Status::Regressed => "REGRESSED",
-                Status::Inconclusive => "inconclusive",
-                Status::Unchanged => "unchanged",
-                Status::Improved => "improved",
-            }
-            .to_string(),
-        ]);
-    }
-    println!("{}", table.render(Format::Table));
-    for refusal in &output.refused {
-        println!(
-            "refused {}: {}",
-            refusal.task,
-            refusal.differences.join("; ")
-        );
-    }
-    for note in &output.notes {
-        println!("note: {note}");
-    }
-    println!("verdict: {}", output.verdict);
 }
 
 /// POSTs the report to `url`, retrying failures (connection errors and non-2xx answers)
