@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 pub(super) struct HellaSwag;
 
-/// lm-eval's `hellaswag/utils.py` `preprocess`: strip, " [title]" -> ". ", drop `[...]`
+/// lm-eval's `hellaswag/utils.py` `preprocess`: strip, `" [title]"` -> `". "`, drop `[...]`
 /// (non-greedy, not across lines: Python's `re.sub("\\[.*?\\]", "", text)`), then replace
 /// double spaces once, left to right.
 pub fn hellaswag_preprocess(text: &str) -> String {
