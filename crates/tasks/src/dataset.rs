@@ -127,20 +127,11 @@ impl RecordReader {
     }
 
     fn io_error(&self, file: &str, source: std::io::Error) -> TaskError {
-        TaskError::Io {
-            task: self.task.clone(),
-            file: file.to_string(),
-            source,
-        }
+        io_error(&self.task, file, source)
     }
 
     fn record_error(&self, file: &str, location: RecordLocation, message: String) -> TaskError {
-        TaskError::Record {
-            task: self.task.clone(),
-            file: file.to_string(),
-            location,
-            message,
-        }
+        record_error(&self.task, file, location, message)
     }
 
     fn open(&self, name: &str, path: &Path) -> Result<FileRecords, TaskError> {
@@ -250,104 +241,152 @@ impl RecordReader {
 
     fn next_in_current(&mut self) -> Option<Result<RawRecord, TaskError>> {
         let (name, records) = self.current.as_mut()?;
-        let name = name.clone();
+        let file = FileInTask {
+            task: &self.task,
+            name: name.clone(),
+        };
         match records {
             FileRecords::Parquet(rows) => {
-                let (row, result) = rows.next_row()?;
-                let location = RecordLocation::Row(row);
-                Some(match result {
-                    Ok(fields) => Ok(RawRecord {
-                        fields,
-                        file: name,
-                        location,
-                    }),
-                    Err(message) => {
-                        // A row group that fails to decode leaves the reader in an unknown
-                        // state: report it once and stop reading this file.
-                        self.current = None;
-                        Err(self.record_error(&name, location, message))
-                    }
-                })
-            }
-            FileRecords::Lines { reader, line } => loop {
-                let mut text = String::new();
-                *line += 1;
-                let location = RecordLocation::Line(*line);
-                match reader.read_line(&mut text) {
-                    Ok(0) => return None,
-                    Ok(_) if text.trim().is_empty() => continue,
-                    Ok(_) => {
-                        return Some(match serde_json::from_str::<Value>(&text) {
-                            Ok(Value::Object(fields)) => Ok(RawRecord {
-                                fields,
-                                file: name,
-                                location,
-                            }),
-                            Ok(other) => Err(self.record_error(
-                                &name,
-                                location,
-                                format!("expected a JSON object, got {}", kind_of(&other)),
-                            )),
-                            Err(error) => {
-                                Err(self.record_error(&name, location, json_error(&error)))
-                            }
-                        })
-                    }
-                    Err(error) => return Some(Err(self.io_error(&name, error))),
+                let record = next_parquet_row(rows, file)?;
+                if record.is_err() {
+                    // A row group that fails to decode leaves the reader in an unknown
+                    // state: report it once and stop reading this file.
+                    self.current = None;
                 }
-            },
-            FileRecords::Array { items, element } => {
-                let item = items.next()?;
-                *element += 1;
-                let location = RecordLocation::Element(*element);
-                Some(match item {
-                    Value::Object(fields) => Ok(RawRecord {
-                        fields,
-                        file: name,
-                        location,
-                    }),
-                    other => Err(self.record_error(
-                        &name,
-                        location,
-                        format!("expected a JSON object, got {}", kind_of(&other)),
-                    )),
-                })
+                Some(record)
             }
+            FileRecords::Lines { reader, line } => next_json_line(reader, line, file),
+            FileRecords::Array { items, element } => next_array_element(items, element, file),
             FileRecords::Csv {
                 reader,
                 headers,
                 columns,
-            } => {
-                let mut record = csv::StringRecord::new();
-                let result = reader.read_record(&mut record);
-                let line = record.position().map_or(0, |position| position.line());
-                match result {
-                    Ok(false) => None,
-                    Ok(true) => {
-                        let fields = headers
-                            .iter()
-                            .zip(columns.iter())
-                            .zip(record.iter())
-                            .map(|((header, column), cell)| {
-                                (header.clone(), csv_cell(cell, *column))
-                            })
-                            .collect();
-                        Some(Ok(RawRecord {
-                            fields,
-                            file: name,
-                            location: RecordLocation::Line(line),
-                        }))
-                    }
-                    Err(error) => {
-                        let line = error.position().map_or(line, |position| position.line());
-                        Some(Err(self.record_error(
-                            &name,
-                            RecordLocation::Line(line),
-                            format!("invalid CSV: {error}"),
-                        )))
-                    }
-                }
+            } => next_csv_row(reader, headers, columns, file),
+        }
+    }
+}
+
+/// The data file being read (as named in the config) and its task, for records and errors.
+struct FileInTask<'a> {
+    task: &'a str,
+    name: String,
+}
+
+impl FileInTask<'_> {
+    fn record(self, fields: Map<String, Value>, location: RecordLocation) -> RawRecord {
+        RawRecord {
+            fields,
+            file: self.name,
+            location,
+        }
+    }
+
+    fn record_error(&self, location: RecordLocation, message: String) -> TaskError {
+        record_error(self.task, &self.name, location, message)
+    }
+}
+
+fn io_error(task: &str, file: &str, source: std::io::Error) -> TaskError {
+    TaskError::Io {
+        task: task.to_string(),
+        file: file.to_string(),
+        source,
+    }
+}
+
+fn record_error(task: &str, file: &str, location: RecordLocation, message: String) -> TaskError {
+    TaskError::Record {
+        task: task.to_string(),
+        file: file.to_string(),
+        location,
+        message,
+    }
+}
+
+fn next_parquet_row(
+    rows: &mut ParquetRows,
+    file: FileInTask<'_>,
+) -> Option<Result<RawRecord, TaskError>> {
+    let (row, result) = rows.next_row()?;
+    let location = RecordLocation::Row(row);
+    Some(match result {
+        Ok(fields) => Ok(file.record(fields, location)),
+        Err(message) => Err(file.record_error(location, message)),
+    })
+}
+
+/// The next non-blank line of a JSON-lines file, as an object.
+fn next_json_line(
+    reader: &mut Box<dyn BufRead + Send>,
+    line: &mut u64,
+    file: FileInTask<'_>,
+) -> Option<Result<RawRecord, TaskError>> {
+    loop {
+        let mut text = String::new();
+        *line += 1;
+        let location = RecordLocation::Line(*line);
+        match reader.read_line(&mut text) {
+            Ok(0) => return None,
+            Ok(_) if text.trim().is_empty() => continue,
+            Ok(_) => {
+                return Some(match serde_json::from_str::<Value>(&text) {
+                    Ok(Value::Object(fields)) => Ok(file.record(fields, location)),
+                    Ok(other) => Err(file.record_error(
+                        location,
+                        format!("expected a JSON object, got {}", kind_of(&other)),
+                    )),
+                    Err(error) => Err(file.record_error(location, json_error(&error))),
+                })
             }
+            Err(error) => return Some(Err(io_error(file.task, &file.name, error))),
+        }
+    }
+}
+
+fn next_array_element(
+    items: &mut std::vec::IntoIter<Value>,
+    element: &mut u64,
+    file: FileInTask<'_>,
+) -> Option<Result<RawRecord, TaskError>> {
+    let item = items.next()?;
+    *element += 1;
+    let location = RecordLocation::Element(*element);
+    Some(match item {
+        Value::Object(fields) => Ok(file.record(fields, location)),
+        other => Err(file.record_error(
+            location,
+            format!("expected a JSON object, got {}", kind_of(&other)),
+        )),
+    })
+}
+
+/// The next CSV row, each cell typed by its column ([`csv_cell`]).
+fn next_csv_row(
+    reader: &mut csv::Reader<Box<dyn BufRead + Send>>,
+    headers: &[String],
+    columns: &[ColumnType],
+    file: FileInTask<'_>,
+) -> Option<Result<RawRecord, TaskError>> {
+    let mut record = csv::StringRecord::new();
+    let result = reader.read_record(&mut record);
+    let line = record.position().map_or(0, |position| position.line());
+    match result {
+        Ok(false) => None,
+        Ok(true) => {
+            let fields = headers
+                .iter()
+                .zip(columns.iter())
+                .zip(record.iter())
+                .map(|((header, column), cell)| (header.clone(), csv_cell(cell, *column)))
+                .collect();
+            Some(Ok(file.record(fields, RecordLocation::Line(line))))
+        }
+        Err(error) => {
+            let line = error.position().map_or(line, |position| position.line());
+            Some(Err(file.record_error(
+                RecordLocation::Line(line),
+                format!("invalid CSV: {error}"),
+            )))
         }
     }
 }

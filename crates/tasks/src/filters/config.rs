@@ -170,106 +170,138 @@ fn parse_step(value: &Value, path: &str) -> Result<FilterStep, FilterConfigError
         path,
         map: map.clone(),
     };
-    let function = match arguments.map.remove("function") {
-        Some(Value::String(name)) => name,
-        Some(other) => {
-            let message = match crate::loader::function_name(&other) {
-                Some(name) => format!(
-                    "`!function {name}` names a Python filter, which yardstick cannot run; \
-                     known functions: {}",
-                    KNOWN_FUNCTIONS.join(", ")
-                ),
-                None => format!("expected a function name, got {other}"),
-            };
-            return Err(arguments.error("function", message));
-        }
-        None => return Err(arguments.error("function", "is missing")),
-    };
-    let step = match function.as_str() {
-        "regex" => {
-            let regex = arguments.regex("regex")?;
-            let step = FilterStep::Regex(RegexFilter {
-                regex,
-                group_select: arguments.integer("group_select", 0)?,
-                fallback: arguments.string("fallback", DEFAULT_FALLBACK)?,
-            });
-            arguments.finish("regex", &["regex_pattern", "group_select", "fallback"])?;
-            step
-        }
-        "multi_choice_regex" => {
-            let regex = arguments.regex("multi_choice_regex")?;
-            let group_select = arguments.integer("group_select", 0)?;
-            let fallback = arguments.string("fallback", DEFAULT_FALLBACK)?;
-            let ignore_case = arguments.boolean("ignore_case")?;
-            let ignore_punctuation = arguments.boolean("ignore_punctuation")?;
-            let mut ignored = Vec::new();
-            for (index, pattern) in arguments.strings("regexes_to_ignore")?.into_iter().enumerate() {
-                ignored.push(PythonRegex::new(&pattern).map_err(|message| {
-                    arguments.error(
-                        &format!("regexes_to_ignore[{index}]"),
-                        format!("pattern `{pattern}` does not compile: {message}"),
-                    )
-                })?);
-            }
-            let filter = MultiChoiceRegexFilter::new(
-                RegexFilter { regex, group_select, fallback },
-                ignore_case,
-                ignore_punctuation,
-                ignored,
-            )
-            .map_err(|message| arguments.error("function", message))?;
-            arguments.finish(
-                "multi_choice_regex",
-                &["regex_pattern", "group_select", "fallback", "ignore_case", "ignore_punctuation", "regexes_to_ignore"],
-            )?;
-            FilterStep::MultiChoiceRegex(Box::new(filter))
-        }
+    let function = arguments.function()?;
+    match function.as_str() {
+        "regex" => arguments.regex_step(),
+        "multi_choice_regex" => arguments.multi_choice_regex_step(),
         "remove_whitespace" | "lowercase" | "uppercase" | "take_first" | "majority_vote" => {
             arguments.finish(&function, &[])?;
-            match function.as_str() {
+            Ok(match function.as_str() {
                 "remove_whitespace" => FilterStep::RemoveWhitespace,
                 "lowercase" => FilterStep::Lowercase,
                 "uppercase" => FilterStep::Uppercase,
                 "take_first" => FilterStep::TakeFirst,
                 _ => FilterStep::MajorityVote,
+            })
+        }
+        "take_first_k" => arguments.take_first_k_step(),
+        "map" => arguments.map_step(),
+        "custom" | "regex_pos" | "format_span" => Err(arguments.error(
+            "function",
+            format!(
+                "lm-eval's `{function}` filter is not implemented in yardstick; known functions: {}",
+                KNOWN_FUNCTIONS.join(", ")
+            ),
+        )),
+        other => Err(arguments.error(
+            "function",
+            format!(
+                "unknown filter function `{other}`; known functions: {}",
+                KNOWN_FUNCTIONS.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The steps with arguments, each read from the step's arguments.
+impl Arguments<'_> {
+    /// The step's `function`, a name (a `!function` names a Python filter, refused).
+    fn function(&mut self) -> Result<String, FilterConfigError> {
+        match self.map.remove("function") {
+            Some(Value::String(name)) => Ok(name),
+            Some(other) => {
+                let message = match crate::loader::function_name(&other) {
+                    Some(name) => format!(
+                        "`!function {name}` names a Python filter, which yardstick cannot run; \
+                         known functions: {}",
+                        KNOWN_FUNCTIONS.join(", ")
+                    ),
+                    None => format!("expected a function name, got {other}"),
+                };
+                Err(self.error("function", message))
             }
+            None => Err(self.error("function", "is missing")),
         }
-        "take_first_k" => {
-            let k = match arguments.map.remove("k") {
-                Some(value) => value
-                    .as_u64()
-                    .and_then(|k| usize::try_from(k).ok())
-                    .ok_or_else(|| arguments.error("k", format!("expected a non-negative integer, got {value}")))?,
-                None => return Err(arguments.error("k", "is missing (`take_first_k` needs `k`)")),
-            };
-            arguments.finish("take_first_k", &["k"])?;
-            FilterStep::TakeFirstK { k }
+    }
+
+    fn regex_step(mut self) -> Result<FilterStep, FilterConfigError> {
+        let regex = self.regex("regex")?;
+        let step = FilterStep::Regex(RegexFilter {
+            regex,
+            group_select: self.integer("group_select", 0)?,
+            fallback: self.string("fallback", DEFAULT_FALLBACK)?,
+        });
+        self.finish("regex", &["regex_pattern", "group_select", "fallback"])?;
+        Ok(step)
+    }
+
+    fn multi_choice_regex_step(mut self) -> Result<FilterStep, FilterConfigError> {
+        let regex = self.regex("multi_choice_regex")?;
+        let group_select = self.integer("group_select", 0)?;
+        let fallback = self.string("fallback", DEFAULT_FALLBACK)?;
+        let ignore_case = self.boolean("ignore_case")?;
+        let ignore_punctuation = self.boolean("ignore_punctuation")?;
+        let mut ignored = Vec::new();
+        for (index, pattern) in self.strings("regexes_to_ignore")?.into_iter().enumerate() {
+            ignored.push(PythonRegex::new(&pattern).map_err(|message| {
+                self.error(
+                    &format!("regexes_to_ignore[{index}]"),
+                    format!("pattern `{pattern}` does not compile: {message}"),
+                )
+            })?);
         }
-        "map" => {
-            let mapping = match arguments.map.remove("mapping_dict") {
-                None | Some(Value::Null) => Map::new(),
-                Some(Value::Object(mapping)) => mapping,
-                Some(other) => return Err(arguments.error("mapping_dict", format!("expected a mapping, got {other}"))),
-            };
-            let default_value = arguments.map.remove("default_value").unwrap_or(Value::Null);
-            arguments.finish("map", &["mapping_dict", "default_value"])?;
-            FilterStep::Map(MapFilter { mapping, default_value })
-        }
-        "custom" | "regex_pos" | "format_span" => {
-            return Err(arguments.error(
-                "function",
-                format!(
-                    "lm-eval's `{function}` filter is not implemented in yardstick; known functions: {}",
-                    KNOWN_FUNCTIONS.join(", ")
-                ),
-            ))
-        }
-        other => {
-            return Err(arguments.error(
-                "function",
-                format!("unknown filter function `{other}`; known functions: {}", KNOWN_FUNCTIONS.join(", ")),
-            ))
-        }
-    };
-    Ok(step)
+        let filter = MultiChoiceRegexFilter::new(
+            RegexFilter {
+                regex,
+                group_select,
+                fallback,
+            },
+            ignore_case,
+            ignore_punctuation,
+            ignored,
+        )
+        .map_err(|message| self.error("function", message))?;
+        self.finish(
+            "multi_choice_regex",
+            &[
+                "regex_pattern",
+                "group_select",
+                "fallback",
+                "ignore_case",
+                "ignore_punctuation",
+                "regexes_to_ignore",
+            ],
+        )?;
+        Ok(FilterStep::MultiChoiceRegex(Box::new(filter)))
+    }
+
+    fn take_first_k_step(mut self) -> Result<FilterStep, FilterConfigError> {
+        let k = match self.map.remove("k") {
+            Some(value) => value
+                .as_u64()
+                .and_then(|k| usize::try_from(k).ok())
+                .ok_or_else(|| {
+                    self.error("k", format!("expected a non-negative integer, got {value}"))
+                })?,
+            None => return Err(self.error("k", "is missing (`take_first_k` needs `k`)")),
+        };
+        self.finish("take_first_k", &["k"])?;
+        Ok(FilterStep::TakeFirstK { k })
+    }
+
+    fn map_step(mut self) -> Result<FilterStep, FilterConfigError> {
+        let mapping = match self.map.remove("mapping_dict") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(mapping)) => mapping,
+            Some(other) => {
+                return Err(self.error("mapping_dict", format!("expected a mapping, got {other}")))
+            }
+        };
+        let default_value = self.map.remove("default_value").unwrap_or(Value::Null);
+        self.finish("map", &["mapping_dict", "default_value"])?;
+        Ok(FilterStep::Map(MapFilter {
+            mapping,
+            default_value,
+        }))
+    }
 }

@@ -1,0 +1,197 @@
+//! Preparing an eval before anything runs: the plan's tasks and groups resolved, every
+//! selected item read and hashed once, and the run's fingerprint built; and, on resume, what
+//! changed between a stored fingerprint and today's.
+
+use super::item::selection_for;
+use super::EvalContext;
+use crate::loader::EngineFacts;
+use crate::plan::{EvalPlan, ModelSpec};
+use crate::RunnerError;
+use yardstick_core::{Fingerprint, PromptFormat, RunFingerprint, TaskFingerprint};
+use yardstick_tasks::{GroupDefinition, TaskDefinition};
+
+pub(super) struct Prepared {
+    pub(super) tasks: Vec<(TaskDefinition, TaskFingerprint)>,
+    pub(super) groups: Vec<GroupDefinition>,
+    pub(super) fingerprint: RunFingerprint,
+}
+
+/// Resolves tasks, reads and hashes every selected item once, and builds the fingerprints.
+pub(super) async fn prepare(
+    plan: &EvalPlan,
+    context: &EvalContext<'_>,
+) -> Result<Prepared, RunnerError> {
+    if plan.models.is_empty() {
+        return Err(RunnerError::Plan("no model given (use --model)".into()));
+    }
+    if plan.tasks.is_empty() {
+        return Err(RunnerError::Plan("no task given (use --tasks)".into()));
+    }
+    let (leaves, groups) = resolve_tasks(plan)?;
+    if let Some(samples) = &plan.samples {
+        for task in samples.keys() {
+            if !leaves.iter().any(|known| known.name() == task) {
+                return Err(RunnerError::Plan(format!(
+                    "the samples file names task `{task}`, which is not among the tasks to run"
+                )));
+            }
+        }
+    }
+    context.progress.message(&format!(
+        "reading {} task(s) to fingerprint their prompts",
+        leaves.len()
+    ));
+    let data_dir = plan.data_dir.clone();
+    let plan_for_tasks = plan.clone();
+    let tasks = tokio::task::spawn_blocking(move || {
+        leaves
+            .into_iter()
+            .map(|task| {
+                let selection = selection_for(&plan_for_tasks, &task, &data_dir)?;
+                let fingerprint =
+                    task.fingerprint_selection(&data_dir, &selection, plan_for_tasks.seed)?;
+                Ok((task, fingerprint))
+            })
+            .collect::<Result<Vec<_>, yardstick_tasks::TaskError>>()
+    })
+    .await
+    .map_err(|error| RunnerError::Worker(error.to_string()))??;
+
+    let facts = context.loader.engine_facts(&plan.engine);
+    let fingerprint = run_fingerprint(plan, facts, &tasks);
+    Ok(Prepared {
+        tasks,
+        groups,
+        fingerprint,
+    })
+}
+
+/// The plan's leaf tasks (with its few-shot and repeat settings) and groups, each once, in
+/// the order first named.
+fn resolve_tasks(
+    plan: &EvalPlan,
+) -> Result<(Vec<TaskDefinition>, Vec<GroupDefinition>), RunnerError> {
+    let mut leaves: Vec<TaskDefinition> = Vec::new();
+    let mut groups: Vec<GroupDefinition> = Vec::new();
+    for name in &plan.tasks {
+        let resolved = yardstick_tasks::resolve_spec(name)?;
+        for task in resolved.tasks {
+            let task = match plan.num_fewshot {
+                Some(shots) => task.with_num_fewshot(shots)?,
+                None => task,
+            };
+            let task = match plan.repeats {
+                Some(repeats)
+                    if task.config().output_type == yardstick_tasks::OutputType::GenerateUntil =>
+                {
+                    task.with_repeats(repeats)?
+                }
+                _ => task,
+            };
+            if !leaves.iter().any(|known| known.name() == task.name()) {
+                leaves.push(task);
+            }
+        }
+        for group in resolved.groups {
+            if !groups.iter().any(|known| known.name() == group.name()) {
+                groups.push(group);
+            }
+        }
+    }
+    Ok((leaves, groups))
+}
+
+/// The run's fingerprint: one unit per model × task, and what every unit shares.
+fn run_fingerprint(
+    plan: &EvalPlan,
+    facts: EngineFacts,
+    tasks: &[(TaskDefinition, TaskFingerprint)],
+) -> RunFingerprint {
+    let version = env!("CARGO_PKG_VERSION").to_string();
+    let commit = env!("YARDSTICK_GIT_COMMIT").to_string();
+    let units = plan
+        .models
+        .iter()
+        .flat_map(|model| {
+            tasks.iter().map(|(_, task_fingerprint)| Fingerprint {
+                model: model.name.clone(),
+                model_sha256: model.sha256.clone(),
+                task: task_fingerprint.clone(),
+                yardstick_version: version.clone(),
+                git_commit: commit.clone(),
+                llama_cpp_version: facts.engine_version.clone(),
+                seed: plan.seed,
+                batching_scheme: facts.batching_scheme.clone(),
+                threads: plan.engine.threads,
+                prompt_format: prompt_format(plan, model),
+            })
+        })
+        .collect();
+    RunFingerprint {
+        yardstick_version: version,
+        git_commit: commit,
+        llama_cpp_version: facts.engine_version,
+        seed: plan.seed,
+        batching_scheme: facts.batching_scheme,
+        threads: plan.engine.threads,
+        units,
+    }
+}
+
+/// The prompt format of a model's units, when prompts are not lm-eval's plain text.
+fn prompt_format(plan: &EvalPlan, model: &ModelSpec) -> Option<PromptFormat> {
+    if !plan.apply_chat_template && plan.system_instruction.is_none() {
+        return None;
+    }
+    Some(PromptFormat {
+        chat_template_sha256: if plan.apply_chat_template {
+            model.chat_template_sha256.clone()
+        } else {
+            None
+        },
+        system_instruction: plan.system_instruction.clone(),
+    })
+}
+
+/// A human description of what differs between two run fingerprints.
+pub(super) fn describe_difference(stored: Option<&RunFingerprint>, now: &RunFingerprint) -> String {
+    let Some(stored) = stored else {
+        return "the stored fingerprint cannot be read".into();
+    };
+    let mut differences = Vec::new();
+    if stored.yardstick_version != now.yardstick_version || stored.git_commit != now.git_commit {
+        differences.push(format!(
+            "yardstick {} ({}) → {} ({})",
+            stored.yardstick_version, stored.git_commit, now.yardstick_version, now.git_commit
+        ));
+    }
+    if stored.llama_cpp_version != now.llama_cpp_version {
+        differences.push(format!(
+            "llama.cpp {} → {}",
+            stored.llama_cpp_version, now.llama_cpp_version
+        ));
+    }
+    for (before, after) in stored.units.iter().zip(&now.units) {
+        if before.model_sha256 != after.model_sha256 {
+            differences.push(format!("model {} file changed", after.model));
+        }
+        if before.task.dataset_sha256 != after.task.dataset_sha256 {
+            differences.push(format!("dataset of {} changed", after.task.task));
+        }
+        if before.task.task_hash != after.task.task_hash
+            || before.task.prompt_hash != after.task.prompt_hash
+        {
+            differences.push(format!(
+                "definition or prompts of {} changed",
+                after.task.task
+            ));
+        }
+    }
+    if differences.is_empty() {
+        "settings differ".into()
+    } else {
+        differences.sort();
+        differences.dedup();
+        differences.join("; ")
+    }
+}

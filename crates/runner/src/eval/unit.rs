@@ -1,0 +1,102 @@
+//! One unit of an eval (a model on a task): its items not stored yet scored one by one,
+//! each written before the next, then the unit's metric records.
+
+use super::item::{run_item, stream_items};
+use super::EvalContext;
+use crate::plan::{EvalPlan, ModelSpec};
+use crate::RunnerError;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Instant;
+use yardstick_backend::Backend;
+use yardstick_core::{MetricRecord, Unit};
+use yardstick_store::{RunUnit, Status};
+use yardstick_tasks::{AggregateOptions, TaskDefinition};
+
+/// How a unit (or a model's units) ended, when it did not fail.
+pub(super) enum UnitEnd {
+    Finished,
+    Interrupted,
+}
+
+/// Scores the items of one unit that are not stored yet, then its metric records.
+pub(super) async fn run_unit(
+    plan: &EvalPlan,
+    model: &ModelSpec,
+    task: &TaskDefinition,
+    unit: &RunUnit,
+    backend: Arc<dyn Backend>,
+    context: &EvalContext<'_>,
+) -> Result<UnitEnd, RunnerError> {
+    let store = context.store;
+    let done = store.completed_item_indices(unit.unit_id).await?;
+    context.progress.unit_started(
+        &model.name,
+        task.name(),
+        unit.items_total,
+        done.len() as u64,
+    );
+    let mut items = stream_items(task.clone(), plan, done);
+    let started = Instant::now();
+    let mut scored: u64 = 0;
+    while let Some(item) = items.recv().await {
+        let item = item?;
+        let result = tokio::select! {
+            biased;
+            () = context.cancel.cancelled() => return Ok(UnitEnd::Interrupted),
+            result = run_item(plan, task, item, backend.as_ref()) => result?,
+        };
+        store.insert_item(unit.unit_id, &result).await?;
+        scored += 1;
+        context.progress.item_done(&model.name, task.name());
+        if context.cancel.is_cancelled() {
+            return Ok(UnitEnd::Interrupted);
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let results = store.items(unit.unit_id).await?;
+    if results.len() as u64 != unit.items_total {
+        return Err(RunnerError::Plan(format!(
+            "unit {} × {} has {} stored items, expected {}",
+            model.name,
+            task.name(),
+            results.len(),
+            unit.items_total
+        )));
+    }
+    let options = AggregateOptions {
+        bootstrap_iters: plan.bootstrap_iters,
+        seed: plan.seed,
+    };
+    let mut records = task.aggregate_with(&results, &options)?;
+    let mut summary = records
+        .iter()
+        .map(|record| format!("{} {:.4}", record.name, record.value))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if summary.is_empty() {
+        summary = format!("{} generations stored, not scored", results.len());
+    }
+    if scored > 0 && elapsed > 0.0 {
+        records.push(
+            MetricRecord::new(
+                ITEMS_PER_SECOND,
+                scored as f64 / elapsed,
+                Unit::ItemsPerSecond,
+            )
+            .with_n(scored),
+        );
+    }
+    store.replace_unit_metrics(unit.unit_id, &records).await?;
+    store
+        .set_unit_status(unit.unit_id, Status::Complete, Utc::now())
+        .await?;
+    context
+        .progress
+        .unit_finished(&model.name, task.name(), &summary);
+    Ok(UnitEnd::Finished)
+}
+
+/// Name of the scoring-throughput record of each unit (items scored in this session / s).
+pub const ITEMS_PER_SECOND: &str = "items_per_second";
