@@ -26,19 +26,33 @@ pub struct ModelProfile {
     pub metrics: Vec<MetricRecord>,
 }
 
-/// Metric names used by the profile (the leaderboard reads them).
+/// Metric names used by the profile (the leaderboard reads them): `yardstick_evidence`'s
+/// `ProfileMetric` identifiers, named once for the writer and the readers.
 pub mod names {
+    use yardstick_evidence::ProfileMetric;
+
     pub const LOAD_TIME_MS: &str = "load_time_ms";
     pub const PEAK_RSS_BYTES: &str = "peak_rss_bytes";
 
     pub fn prefill(prompt_tokens: u32) -> String {
-        format!("prefill_tokens_per_second.prompt_{prompt_tokens}")
+        ProfileMetric::PrefillTokensPerSecond(prompt_tokens).name()
     }
     pub fn decode(prompt_tokens: u32) -> String {
-        format!("decode_tokens_per_second.prompt_{prompt_tokens}")
+        ProfileMetric::DecodeTokensPerSecond(prompt_tokens).name()
     }
     pub fn ttft(prompt_tokens: u32) -> String {
-        format!("time_to_first_token_ms.prompt_{prompt_tokens}")
+        ProfileMetric::TimeToFirstTokenMs(prompt_tokens).name()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_constants_are_the_evidence_names() {
+            assert_eq!(LOAD_TIME_MS, ProfileMetric::LoadTimeMs.name());
+            assert_eq!(PEAK_RSS_BYTES, ProfileMetric::PeakRssBytes.name());
+        }
     }
 }
 

@@ -99,4 +99,4 @@ pub(super) async fn run_unit(
 }
 
 /// Name of the scoring-throughput record of each unit (items scored in this session / s).
-pub const ITEMS_PER_SECOND: &str = "items_per_second";
+pub use yardstick_evidence::metric::ITEMS_PER_SECOND;
