@@ -5,6 +5,7 @@
 //! ([`resources`]) and reports ([`report`]). The pure metric definitions live in
 //! `yardstick-load`.
 
+pub mod clock;
 pub mod point;
 pub mod report;
 
@@ -14,6 +15,7 @@ pub mod scheduler;
 pub mod target;
 pub mod workload;
 
+pub use clock::{Clock, SystemClock, TokioClock};
 pub use error::BenchError;
 pub use scheduler::{run_point, NoProgress, ProgressSink, RunSettings};
 pub use target::{InProcessTarget, OpenAiTarget, Target, TargetDescription};

@@ -14,6 +14,7 @@ use yardstick_core::stats::{mean, sample_stddev};
 use yardstick_core::MetricRecord;
 use yardstick_load::{ArrivalProcess, Distribution, RunMetrics};
 
+use crate::clock::Clock;
 use crate::error::BenchError;
 use crate::point::{LoadPoint, PointResult};
 use crate::resources::{ResourceSampler, SamplerConfig};
@@ -34,6 +35,8 @@ pub struct Bench {
     /// so consecutive runs send different prompts (a prompt cache cannot carry one run's
     /// prompts into the next) until the workload wraps around.
     pub requests_sent: AtomicUsize,
+    /// Times every run ([`crate::SystemClock`] for real targets).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Bench {
@@ -60,6 +63,7 @@ impl Bench {
             &settings,
             &self.cancel,
             Arc::clone(&self.progress),
+            Arc::clone(&self.clock),
         )
         .await;
         if let (Some(sampler), Ok(result)) = (sampler, result.as_mut()) {

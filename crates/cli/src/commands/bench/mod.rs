@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use yardstick_bench::resources::SamplerConfig;
 use yardstick_bench::sweep::SloSearch;
-use yardstick_bench::{Bench, LoadPoint, PointResult, RunSettings, SloObjective};
+use yardstick_bench::{Bench, LoadPoint, PointResult, RunSettings, SloObjective, SystemClock};
 use yardstick_load::{ArrivalProcess, ItlDefinition, MetricsOptions, Slo};
 use yardstick_store::{NewRun, RunKind, Status};
 
@@ -213,6 +213,7 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         progress: Arc::new(BenchBars::new(quiet, finished)),
         resources,
         requests_sent: AtomicUsize::new(0),
+        clock: Arc::new(SystemClock),
     };
     if !quiet {
         eprintln!(
