@@ -1,6 +1,6 @@
 //! Many runs: a list of load points, an automatic sweep from one request at a time to
 //! saturation, repeated trials of a point, and the search for the highest rate that meets
-//! latency objectives.
+//! latency objectives. [`Bench::execute`] runs a [`BenchPlan`]'s mode.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,19 +14,19 @@ use yardstick_core::stats::{mean, sample_stddev};
 use yardstick_core::MetricRecord;
 use yardstick_load::{ArrivalProcess, Distribution, RunMetrics};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, SystemClock};
 use crate::error::BenchError;
+use crate::plan::{BenchMode, BenchPlan};
 use crate::point::{LoadPoint, PointResult};
 use crate::resources::{ResourceSampler, SamplerConfig};
-use crate::scheduler::{run_point, ProgressSink, RunSettings};
+use crate::scheduler::{run_point, NoProgress, ProgressSink};
 use crate::target::Target;
 
-/// A target, a workload and the settings every run shares; runs load points on them.
+/// A target, a workload and the plan to run against them.
 pub struct Bench {
     pub target: Arc<dyn Target>,
     pub workload: Arc<Vec<LoadRequest>>,
-    /// Bounds, warm-up, seed and metric options; `point` is replaced per run.
-    pub settings: RunSettings,
+    pub plan: BenchPlan,
     pub cancel: CancellationToken,
     pub progress: Arc<dyn ProgressSink>,
     /// Sample resources during each run; `None` = do not.
@@ -35,21 +35,65 @@ pub struct Bench {
     /// so consecutive runs send different prompts (a prompt cache cannot carry one run's
     /// prompts into the next) until the workload wraps around.
     pub requests_sent: AtomicUsize,
-    /// Times every run ([`crate::SystemClock`] for real targets).
+    /// Times every run ([`SystemClock`] for real targets).
     pub clock: Arc<dyn Clock>,
 }
 
+/// What a bench ran, and what its SLO search found.
+#[derive(Debug, Clone)]
+pub struct BenchOutcome {
+    /// Every run in order (an SLO search's saturation run first, when it needed one).
+    pub runs: Vec<PointResult>,
+    /// The SLO search's finding; `None` in the other modes.
+    pub slo: Option<SloOutcome>,
+}
+
 impl Bench {
+    /// A bench of `plan` against `target`, timed by the system clock, with no progress
+    /// reports, no resource sampling and a fresh cancellation token.
+    pub fn new(target: Arc<dyn Target>, workload: Arc<Vec<LoadRequest>>, plan: BenchPlan) -> Bench {
+        Bench {
+            target,
+            workload,
+            plan,
+            cancel: CancellationToken::new(),
+            progress: Arc::new(NoProgress),
+            resources: None,
+            requests_sent: AtomicUsize::new(0),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Runs the plan's mode after checking the plan; stops early when cancelled, keeping
+    /// what ran.
+    pub async fn execute(&self) -> Result<BenchOutcome, BenchError> {
+        self.plan.validate()?;
+        match &self.plan.mode {
+            BenchMode::Points { points } => Ok(BenchOutcome {
+                runs: self.points(points).await?,
+                slo: None,
+            }),
+            BenchMode::AutoSweep { max_concurrency } => Ok(BenchOutcome {
+                runs: self.auto_sweep(*max_concurrency).await?,
+                slo: None,
+            }),
+            BenchMode::SloSearch(search) => {
+                let (runs, outcome) = self.slo_search(search).await?;
+                Ok(BenchOutcome {
+                    runs,
+                    slo: Some(outcome),
+                })
+            }
+        }
+    }
+
     /// One run at `point`, with its resources sampled when asked; `trial` shifts the
     /// arrival seed so repeated trials draw different schedules. The progress sink hears of
     /// the result before it is returned.
-    pub async fn run(&self, point: LoadPoint, trial: u64) -> Result<PointResult, BenchError> {
-        let settings = RunSettings {
-            point,
-            seed: self.settings.seed.wrapping_add(trial),
-            first_request: self.requests_sent.load(Ordering::Relaxed),
-            ..self.settings.clone()
-        };
+    async fn run(&self, point: LoadPoint, trial: u64) -> Result<PointResult, BenchError> {
+        let settings =
+            self.plan
+                .run_settings(point, trial, self.requests_sent.load(Ordering::Relaxed));
         let sampler = match &self.resources {
             Some(config) => Some(
                 ResourceSampler::start(config.clone())
@@ -86,15 +130,11 @@ impl Bench {
         Ok(result)
     }
 
-    /// `trials` runs of each point in order; stops early when cancelled, keeping what ran.
-    pub async fn sweep(
-        &self,
-        points: &[LoadPoint],
-        trials: usize,
-    ) -> Result<Vec<PointResult>, BenchError> {
+    /// The plan's trials of each point in order.
+    async fn points(&self, points: &[LoadPoint]) -> Result<Vec<PointResult>, BenchError> {
         let mut results = Vec::new();
         for point in points {
-            for trial in 0..trials.max(1) {
+            for trial in 0..self.plan.trials.max(1) {
                 if self.cancel.is_cancelled() {
                     return Ok(results);
                 }
@@ -107,7 +147,7 @@ impl Bench {
     /// Closed-loop concurrency 1, 2, 4, … up to `max_concurrency`, until the target
     /// saturates: output token throughput grows by less than `SATURATION_GAIN` over the
     /// previous point, or more than `SATURATION_ERRORS` of requests fail.
-    pub async fn auto_sweep(&self, max_concurrency: usize) -> Result<Vec<PointResult>, BenchError> {
+    async fn auto_sweep(&self, max_concurrency: usize) -> Result<Vec<PointResult>, BenchError> {
         let mut results: Vec<PointResult> = Vec::new();
         let mut concurrency = 1;
         while concurrency <= max_concurrency.max(1) && !self.cancel.is_cancelled() {
@@ -128,10 +168,14 @@ impl Bench {
         Ok(results)
     }
 
-    /// Bisection for the highest open-loop rate at which every objective holds in every
-    /// trial. See [`SloSearch`].
-    pub async fn slo_search(&self, search: &SloSearch) -> Result<SloOutcome, BenchError> {
-        if search.objectives.is_empty() {
+    /// Bisection for the highest open-loop rate at which every objective of the plan holds
+    /// in every trial. See [`SloSearch`].
+    async fn slo_search(
+        &self,
+        search: &SloSearch,
+    ) -> Result<(Vec<PointResult>, SloOutcome), BenchError> {
+        let objectives = &self.plan.objectives;
+        if objectives.is_empty() {
             return Err(BenchError::Settings(
                 "the SLO search needs at least one objective (--slo)".to_string(),
             ));
@@ -175,12 +219,9 @@ impl Bench {
                 rate,
             };
             let mut held = true;
-            for trial in 0..search.trials.max(1) {
+            for trial in 0..self.plan.trials.max(1) {
                 let result = self.run(point, trial as u64).await?;
-                held &= search
-                    .objectives
-                    .iter()
-                    .all(|slo| slo.holds(&result.metrics));
+                held &= objectives.iter().all(|slo| slo.holds(&result.metrics));
                 runs.push(result);
                 if !held {
                     break;
@@ -200,11 +241,11 @@ impl Bench {
             }
             rate = (low + high) / 2.0;
         }
-        Ok(SloOutcome {
+        let outcome = SloOutcome {
             best_rate: best,
             lowest_failing_rate: (best != Some(high)).then_some(high),
-            runs,
-        })
+        };
+        Ok((runs, outcome))
     }
 }
 
@@ -330,10 +371,10 @@ impl fmt::Display for SloObjective {
     }
 }
 
-/// The search for the highest rate meeting every objective.
+/// The search for the highest rate meeting every objective of the plan
+/// ([`BenchPlan::objectives`]), each rate run the plan's `trials` times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SloSearch {
-    pub objectives: Vec<SloObjective>,
     pub process: ArrivalProcess,
     /// The top of the range; `None` = 1.2 × the request throughput measured at
     /// `saturation_concurrency` (no rate above what the target completes when saturated
@@ -342,22 +383,23 @@ pub struct SloSearch {
     pub saturation_concurrency: usize,
     /// Bisection steps after the top of the range was tried.
     pub steps: usize,
-    /// Runs per rate (different arrival seeds); a rate holds only if it holds in all.
-    pub trials: usize,
     /// Stop when the bracket is narrower than this fraction of its top.
     pub tolerance: f64,
 }
 
-/// What the SLO search found.
-#[derive(Debug, Clone)]
+impl SloSearch {
+    /// The default [`SloSearch::tolerance`]: a bracket within 5% of its top.
+    pub const DEFAULT_TOLERANCE: f64 = 0.05;
+}
+
+/// What the SLO search found (its runs are in [`BenchOutcome::runs`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SloOutcome {
     /// The highest rate tried at which every objective held in every trial; `None` if none
     /// did.
     pub best_rate: Option<f64>,
     /// The lowest rate tried at which an objective failed, when there is one.
     pub lowest_failing_rate: Option<f64>,
-    /// Every run of the search in order (the saturation run first when one was needed).
-    pub runs: Vec<PointResult>,
 }
 
 /// Metric records across repeated trials of one point: for each metric every trial has, the

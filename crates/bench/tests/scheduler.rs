@@ -5,18 +5,18 @@
 
 mod simulated;
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use yardstick_backend_openai::{Api, Endpoint, LoadRequest, OpenAiClient};
 use yardstick_bench::sweep::{SloObjective, SloSearch};
+use yardstick_bench::workload::{PromptSource, WorkloadSpec};
 use yardstick_bench::{
-    run_point, Bench, Clock, LoadPoint, NoProgress, OpenAiTarget, PointResult, RunSettings,
-    SystemClock, Target, TokioClock,
+    run_point, Bench, BenchMode, BenchPlan, Clock, LoadPoint, NoProgress, OpenAiTarget,
+    PointResult, RunSettings, SystemClock, Target, TokioClock,
 };
-use yardstick_load::{ArrivalProcess, ErrorCause, MetricsOptions, RequestTiming};
+use yardstick_load::{ArrivalProcess, ErrorCause, ItlDefinition, MetricsOptions, RequestTiming};
 use yardstick_test_support::mock_openai::{Fault, FaultRule, FaultWhen, MockScript, MockServer};
 
 use simulated::Simulated;
@@ -288,28 +288,50 @@ async fn settings_that_cannot_run_are_refused_with_the_reason() {
     assert!(error.to_string().contains("concurrency"), "{error}");
 }
 
-fn bench(target: Arc<dyn Target>, requests: usize, clock: Arc<dyn Clock>) -> Bench {
+/// A plan of `mode` with `requests` measured requests per run, no warm-up, one trial.
+fn plan(mode: BenchMode, requests: usize) -> BenchPlan {
+    BenchPlan {
+        mode,
+        requests: Some(requests),
+        duration: None,
+        warmup: 0,
+        trials: 1,
+        seed: 1,
+        itl: ItlDefinition::PerToken,
+        objectives: Vec::new(),
+        workload: WorkloadSpec {
+            prompts: PromptSource::Dataset {
+                path: "prompts.jsonl".into(),
+            },
+            output: None,
+            ignore_eos: true,
+            min_tokens: true,
+            seed: 1,
+        },
+    }
+}
+
+/// A bench of `plan` on a four-prompt workload, timed by `clock`.
+fn bench(target: Arc<dyn Target>, plan: BenchPlan, clock: Arc<dyn Clock>) -> Bench {
     Bench {
-        target,
-        workload: workload(4, 4),
-        settings: settings(LoadPoint::Concurrency { concurrency: 1 }, requests, 0),
-        cancel: CancellationToken::new(),
-        progress: Arc::new(NoProgress),
-        resources: None,
-        requests_sent: AtomicUsize::new(0),
         clock,
+        ..Bench::new(target, workload(4, 4), plan)
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consecutive_runs_send_the_next_prompts_of_the_workload() {
     let (server, target) = target_for(MockScript::default()).await;
+    let points = vec![LoadPoint::Concurrency { concurrency: 1 }; 2];
+    let mut plan = plan(BenchMode::Points { points }, 3);
+    plan.trials = 2;
     let bench = Bench {
         workload: workload(10, 2),
-        ..bench(target, 3, Arc::new(SystemClock))
+        ..bench(target, plan, Arc::new(SystemClock))
     };
-    let points = [LoadPoint::Concurrency { concurrency: 1 }; 2];
-    let results = bench.sweep(&points, 2).await.expect("sweep");
+    let outcome = bench.execute().await.expect("the points run");
+    assert!(outcome.slo.is_none());
+    let results = outcome.runs;
     assert_eq!(results.len(), 4);
     let prompts: Vec<String> = server.log().into_iter().map(|log| log.prompt).collect();
     // Four runs of three requests: prompts 0..9, then the workload starts over.
@@ -327,10 +349,18 @@ async fn the_automatic_sweep_stops_when_the_server_saturates() {
         Duration::from_millis(20),
         Duration::from_millis(5),
     ));
-    let results = bench(server, 8, Arc::new(TokioClock))
-        .auto_sweep(64)
+    let sweep = plan(
+        BenchMode::AutoSweep {
+            max_concurrency: 64,
+        },
+        8,
+    );
+    let outcome = bench(server, sweep, Arc::new(TokioClock))
+        .execute()
         .await
         .expect("the sweep runs");
+    assert!(outcome.slo.is_none());
+    let results = outcome.runs;
     let concurrencies: Vec<String> = results.iter().map(|result| result.point.label()).collect();
     assert_eq!(concurrencies, ["c=1", "c=2", "c=4"]);
     // 8 requests of 4 tokens: 280 ms one at a time, 140 ms two at a time, and still 140 ms
@@ -357,18 +387,19 @@ async fn the_slo_search_brackets_the_capacity_of_a_one_slot_server() {
         Duration::from_millis(5),
     ));
     let search = SloSearch {
-        objectives: vec!["ttft:p99<=200".parse::<SloObjective>().expect("valid")],
         process: ArrivalProcess::Constant,
         high: Some(40.0),
         saturation_concurrency: 4,
         steps: 4,
-        trials: 1,
         tolerance: 0.05,
     };
-    let outcome = bench(server, 20, Arc::new(TokioClock))
-        .slo_search(&search)
+    let mut search = plan(BenchMode::SloSearch(search), 20);
+    search.objectives = vec!["ttft:p99<=200".parse::<SloObjective>().expect("valid")];
+    let outcome = bench(server, search, Arc::new(TokioClock))
+        .execute()
         .await
         .expect("the search runs");
+    let found = outcome.slo.expect("the search's finding");
     // 40/s fails, 20/s holds, 30/s and 25/s fail, 22.5/s holds: five runs, and the
     // bracket [22.5, 25) holds the capacity.
     let rates: Vec<String> = outcome
@@ -386,8 +417,8 @@ async fn the_slo_search_brackets_the_capacity_of_a_one_slot_server() {
             "constant@22.5/s"
         ]
     );
-    assert_eq!(outcome.best_rate, Some(22.5));
-    assert_eq!(outcome.lowest_failing_rate, Some(25.0));
+    assert_eq!(found.best_rate, Some(22.5));
+    assert_eq!(found.lowest_failing_rate, Some(25.0));
     let capacity = 1000.0 / (50.0 - 165.0 / 18.81);
     assert!((22.5..25.0).contains(&capacity), "{capacity}");
 }
