@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use yardstick_core::{BenchPlanRecord, TargetDescription};
 use yardstick_load::{ItlDefinition, MetricsOptions, Slo};
 
 use crate::error::BenchError;
 use crate::point::LoadPoint;
 use crate::scheduler::RunSettings;
-use crate::sweep::{SloMetric, SloObjective, SloSearch};
+use crate::slo::{SloMetric, SloObjective, SloSearch};
 use crate::workload::WorkloadSpec;
 
 /// Everything a bench will do.
@@ -176,6 +177,40 @@ impl BenchPlan {
             .min(Self::MOST_DISTINCT_REQUESTS)
     }
 
+    /// The plan as its run stores it (`yardstick_core::BenchPlanRecord`, the same JSON as
+    /// every earlier version wrote), with what it was run against: `target`, and whether
+    /// responses were streamed.
+    pub fn record(
+        &self,
+        target: TargetDescription,
+        stream: bool,
+    ) -> Result<BenchPlanRecord, BenchError> {
+        let (points, sweep, search) = match &self.mode {
+            BenchMode::Points { points } => (points.as_slice(), None, false),
+            BenchMode::AutoSweep { .. } => (&[][..], Some("auto".to_string()), false),
+            BenchMode::SloSearch(_) => (&[][..], None, true),
+        };
+        Ok(BenchPlanRecord {
+            target: Some(target),
+            workload: to_json(&self.workload)?,
+            points: points.iter().map(to_json).collect::<Result<_, _>>()?,
+            sweep,
+            slo: self
+                .objectives
+                .iter()
+                .map(to_json)
+                .collect::<Result<_, _>>()?,
+            search,
+            trials: self.trials as u64,
+            requests: self.requests.map(|requests| requests as u64),
+            duration_s: self.duration.map(|duration| duration.as_secs_f64()),
+            warmup: self.warmup as u64,
+            seed: self.seed,
+            itl: self.itl.as_str().to_string(),
+            stream,
+        })
+    }
+
     /// The plan for a target that does (`true`) or does not honour `ignore_eos` and
     /// `min_tokens`: one that does not gets requests without them.
     pub fn with_forced_lengths(mut self, honoured: bool) -> BenchPlan {
@@ -183,6 +218,11 @@ impl BenchPlan {
         self.workload.min_tokens &= honoured;
         self
     }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, BenchError> {
+    serde_json::to_value(value)
+        .map_err(|error| BenchError::Settings(format!("recording the plan: {error}")))
 }
 
 fn check_point(point: &LoadPoint) -> Result<(), BenchError> {
@@ -319,6 +359,82 @@ mod tests {
         let mut no_objectives = plan(BenchMode::SloSearch(search()));
         no_objectives.objectives.clear();
         refused(no_objectives, "at least one objective");
+    }
+
+    #[test]
+    fn the_record_is_the_json_runs_have_always_stored() {
+        let target = TargetDescription {
+            kind: "openai".into(),
+            model: "m".into(),
+            details: "http://127.0.0.1:8080/v1 completions, streaming".into(),
+        };
+        let mut plan = plan(points());
+        plan.duration = Some(Duration::from_secs_f64(2.5));
+        let record = plan.record(target.clone(), true).expect("records");
+        let host = yardstick_core::Host {
+            cpu: "cpu".into(),
+            logical_cpus: 2,
+            physical_cores: None,
+            memory_gib: 7.5,
+            gpus: Vec::new(),
+            os: None,
+        };
+        let fingerprint = yardstick_core::BenchFingerprint {
+            plan: record,
+            host: Some(host.clone()),
+            host_role: Some(yardstick_core::HostRole::Engine),
+            workload_sha256: Some("digest".into()),
+            tokenizer: None,
+            model_sha256: Some("weights".into()),
+            yardstick_version: Some("0.1.0".into()),
+        };
+        // What `yardstick bench` wrote before the plan and fingerprint were typed.
+        let BenchMode::Points { points } = &plan.mode else {
+            unreachable!("a points plan")
+        };
+        let before = serde_json::json!({
+            "plan": {
+                "target": target,
+                "workload": plan.workload,
+                "points": points,
+                "sweep": None::<String>,
+                "slo": plan.objectives,
+                "search": false,
+                "trials": 3,
+                "requests": Some(20),
+                "duration_s": Some(2.5),
+                "warmup": 5,
+                "seed": 7,
+                "itl": "per_chunk",
+                "stream": true,
+            },
+            "host": host,
+            "host_role": "engine",
+            "workload_sha256": "digest",
+            "tokenizer": None::<String>,
+            "model_sha256": Some("weights"),
+            "yardstick_version": "0.1.0",
+        });
+        assert_eq!(
+            serde_json::to_string(&fingerprint).expect("serialises"),
+            before.to_string()
+        );
+        // So a run's fingerprint id is what it was.
+        assert_eq!(
+            fingerprint.id(),
+            yardstick_core::sha256_hex(before.to_string().as_bytes())[..16]
+        );
+        let sweep = super::tests::plan(BenchMode::AutoSweep { max_concurrency: 8 })
+            .record(target.clone(), false)
+            .expect("records");
+        assert_eq!(
+            (sweep.points.len(), sweep.sweep.as_deref(), sweep.search),
+            (0, Some("auto"), false)
+        );
+        let search = super::tests::plan(BenchMode::SloSearch(search()))
+            .record(target, true)
+            .expect("records");
+        assert_eq!((search.sweep, search.search), (None, true));
     }
 
     #[test]

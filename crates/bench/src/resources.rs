@@ -52,7 +52,9 @@ mod process;
 mod rapl;
 mod records;
 
-pub use host::Host;
+pub use host::detect_host;
+/// The measuring machine, as a run's fingerprint records it (defined in `yardstick-core`).
+pub use yardstick_core::Host;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};

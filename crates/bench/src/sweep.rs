@@ -1,18 +1,14 @@
 //! Many runs: a list of load points, an automatic sweep from one request at a time to
 //! saturation, repeated trials of a point, and the search for the highest rate that meets
-//! latency objectives. [`Bench::execute`] runs a [`BenchPlan`]'s mode.
+//! latency objectives ([`crate::slo`]). [`Bench::execute`] runs a [`BenchPlan`]'s mode.
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use yardstick_backend_openai::LoadRequest;
 use yardstick_core::stats::{mean, sample_stddev};
 use yardstick_core::MetricRecord;
-use yardstick_load::{ArrivalProcess, Distribution, RunMetrics};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::BenchError;
@@ -20,6 +16,7 @@ use crate::plan::{BenchMode, BenchPlan};
 use crate::point::{LoadPoint, PointResult};
 use crate::resources::{ResourceSampler, SamplerConfig};
 use crate::scheduler::{run_point, NoProgress, ProgressSink};
+use crate::slo::{SloOutcome, SloSearch};
 use crate::target::Target;
 
 /// A target, a workload and the plan to run against them.
@@ -253,154 +250,6 @@ impl Bench {
 pub const SATURATION_GAIN: f64 = 0.10;
 /// More failed requests than this fraction ends an automatic sweep.
 pub const SATURATION_ERRORS: f64 = 0.05;
-
-/// Which latency an objective bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SloMetric {
-    Ttft,
-    Tpot,
-    Itl,
-    E2e,
-}
-
-/// Which statistic of its distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SloStatistic {
-    Mean,
-    P50,
-    P90,
-    P95,
-    P99,
-}
-
-/// One objective: `metric:statistic<=limit_ms`, e.g. `ttft:p99<=500`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SloObjective {
-    pub metric: SloMetric,
-    pub statistic: SloStatistic,
-    pub limit_ms: f64,
-}
-
-impl SloObjective {
-    pub const VALID: &'static str = "<metric>:<statistic><=<milliseconds> with metric ttft, tpot, itl or e2e and statistic mean, p50, p90, p95 or p99 (e.g. ttft:p99<=500)";
-
-    /// The run's value of the objective's statistic, in milliseconds.
-    pub fn value(&self, metrics: &RunMetrics) -> Option<f64> {
-        let distribution: &Option<Distribution> = match self.metric {
-            SloMetric::Ttft => &metrics.ttft_ms,
-            SloMetric::Tpot => &metrics.tpot_ms,
-            SloMetric::Itl => &metrics.itl_ms,
-            SloMetric::E2e => &metrics.e2e_ms,
-        };
-        let distribution = distribution.as_ref()?;
-        Some(match self.statistic {
-            SloStatistic::Mean => distribution.mean,
-            SloStatistic::P50 => distribution.p50,
-            SloStatistic::P90 => distribution.p90,
-            SloStatistic::P95 => distribution.p95,
-            SloStatistic::P99 => distribution.p99,
-        })
-    }
-
-    /// Holds when the run has the statistic, it is within the limit, and no request failed
-    /// (a failed request has no latency, so it could otherwise hide an overload).
-    pub fn holds(&self, metrics: &RunMetrics) -> bool {
-        metrics.failed == 0
-            && self
-                .value(metrics)
-                .is_some_and(|value| value <= self.limit_ms)
-    }
-}
-
-impl FromStr for SloObjective {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let invalid = || format!("`{text}` is not an SLO objective: expected {}", Self::VALID);
-        let (left, limit) = text.split_once("<=").ok_or_else(invalid)?;
-        let (metric, statistic) = left.trim().split_once(':').ok_or_else(invalid)?;
-        let metric = match metric.trim() {
-            "ttft" => SloMetric::Ttft,
-            "tpot" => SloMetric::Tpot,
-            "itl" => SloMetric::Itl,
-            "e2e" => SloMetric::E2e,
-            _ => return Err(invalid()),
-        };
-        let statistic = match statistic.trim() {
-            "mean" => SloStatistic::Mean,
-            "p50" => SloStatistic::P50,
-            "p90" => SloStatistic::P90,
-            "p95" => SloStatistic::P95,
-            "p99" => SloStatistic::P99,
-            _ => return Err(invalid()),
-        };
-        let limit_ms: f64 = limit
-            .trim()
-            .trim_end_matches("ms")
-            .parse()
-            .map_err(|_| invalid())?;
-        if !(limit_ms.is_finite() && limit_ms > 0.0) {
-            return Err(invalid());
-        }
-        Ok(SloObjective {
-            metric,
-            statistic,
-            limit_ms,
-        })
-    }
-}
-
-impl fmt::Display for SloObjective {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let metric = match self.metric {
-            SloMetric::Ttft => "ttft",
-            SloMetric::Tpot => "tpot",
-            SloMetric::Itl => "itl",
-            SloMetric::E2e => "e2e",
-        };
-        let statistic = match self.statistic {
-            SloStatistic::Mean => "mean",
-            SloStatistic::P50 => "p50",
-            SloStatistic::P90 => "p90",
-            SloStatistic::P95 => "p95",
-            SloStatistic::P99 => "p99",
-        };
-        write!(f, "{metric}:{statistic}<={}", self.limit_ms)
-    }
-}
-
-/// The search for the highest rate meeting every objective of the plan
-/// ([`BenchPlan::objectives`]), each rate run the plan's `trials` times.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SloSearch {
-    pub process: ArrivalProcess,
-    /// The top of the range; `None` = 1.2 × the request throughput measured at
-    /// `saturation_concurrency` (no rate above what the target completes when saturated
-    /// can be sustained).
-    pub high: Option<f64>,
-    pub saturation_concurrency: usize,
-    /// Bisection steps after the top of the range was tried.
-    pub steps: usize,
-    /// Stop when the bracket is narrower than this fraction of its top.
-    pub tolerance: f64,
-}
-
-impl SloSearch {
-    /// The default [`SloSearch::tolerance`]: a bracket within 5% of its top.
-    pub const DEFAULT_TOLERANCE: f64 = 0.05;
-}
-
-/// What the SLO search found (its runs are in [`BenchOutcome::runs`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SloOutcome {
-    /// The highest rate tried at which every objective held in every trial; `None` if none
-    /// did.
-    pub best_rate: Option<f64>,
-    /// The lowest rate tried at which an objective failed, when there is one.
-    pub lowest_failing_rate: Option<f64>,
-}
 
 /// Metric records across repeated trials of one point: for each metric every trial has, the
 /// mean over trials with the standard error of that mean (`std / sqrt(trials)`), `n` =

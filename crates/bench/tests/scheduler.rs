@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use yardstick_backend_openai::{Api, Endpoint, LoadRequest, OpenAiClient};
-use yardstick_bench::sweep::{SloObjective, SloSearch};
 use yardstick_bench::workload::{PromptSource, WorkloadSpec};
 use yardstick_bench::{
     run_point, Bench, BenchMode, BenchPlan, Clock, LoadPoint, NoProgress, OpenAiTarget,
     PointResult, RunSettings, SystemClock, Target, TokioClock,
 };
+use yardstick_bench::{SloObjective, SloSearch};
 use yardstick_load::{ArrivalProcess, ErrorCause, ItlDefinition, MetricsOptions, RequestTiming};
 use yardstick_test_support::mock_openai::{Fault, FaultRule, FaultWhen, MockScript, MockServer};
 

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use yardstick_bench::resources::SamplerConfig;
-use yardstick_bench::{Bench, BenchMode, PointResult, SystemClock};
-use yardstick_store::{NewRun, RunKind, Status};
+use yardstick_bench::resources::{detect_host, SamplerConfig};
+use yardstick_bench::{Bench, PointResult, SystemClock};
+use yardstick_core::{BenchFingerprint, HostRole};
+use yardstick_store::{NewRun, Status};
 
 mod output;
 mod plan;
@@ -55,48 +55,23 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
 
     let created_at = Utc::now();
     let run_id = yardstick_store::new_run_id(created_at);
-    let (points, sweep, search) = match &plan.mode {
-        BenchMode::Points { points } => (points.clone(), None, false),
-        BenchMode::AutoSweep { .. } => (Vec::new(), Some("auto"), false),
-        BenchMode::SloSearch(_) => (Vec::new(), None, true),
-    };
-    let record = json!({
-        "target": description,
-        "workload": plan.workload,
-        "points": points,
-        "sweep": sweep,
-        "slo": plan.objectives,
-        "search": search,
-        "trials": plan.trials,
-        "requests": plan.requests,
-        "duration_s": plan.duration.map(|duration| duration.as_secs_f64()),
-        "warmup": plan.warmup,
-        "seed": plan.seed,
-        "itl": plan.itl.as_str(),
-        "stream": !args.no_stream,
-    });
     // The machine measuring: for an endpoint the client, which the server may not share.
-    let host = yardstick_bench::resources::Host::detect(None);
-    let fingerprint = json!({
-        "plan": record,
-        "host": host,
-        "host_role": if args.endpoint.endpoint.is_some() { "client (the server may run elsewhere)" } else { "engine" },
-        "workload_sha256": workload.digest,
-        "tokenizer": workload.tokenizer,
-        "model_sha256": driven.model_sha256,
-        "yardstick_version": env!("CARGO_PKG_VERSION"),
-    });
-    let fingerprint_id =
-        yardstick_core::sha256_hex(fingerprint.to_string().as_bytes())[..16].to_string();
+    let fingerprint = BenchFingerprint {
+        plan: plan.record(description.clone(), !args.no_stream)?,
+        host: Some(detect_host(None)),
+        host_role: Some(if args.endpoint.endpoint.is_some() {
+            HostRole::Client
+        } else {
+            HostRole::Engine
+        }),
+        workload_sha256: Some(workload.digest.clone()),
+        tokenizer: workload.tokenizer.clone(),
+        model_sha256: driven.model_sha256.clone(),
+        yardstick_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+    };
+    let fingerprint_id = fingerprint.id();
     store
-        .create_run(&NewRun {
-            run_id: run_id.clone(),
-            kind: RunKind::Bench,
-            created_at,
-            plan: record.clone(),
-            fingerprint: fingerprint.clone(),
-            fingerprint_id: fingerprint_id.clone(),
-        })
+        .create_run(&NewRun::bench(run_id.clone(), created_at, &fingerprint)?)
         .await?;
 
     // Every finished run is stored at once, so nothing measured is lost to a later failure.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use yardstick_bench::sweep::SloSearch;
+use yardstick_bench::SloSearch;
 use yardstick_bench::{BenchMode, BenchPlan, LoadPoint, SloObjective};
 use yardstick_load::{ArrivalProcess, ItlDefinition};
 
