@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use yardstick_backend::BackendError;
 
+use crate::engine::{guarded, BatchEntry, Engine};
 use crate::generation::{ActiveGeneration, PreparedGeneration};
-use crate::worker::{guarded, BatchEntry, Engine};
 
 /// The generations the engine is running.
 pub(crate) struct Generations {

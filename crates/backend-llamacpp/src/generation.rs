@@ -11,18 +11,10 @@ use yardstick_backend::{
     BackendError, FinishReason, GenerateRequest, Generation, GenerationTiming,
 };
 
+use crate::command::{Reply, TokenEvent};
 use crate::generated_text::GeneratedText;
 use crate::sampling::TokenSampler;
 use crate::scoring::{argmax, Token};
-use crate::worker::Reply;
-
-/// One generated token as the engine produced it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenEvent {
-    pub token: u32,
-    /// When it was sampled (its logits computed and the choice made).
-    pub sampled_at: Instant,
-}
 
 /// A generation request the worker has taken and tokenized, waiting for a sequence.
 pub(crate) struct PreparedGeneration {

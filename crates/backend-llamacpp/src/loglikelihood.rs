@@ -5,11 +5,11 @@ use yardstick_backend::{
     BackendError, ContinuationPair, ContinuationScore, LoglikelihoodRequest, RollingScore,
 };
 
+use crate::engine::{BatchEntry, Engine};
 use crate::scoring::{
     empty_context_pair, plan_groups, rolling_windows, split_trailing_whitespace, summarize_row,
     Group, PairTokens, ScoreAccumulator,
 };
-use crate::worker::{BatchEntry, Engine};
 
 impl Engine<'_> {
     pub(crate) fn loglikelihood(

@@ -10,7 +10,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use yardstick_backend::BackendError;
 
-use crate::worker::llama_backend;
+use crate::engine::llama_backend;
 
 /// The tokenizer of a GGUF file, loaded with llama.cpp's `vocab_only` model parameter.
 /// Its methods are synchronous and cheap; loading reads the file's metadata (tens of

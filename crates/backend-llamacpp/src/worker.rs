@@ -10,89 +10,27 @@
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::context::LlamaContext;
-use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
-use llama_cpp_2::token::LlamaToken;
-use llama_cpp_2::{send_logs_to_tracing, LogOptions};
 use tokio::sync::oneshot;
-use yardstick_backend::{
-    BackendError, ContinuationScore, GenerateRequest, Generation, LoglikelihoodRequest,
-    RollingScore,
-};
+use yardstick_backend::{BackendError, GenerateRequest, Generation};
 
 use crate::batcher::Generations;
-use crate::generation::{PreparedGeneration, TokenEvent};
-use crate::scoring::{decode_calls, Token};
-use crate::LoadOptions;
+use crate::command::{Command, ModelFacts, Ready, Reply, TokenEvent};
+use crate::engine::{guarded, llama_backend, Engine, EngineStats};
+use crate::generation::PreparedGeneration;
+use crate::options::LoadOptions;
 
 /// llama.cpp's flash-attention policy (`LLAMA_FLASH_ATTN_TYPE_DISABLED`). Off: ggml's CPU
 /// flash attention splits the KV range of a single-query batch across threads and switches
 /// kernels with the number of queries in a batch, which makes scores depend on the thread
 /// count and on how tokens were batched. See the crate documentation.
 const FLASH_ATTENTION_DISABLED: i32 = 0;
-
-/// Counters the tests (and progress reports) read while the worker runs.
-#[derive(Debug, Default)]
-pub(crate) struct EngineStats {
-    /// Tokens passed to `llama_decode`, all requests together.
-    pub tokens_evaluated: AtomicU64,
-    /// Calls to `llama_decode`.
-    pub decode_calls: AtomicU64,
-}
-
-/// What the async side learns once the model is loaded.
-#[derive(Debug, Clone)]
-pub(crate) struct ModelFacts {
-    pub chat_template: Option<String>,
-    pub bos_text: String,
-    pub eos_text: String,
-}
-
-pub(crate) type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
-
-/// Answers once the model is loaded (its facts) or could not be.
-pub(crate) type Ready = oneshot::Receiver<Result<ModelFacts, BackendError>>;
-
-/// A request to the inference thread.
-pub(crate) enum Command {
-    Loglikelihood(LoglikelihoodRequest, Reply<Vec<ContinuationScore>>),
-    Generate(GenerateRequest, Reply<Generation>),
-    GenerateStreaming(
-        GenerateRequest,
-        tokio::sync::mpsc::UnboundedSender<TokenEvent>,
-        Reply<Generation>,
-    ),
-    Rolling(String, Reply<RollingScore>),
-    Tokenize {
-        text: String,
-        add_special: bool,
-        reply: Reply<Vec<u32>>,
-    },
-    Detokenize(Vec<u32>, Reply<String>),
-}
-
-/// Initialises llama.cpp once per process (it is process-global) and routes its logs to
-/// `tracing` instead of stderr.
-pub(crate) fn llama_backend() -> Result<&'static LlamaBackend, String> {
-    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
-    BACKEND
-        .get_or_init(|| {
-            send_logs_to_tracing(LogOptions::default());
-            LlamaBackend::init().map_err(|error| format!("initialising llama.cpp: {error}"))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
 
 /// Starts the inference thread. The receiver yields the model's facts once it has loaded,
 /// or why it could not.
@@ -232,86 +170,9 @@ fn context_params(options: &LoadOptions) -> LlamaContextParams {
         .with_flash_attention_policy(FLASH_ATTENTION_DISABLED)
 }
 
-/// Settings the engine needs on every request, in the units it uses.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Settings {
-    pub window: usize,
-    pub batch_tokens: usize,
-    pub logits_rows: usize,
-    pub max_sequences: usize,
-}
-
-/// The model, its context and what the requests need to know about them.
-pub(crate) struct Engine<'model> {
-    pub model: &'model LlamaModel,
-    pub context: LlamaContext<'model>,
-    pub batch: LlamaBatch<'static>,
-    pub settings: Settings,
-    /// The GGUF metadata asks for BOS at the start of a text (`tokenizer.ggml.add_bos_token`).
-    pub add_bos: bool,
-    pub bos: Option<Token>,
-    /// lm-eval's `prefix_token_id`: BOS, else EOS. The context of an empty-context pair.
-    pub prefix_token: Option<Token>,
-    pub n_vocab: usize,
-    pub stats: Arc<EngineStats>,
-}
-
-fn special_token(token: LlamaToken) -> Option<Token> {
-    (token.0 >= 0).then_some(token.0)
-}
-
-impl<'model> Engine<'model> {
-    fn new(
-        model: &'model LlamaModel,
-        context: LlamaContext<'model>,
-        options: &LoadOptions,
-        stats: Arc<EngineStats>,
-    ) -> Self {
-        let vocab = model.vocab();
-        let bos = special_token(vocab.bos());
-        let eos = special_token(vocab.eos());
-        let to_usize = |value: u32| usize::try_from(value).unwrap_or(usize::MAX);
-        Engine {
-            model,
-            context,
-            // A shared-prefix token belongs to every sequence of its group.
-            batch: LlamaBatch::new(
-                to_usize(options.batch_tokens),
-                i32::try_from(options.max_sequences).unwrap_or(i32::MAX),
-            ),
-            settings: Settings {
-                window: to_usize(options.context_tokens),
-                batch_tokens: to_usize(options.batch_tokens),
-                logits_rows: to_usize(options.logits_rows),
-                max_sequences: to_usize(options.max_sequences),
-            },
-            add_bos: vocab.should_add_bos() && bos.is_some(),
-            bos,
-            prefix_token: bos.or(eos),
-            n_vocab: usize::try_from(vocab.n_tokens()).unwrap_or(0),
-            stats,
-        }
-    }
-
-    fn facts(&self) -> ModelFacts {
-        let vocab = self.model.vocab();
-        let text = |token: Option<Token>| {
-            token.map_or_else(String::new, |token| {
-                String::from_utf8_lossy(&vocab.token_to_piece(LlamaToken(token), true, None))
-                    .into_owned()
-            })
-        };
-        ModelFacts {
-            chat_template: self
-                .model
-                .chat_template(None)
-                .ok()
-                .and_then(|template| template.to_string().ok()),
-            bos_text: text(self.bos),
-            eos_text: text(special_token(vocab.eos())),
-        }
-    }
-
+/// The command loop's side of the engine: taking commands and answering those that run
+/// alone.
+impl Engine<'_> {
     /// Takes a command off the channel: tokenizing is answered at once, a generation is
     /// tokenized and checked now and waits for room, anything else waits its turn.
     fn take(&mut self, command: Command, waiting: &mut VecDeque<Waiting>) {
@@ -387,117 +248,6 @@ impl<'model> Engine<'model> {
             }
         }
     }
-
-    /// Tokens of `text`, special tokens parsed (as Hugging Face tokenizers do). With
-    /// `add_bos`, BOS is prepended unless the text already starts with BOS's text (as
-    /// lm-eval's `tok_encode` does for rendered chat templates). EOS is never added.
-    pub fn encode(&self, text: &str, add_bos: bool) -> Vec<Token> {
-        let vocab = self.model.vocab();
-        let mut tokens = Vec::new();
-        if let (true, Some(bos)) = (add_bos, self.bos) {
-            let bos_text = vocab.token_to_piece(LlamaToken(bos), true, None);
-            if bos_text.is_empty() || !text.as_bytes().starts_with(&bos_text) {
-                tokens.push(bos);
-            }
-        }
-        let body = vocab.tokenize(text.as_bytes(), false, true);
-        tokens.extend(body.into_iter().map(|token| token.0));
-        tokens
-    }
-
-    fn detokenize(&self, tokens: &[u32]) -> Result<String, BackendError> {
-        let mut llama_tokens = Vec::with_capacity(tokens.len());
-        for (index, &token) in tokens.iter().enumerate() {
-            match i32::try_from(token) {
-                Ok(id) if usize::try_from(token).is_ok_and(|token| token < self.n_vocab) => {
-                    llama_tokens.push(LlamaToken(id));
-                }
-                _ => {
-                    return Err(BackendError::Tokenize {
-                        what: format!("token {index} of {} for detokenizing", tokens.len()),
-                        reason: format!("id {token} is outside the vocabulary of {}", self.n_vocab),
-                    })
-                }
-            }
-        }
-        let bytes = self.model.vocab().detokenize(&llama_tokens, false, true);
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    /// Decodes `entries` in order, split by [`decode_calls`] (at most `batch_tokens` entries
-    /// and `logits_rows` logits per `llama_decode`), and hands every entry that asked for
-    /// logits to `on_logits` with its row.
-    pub fn decode_entries(
-        &mut self,
-        what: &str,
-        entries: &[BatchEntry],
-        shared: &[i32],
-        mut on_logits: impl FnMut(&BatchEntry, &[f32]) -> Result<(), BackendError>,
-    ) -> Result<(), BackendError> {
-        let wants_logits: Vec<bool> = entries.iter().map(|entry| entry.logits).collect();
-        let calls = decode_calls(
-            &wants_logits,
-            self.settings.batch_tokens,
-            self.settings.logits_rows,
-        );
-        for call in calls {
-            let chunk = &entries[call];
-            self.batch.clear();
-            for entry in chunk {
-                let position =
-                    i32::try_from(entry.position).map_err(|_| BackendError::Inference {
-                        what: what.to_string(),
-                        reason: format!("position {} does not fit llama.cpp", entry.position),
-                    })?;
-                let own;
-                let sequences = match entry.sequence {
-                    Some(sequence) => {
-                        own = [sequence];
-                        &own[..]
-                    }
-                    None => shared,
-                };
-                self.batch
-                    .add(LlamaToken(entry.token), position, sequences, entry.logits)
-                    .map_err(|error| BackendError::Inference {
-                        what: what.to_string(),
-                        reason: format!("filling a batch: {error}"),
-                    })?;
-            }
-            self.context
-                .decode(&mut self.batch)
-                .map_err(|error| BackendError::Inference {
-                    what: what.to_string(),
-                    reason: format!("llama_decode of {} tokens: {error}", chunk.len()),
-                })?;
-            self.stats
-                .tokens_evaluated
-                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            self.stats.decode_calls.fetch_add(1, Ordering::Relaxed);
-            for (index, entry) in chunk.iter().enumerate() {
-                if entry.logits {
-                    // `index` < batch_tokens, which fits i32 (llama.cpp allocated the batch).
-                    let row = self.context.get_logits_ith(index as i32);
-                    on_logits(entry, row)?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One token of a batch: what to read, where, in which sequence, and whether its logits
-/// are needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BatchEntry {
-    pub token: Token,
-    pub position: usize,
-    /// The KV sequence the token belongs to; `None`: every sequence of the run's shared
-    /// prefix (`shared` in [`Engine::decode_entries`]), so the token is stored once for all.
-    pub sequence: Option<i32>,
-    pub logits: bool,
-    /// Index of the pair this entry belongs to within its group (None: the shared prefix).
-    pub owner: Option<usize>,
 }
 
 /// Generations go through [`Engine::take`] and the batcher, never [`Engine::handle`].
@@ -506,23 +256,4 @@ fn misrouted(what: &str) -> BackendError {
         what: format!("serving {what}"),
         reason: "it reached the single-command path (a bug in the worker)".to_string(),
     }
-}
-
-/// Runs `work`, turning a panic (llama-cpp-2 panics on some invalid states) into an error so
-/// that one bad request does not take the worker down.
-pub(crate) fn guarded<T>(
-    what: &str,
-    work: impl FnOnce() -> Result<T, BackendError>,
-) -> Result<T, BackendError> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_string()))
-            .unwrap_or_else(|| "unknown panic".to_string());
-        Err(BackendError::Inference {
-            what: what.to_string(),
-            reason: format!("the inference thread panicked: {reason}"),
-        })
-    })
 }

@@ -41,7 +41,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use yardstick_backend_openai::{Api, Endpoint, LoadRequest, OpenAiClient};
 use yardstick_bench::{
-    run_point, LoadPoint, NoProgress, OpenAiTarget, PointResult, RunSettings, Target,
+    run_point, LoadPoint, NoProgress, OpenAiTarget, PointResult, RunSettings, SystemClock, Target,
     TargetDescription,
 };
 use yardstick_core::stats::{mean, percentile};
@@ -199,6 +199,7 @@ fn run_client(
             settings,
             &CancellationToken::new(),
             Arc::new(NoProgress),
+            Arc::new(SystemClock),
         ))
         .expect("the run's settings are valid");
     let usage = before

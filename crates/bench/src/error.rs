@@ -7,4 +7,7 @@ pub enum BenchError {
     /// The settings cannot run; the message names the setting and the problem.
     #[error("{0}")]
     Settings(String),
+    /// The plan cannot run ([`crate::BenchPlan::validate`]).
+    #[error("invalid bench plan: {0}")]
+    Plan(String),
 }

@@ -53,6 +53,7 @@ mod rapl;
 mod records;
 
 pub use host::detect_host;
+/// The measuring machine, as a run's fingerprint records it (defined in `yardstick-core`).
 pub use yardstick_core::Host;
 
 use std::path::PathBuf;

@@ -15,6 +15,9 @@
 //! requests` requests were sent, or when `duration` has passed since the first one (no new
 //! request starts after it; those in flight finish), whichever comes first, or when it is
 //! cancelled: requests in flight are then recorded as `cancelled` and what finished is kept.
+//!
+//! Every time the scheduler reads or waits for comes from the run's [`Clock`], so its logic
+//! is tested in simulated time (`tests/scheduler.rs`).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use yardstick_backend_openai::LoadRequest;
 use yardstick_load::{ArrivalSchedule, ErrorCause, MetricsOptions, RequestTiming};
 
+use crate::clock::Clock;
 use crate::error::BenchError;
 use crate::point::{LoadPoint, PointResult};
 use crate::target::Target;
@@ -73,6 +77,7 @@ struct Shared {
     target: Arc<dyn Target>,
     workload: Arc<Vec<LoadRequest>>,
     first_request: usize,
+    clock: Arc<dyn Clock>,
     start: Instant,
     cancel: CancellationToken,
     progress: Arc<dyn ProgressSink>,
@@ -83,16 +88,21 @@ impl Shared {
     /// Sends request `index` (scheduled at `scheduled`, open loop) and keeps its record.
     async fn send(&self, index: usize, scheduled: Option<Duration>) {
         let request = &self.workload[self.first_request.wrapping_add(index) % self.workload.len()];
-        let sent = self.start.elapsed();
+        let sent = self.elapsed();
         let mut timing = tokio::select! {
             timing = self.target.send(request, self.start) => timing,
-            () = self.cancel.cancelled() => cancelled(sent, self.start.elapsed()),
+            () = self.cancel.cancelled() => cancelled(sent, self.elapsed()),
         };
         timing.scheduled = scheduled;
         self.progress.finished(&timing);
         if let Ok(mut records) = self.records.lock() {
             records.push(timing);
         }
+    }
+
+    /// Time since the run's start, on the run's clock.
+    fn elapsed(&self) -> Duration {
+        self.clock.since(self.start)
     }
 }
 
@@ -112,14 +122,16 @@ fn cancelled(sent: Duration, finished: Duration) -> RequestTiming {
     }
 }
 
-/// Runs `workload` against `target` at `settings.point`. Fails only on settings that cannot
-/// run (empty workload, no bound, a bad rate); every request outcome is a record.
+/// Runs `workload` against `target` at `settings.point`, timed by `clock` (the target's own
+/// clock: [`crate::SystemClock`] for real targets). Fails only on settings that cannot run
+/// (empty workload, no bound, a bad rate); every request outcome is a record.
 pub async fn run_point(
     target: Arc<dyn Target>,
     workload: Arc<Vec<LoadRequest>>,
     settings: &RunSettings,
     cancel: &CancellationToken,
     progress: Arc<dyn ProgressSink>,
+    clock: Arc<dyn Clock>,
 ) -> Result<PointResult, BenchError> {
     if workload.is_empty() {
         return Err(BenchError::Settings(
@@ -136,7 +148,8 @@ pub async fn run_point(
         target,
         workload,
         first_request: settings.first_request,
-        start: Instant::now(),
+        start: clock.now(),
+        clock,
         cancel: cancel.clone(),
         progress,
         records: Mutex::new(Vec::new()),
@@ -194,7 +207,7 @@ async fn closed_loop(
         workers.spawn(async move {
             loop {
                 if shared.cancel.is_cancelled()
-                    || duration.is_some_and(|limit| shared.start.elapsed() >= limit)
+                    || duration.is_some_and(|limit| shared.elapsed() >= limit)
                 {
                     break;
                 }
@@ -221,7 +234,7 @@ async fn open_loop(shared: &Arc<Shared>, settings: &RunSettings, schedule: &Arri
             break;
         }
         tokio::select! {
-            () = wait_until(shared.start + offset) => {}
+            () = shared.clock.sleep_until(shared.start + offset) => {}
             () = shared.cancel.cancelled() => break,
         }
         let task = Arc::clone(shared);
@@ -230,18 +243,4 @@ async fn open_loop(shared: &Arc<Shared>, settings: &RunSettings, schedule: &Arri
         while in_flight.try_join_next().is_some() {}
     }
     while in_flight.join_next().await.is_some() {}
-}
-
-/// Tokio's timer fires on millisecond ticks; to send within microseconds of the schedule,
-/// sleep until shortly before `at`, then yield until it has come.
-async fn wait_until(at: Instant) {
-    const SPIN: Duration = Duration::from_micros(1500);
-    if let Some(coarse) = at.checked_sub(SPIN) {
-        if Instant::now() < coarse {
-            tokio::time::sleep_until(coarse.into()).await;
-        }
-    }
-    while Instant::now() < at {
-        tokio::task::yield_now().await;
-    }
 }

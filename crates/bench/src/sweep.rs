@@ -1,31 +1,29 @@
 //! Many runs: a list of load points, an automatic sweep from one request at a time to
 //! saturation, repeated trials of a point, and the search for the highest rate that meets
-//! latency objectives.
+//! latency objectives ([`crate::slo`]). [`Bench::execute`] runs a [`BenchPlan`]'s mode.
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use yardstick_backend_openai::LoadRequest;
 use yardstick_core::stats::{mean, sample_stddev};
 use yardstick_core::MetricRecord;
-use yardstick_load::{ArrivalProcess, Distribution, RunMetrics};
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::BenchError;
+use crate::plan::{BenchMode, BenchPlan};
 use crate::point::{LoadPoint, PointResult};
 use crate::resources::{ResourceSampler, SamplerConfig};
-use crate::scheduler::{run_point, ProgressSink, RunSettings};
+use crate::scheduler::{run_point, NoProgress, ProgressSink};
+use crate::slo::{SloOutcome, SloSearch};
 use crate::target::Target;
 
-/// A target, a workload and the settings every run shares; runs load points on them.
+/// A target, a workload and the plan to run against them.
 pub struct Bench {
     pub target: Arc<dyn Target>,
     pub workload: Arc<Vec<LoadRequest>>,
-    /// Bounds, warm-up, seed and metric options; `point` is replaced per run.
-    pub settings: RunSettings,
+    pub plan: BenchPlan,
     pub cancel: CancellationToken,
     pub progress: Arc<dyn ProgressSink>,
     /// Sample resources during each run; `None` = do not.
@@ -34,19 +32,65 @@ pub struct Bench {
     /// so consecutive runs send different prompts (a prompt cache cannot carry one run's
     /// prompts into the next) until the workload wraps around.
     pub requests_sent: AtomicUsize,
+    /// Times every run ([`SystemClock`] for real targets).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What a bench ran, and what its SLO search found.
+#[derive(Debug, Clone)]
+pub struct BenchOutcome {
+    /// Every run in order (an SLO search's saturation run first, when it needed one).
+    pub runs: Vec<PointResult>,
+    /// The SLO search's finding; `None` in the other modes.
+    pub slo: Option<SloOutcome>,
 }
 
 impl Bench {
+    /// A bench of `plan` against `target`, timed by the system clock, with no progress
+    /// reports, no resource sampling and a fresh cancellation token.
+    pub fn new(target: Arc<dyn Target>, workload: Arc<Vec<LoadRequest>>, plan: BenchPlan) -> Bench {
+        Bench {
+            target,
+            workload,
+            plan,
+            cancel: CancellationToken::new(),
+            progress: Arc::new(NoProgress),
+            resources: None,
+            requests_sent: AtomicUsize::new(0),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Runs the plan's mode after checking the plan; stops early when cancelled, keeping
+    /// what ran.
+    pub async fn execute(&self) -> Result<BenchOutcome, BenchError> {
+        self.plan.validate()?;
+        match &self.plan.mode {
+            BenchMode::Points { points } => Ok(BenchOutcome {
+                runs: self.points(points).await?,
+                slo: None,
+            }),
+            BenchMode::AutoSweep { max_concurrency } => Ok(BenchOutcome {
+                runs: self.auto_sweep(*max_concurrency).await?,
+                slo: None,
+            }),
+            BenchMode::SloSearch(search) => {
+                let (runs, outcome) = self.slo_search(search).await?;
+                Ok(BenchOutcome {
+                    runs,
+                    slo: Some(outcome),
+                })
+            }
+        }
+    }
+
     /// One run at `point`, with its resources sampled when asked; `trial` shifts the
     /// arrival seed so repeated trials draw different schedules. The progress sink hears of
     /// the result before it is returned.
-    pub async fn run(&self, point: LoadPoint, trial: u64) -> Result<PointResult, BenchError> {
-        let settings = RunSettings {
-            point,
-            seed: self.settings.seed.wrapping_add(trial),
-            first_request: self.requests_sent.load(Ordering::Relaxed),
-            ..self.settings.clone()
-        };
+    async fn run(&self, point: LoadPoint, trial: u64) -> Result<PointResult, BenchError> {
+        let settings =
+            self.plan
+                .run_settings(point, trial, self.requests_sent.load(Ordering::Relaxed));
         let sampler = match &self.resources {
             Some(config) => Some(
                 ResourceSampler::start(config.clone())
@@ -60,6 +104,7 @@ impl Bench {
             &settings,
             &self.cancel,
             Arc::clone(&self.progress),
+            Arc::clone(&self.clock),
         )
         .await;
         if let (Some(sampler), Ok(result)) = (sampler, result.as_mut()) {
@@ -82,15 +127,11 @@ impl Bench {
         Ok(result)
     }
 
-    /// `trials` runs of each point in order; stops early when cancelled, keeping what ran.
-    pub async fn sweep(
-        &self,
-        points: &[LoadPoint],
-        trials: usize,
-    ) -> Result<Vec<PointResult>, BenchError> {
+    /// The plan's trials of each point in order.
+    async fn points(&self, points: &[LoadPoint]) -> Result<Vec<PointResult>, BenchError> {
         let mut results = Vec::new();
         for point in points {
-            for trial in 0..trials.max(1) {
+            for trial in 0..self.plan.trials.max(1) {
                 if self.cancel.is_cancelled() {
                     return Ok(results);
                 }
@@ -103,7 +144,7 @@ impl Bench {
     /// Closed-loop concurrency 1, 2, 4, … up to `max_concurrency`, until the target
     /// saturates: output token throughput grows by less than `SATURATION_GAIN` over the
     /// previous point, or more than `SATURATION_ERRORS` of requests fail.
-    pub async fn auto_sweep(&self, max_concurrency: usize) -> Result<Vec<PointResult>, BenchError> {
+    async fn auto_sweep(&self, max_concurrency: usize) -> Result<Vec<PointResult>, BenchError> {
         let mut results: Vec<PointResult> = Vec::new();
         let mut concurrency = 1;
         while concurrency <= max_concurrency.max(1) && !self.cancel.is_cancelled() {
@@ -124,10 +165,14 @@ impl Bench {
         Ok(results)
     }
 
-    /// Bisection for the highest open-loop rate at which every objective holds in every
-    /// trial. See [`SloSearch`].
-    pub async fn slo_search(&self, search: &SloSearch) -> Result<SloOutcome, BenchError> {
-        if search.objectives.is_empty() {
+    /// Bisection for the highest open-loop rate at which every objective of the plan holds
+    /// in every trial. See [`SloSearch`].
+    async fn slo_search(
+        &self,
+        search: &SloSearch,
+    ) -> Result<(Vec<PointResult>, SloOutcome), BenchError> {
+        let objectives = &self.plan.objectives;
+        if objectives.is_empty() {
             return Err(BenchError::Settings(
                 "the SLO search needs at least one objective (--slo)".to_string(),
             ));
@@ -171,12 +216,9 @@ impl Bench {
                 rate,
             };
             let mut held = true;
-            for trial in 0..search.trials.max(1) {
+            for trial in 0..self.plan.trials.max(1) {
                 let result = self.run(point, trial as u64).await?;
-                held &= search
-                    .objectives
-                    .iter()
-                    .all(|slo| slo.holds(&result.metrics));
+                held &= objectives.iter().all(|slo| slo.holds(&result.metrics));
                 runs.push(result);
                 if !held {
                     break;
@@ -196,11 +238,11 @@ impl Bench {
             }
             rate = (low + high) / 2.0;
         }
-        Ok(SloOutcome {
+        let outcome = SloOutcome {
             best_rate: best,
             lowest_failing_rate: (best != Some(high)).then_some(high),
-            runs,
-        })
+        };
+        Ok((runs, outcome))
     }
 }
 
@@ -208,142 +250,6 @@ impl Bench {
 pub const SATURATION_GAIN: f64 = 0.10;
 /// More failed requests than this fraction ends an automatic sweep.
 pub const SATURATION_ERRORS: f64 = 0.05;
-
-/// Which latency an objective bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SloMetric {
-    Ttft,
-    Tpot,
-    Itl,
-    E2e,
-}
-
-/// Which statistic of its distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SloStatistic {
-    Mean,
-    P50,
-    P90,
-    P95,
-    P99,
-}
-
-yardstick_core::closed_set!(SloMetric, "SLO metric", {
-    Ttft => "ttft",
-    Tpot => "tpot",
-    Itl => "itl",
-    E2e => "e2e",
-});
-
-yardstick_core::closed_set!(SloStatistic, "SLO statistic", {
-    Mean => "mean",
-    P50 => "p50",
-    P90 => "p90",
-    P95 => "p95",
-    P99 => "p99",
-});
-
-/// One objective: `metric:statistic<=limit_ms`, e.g. `ttft:p99<=500`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SloObjective {
-    pub metric: SloMetric,
-    pub statistic: SloStatistic,
-    pub limit_ms: f64,
-}
-
-impl SloObjective {
-    pub const VALID: &'static str = "<metric>:<statistic><=<milliseconds> with metric ttft, tpot, itl or e2e and statistic mean, p50, p90, p95 or p99 (e.g. ttft:p99<=500)";
-
-    /// The run's value of the objective's statistic, in milliseconds.
-    pub fn value(&self, metrics: &RunMetrics) -> Option<f64> {
-        let distribution: &Option<Distribution> = match self.metric {
-            SloMetric::Ttft => &metrics.ttft_ms,
-            SloMetric::Tpot => &metrics.tpot_ms,
-            SloMetric::Itl => &metrics.itl_ms,
-            SloMetric::E2e => &metrics.e2e_ms,
-        };
-        let distribution = distribution.as_ref()?;
-        Some(match self.statistic {
-            SloStatistic::Mean => distribution.mean,
-            SloStatistic::P50 => distribution.p50,
-            SloStatistic::P90 => distribution.p90,
-            SloStatistic::P95 => distribution.p95,
-            SloStatistic::P99 => distribution.p99,
-        })
-    }
-
-    /// Holds when the run has the statistic, it is within the limit, and no request failed
-    /// (a failed request has no latency, so it could otherwise hide an overload).
-    pub fn holds(&self, metrics: &RunMetrics) -> bool {
-        metrics.failed == 0
-            && self
-                .value(metrics)
-                .is_some_and(|value| value <= self.limit_ms)
-    }
-}
-
-impl FromStr for SloObjective {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let invalid = || format!("`{text}` is not an SLO objective: expected {}", Self::VALID);
-        let (left, limit) = text.split_once("<=").ok_or_else(invalid)?;
-        let (metric, statistic) = left.trim().split_once(':').ok_or_else(invalid)?;
-        let metric: SloMetric = metric.trim().parse().map_err(|_| invalid())?;
-        let statistic: SloStatistic = statistic.trim().parse().map_err(|_| invalid())?;
-        let limit_ms: f64 = limit
-            .trim()
-            .trim_end_matches("ms")
-            .parse()
-            .map_err(|_| invalid())?;
-        if !(limit_ms.is_finite() && limit_ms > 0.0) {
-            return Err(invalid());
-        }
-        Ok(SloObjective {
-            metric,
-            statistic,
-            limit_ms,
-        })
-    }
-}
-
-impl fmt::Display for SloObjective {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}<={}", self.metric, self.statistic, self.limit_ms)
-    }
-}
-
-/// The search for the highest rate meeting every objective.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SloSearch {
-    pub objectives: Vec<SloObjective>,
-    pub process: ArrivalProcess,
-    /// The top of the range; `None` = 1.2 × the request throughput measured at
-    /// `saturation_concurrency` (no rate above what the target completes when saturated
-    /// can be sustained).
-    pub high: Option<f64>,
-    pub saturation_concurrency: usize,
-    /// Bisection steps after the top of the range was tried.
-    pub steps: usize,
-    /// Runs per rate (different arrival seeds); a rate holds only if it holds in all.
-    pub trials: usize,
-    /// Stop when the bracket is narrower than this fraction of its top.
-    pub tolerance: f64,
-}
-
-/// What the SLO search found.
-#[derive(Debug, Clone)]
-pub struct SloOutcome {
-    /// The highest rate tried at which every objective held in every trial; `None` if none
-    /// did.
-    pub best_rate: Option<f64>,
-    /// The lowest rate tried at which an objective failed, when there is one.
-    pub lowest_failing_rate: Option<f64>,
-    /// Every run of the search in order (the saturation run first when one was needed).
-    pub runs: Vec<PointResult>,
-}
 
 /// Metric records across repeated trials of one point: for each metric every trial has, the
 /// mean over trials with the standard error of that mean (`std / sqrt(trials)`), `n` =
@@ -383,39 +289,4 @@ pub fn across_trials(trials: &[PointResult]) -> Vec<MetricRecord> {
         records.push(record);
     }
     records
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_objective_round_trips_through_its_text() {
-        for metric in SloMetric::ALL {
-            assert!(SloObjective::VALID.contains(metric.as_str()), "{metric}");
-            for statistic in SloStatistic::ALL {
-                assert!(SloObjective::VALID.contains(statistic.as_str()));
-                let objective = SloObjective {
-                    metric,
-                    statistic,
-                    limit_ms: 12.5,
-                };
-                let text = objective.to_string();
-                assert_eq!(text, format!("{metric}:{statistic}<=12.5"));
-                assert_eq!(text.parse::<SloObjective>(), Ok(objective));
-            }
-        }
-    }
-
-    #[test]
-    fn serde_names_are_the_closed_set_names() {
-        for metric in SloMetric::ALL {
-            let json = serde_json::to_value(metric).ok();
-            assert_eq!(json, Some(serde_json::Value::from(metric.as_str())));
-        }
-        for statistic in SloStatistic::ALL {
-            let json = serde_json::to_value(statistic).ok();
-            assert_eq!(json, Some(serde_json::Value::from(statistic.as_str())));
-        }
-    }
 }

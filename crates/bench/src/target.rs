@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::task::AbortOnDropHandle;
 use yardstick_backend::{Backend, ChatMessage, GenerateRequest, Sampling};
@@ -23,17 +22,8 @@ use yardstick_backend_llamacpp::LlamaCppBackend;
 use yardstick_backend_openai::{LoadRequest, OpenAiClient};
 use yardstick_load::{Chunk, ErrorCause, RequestTiming, TokenCount, TokenCountSource};
 
-/// What a target is, for reports and the run fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TargetDescription {
-    /// `openai` or `in-process`.
-    pub kind: String,
-    /// The model as the results name it (served model name, or the in-process model's name).
-    pub model: String,
-    /// Everything else that decides what is measured: URL and API, streaming, engine
-    /// settings.
-    pub details: String,
-}
+/// What a target is, for reports and the run fingerprint (defined in `yardstick-core`).
+pub use yardstick_core::TargetDescription;
 
 /// Sends one request and records it. Never fails: a failure is a record with its cause.
 #[async_trait]

@@ -1,20 +1,25 @@
-//! The scheduler against the scripted mock server: closed and open loops, bounds, warm-up,
-//! cancellation, faults, sweeps and the SLO search.
+//! The scheduler: closed and open loops, bounds, warm-up, cancellation, sweeps and the SLO
+//! search against a server simulated in paused tokio time (`simulated`), so every timing is
+//! exact and no assertion depends on how loaded the machine is; faults, refusals and the
+//! workload's order against the scripted mock server over HTTP.
 
-use std::sync::atomic::AtomicUsize;
+mod simulated;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use yardstick_backend_openai::{Api, Endpoint, LoadRequest, OpenAiClient};
-use yardstick_bench::sweep::{SloObjective, SloSearch};
+use yardstick_bench::workload::{PromptSource, WorkloadSpec};
 use yardstick_bench::{
-    run_point, Bench, LoadPoint, NoProgress, OpenAiTarget, PointResult, RunSettings, Target,
+    run_point, Bench, BenchMode, BenchPlan, Clock, LoadPoint, NoProgress, OpenAiTarget,
+    PointResult, RunSettings, SystemClock, Target, TokioClock,
 };
-use yardstick_load::{ArrivalProcess, ErrorCause, MetricsOptions};
-use yardstick_test_support::mock_openai::{
-    Fault, FaultRule, FaultWhen, MockScript, MockServer, RequestLog,
-};
+use yardstick_bench::{SloObjective, SloSearch};
+use yardstick_load::{ArrivalProcess, ErrorCause, ItlDefinition, MetricsOptions, RequestTiming};
+use yardstick_test_support::mock_openai::{Fault, FaultRule, FaultWhen, MockScript, MockServer};
+
+use simulated::Simulated;
 
 async fn target_for(script: MockScript) -> (MockServer, Arc<dyn Target>) {
     let server = MockServer::start(script).await.expect("the mock starts");
@@ -44,45 +49,44 @@ fn settings(point: LoadPoint, requests: usize, warmup: usize) -> RunSettings {
     }
 }
 
-async fn run(target: Arc<dyn Target>, settings: &RunSettings) -> PointResult {
+/// One run of a five-prompt workload (4 tokens each) on `clock`.
+async fn run_on(
+    target: Arc<dyn Target>,
+    settings: &RunSettings,
+    clock: Arc<dyn Clock>,
+) -> PointResult {
     run_point(
         target,
         workload(5, 4),
         settings,
         &CancellationToken::new(),
         Arc::new(NoProgress),
+        clock,
     )
     .await
     .expect("the run completes")
 }
 
-/// The most requests the mock was generating for at once, from its own log.
-fn peak_in_flight(log: &[RequestLog]) -> usize {
-    let mut events: Vec<(Instant, i32)> = Vec::new();
-    for request in log {
-        events.push((request.received, 1));
-        events.push((request.finished.expect("finished"), -1));
-    }
-    events.sort();
-    let mut current = 0;
-    let mut peak = 0;
-    for (_, change) in events {
-        current += change;
-        peak = peak.max(current);
-    }
-    peak as usize
+/// A run against the mock server, in real time.
+async fn run(target: Arc<dyn Target>, settings: &RunSettings) -> PointResult {
+    run_on(target, settings, Arc::new(SystemClock)).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// A run against a simulated server, in the paused runtime's time.
+async fn simulated_run(target: Arc<Simulated>, settings: &RunSettings) -> PointResult {
+    run_on(target, settings, Arc::new(TokioClock)).await
+}
+
+#[tokio::test(start_paused = true)]
 async fn closed_loop_keeps_exactly_the_concurrency_in_flight_and_counts_warmup_apart() {
-    let script = MockScript {
-        time_to_first_token: Duration::from_millis(30),
-        inter_token_gap: Duration::from_millis(5),
-        ..MockScript::default()
-    };
-    let (server, target) = target_for(script).await;
-    let result = run(
-        target,
+    // 45 ms per request: first token at 30 ms, three more 5 ms apart.
+    let server = Arc::new(Simulated::new(
+        8,
+        Duration::from_millis(30),
+        Duration::from_millis(5),
+    ));
+    let result = simulated_run(
+        Arc::clone(&server),
         &settings(LoadPoint::Concurrency { concurrency: 3 }, 12, 3),
     )
     .await;
@@ -93,49 +97,61 @@ async fn closed_loop_keeps_exactly_the_concurrency_in_flight_and_counts_warmup_a
         .timings
         .iter()
         .all(|timing| timing.scheduled.is_none()));
-    let log = server.log();
-    assert_eq!(log.len(), 15);
-    assert_eq!(peak_in_flight(&log), 3);
+    assert_eq!(server.peak_in_flight(), 3);
+    // Request i is prompt i of the five-prompt workload, which starts over when it runs out.
+    let expected: Vec<String> = (0..15)
+        .map(|index| format!("prompt {}", index % 5))
+        .collect();
+    assert_eq!(server.prompts(), expected);
+    // Each worker sends its next request the moment its previous one finished: three at
+    // 0 ms, three at 45 ms, three at 90 ms, …
+    let sent: Vec<Duration> = result.timings.iter().map(|timing| timing.sent).collect();
+    let expected: Vec<Duration> = (0..15u32)
+        .map(|index| Duration::from_millis(45) * (index / 3))
+        .collect();
+    assert_eq!(sent, expected);
     // Each request asked for 4 tokens and the server reported them.
     assert_eq!(result.metrics.completion_tokens, 12 * 4);
     assert!(!result.interrupted);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn open_loop_sends_on_schedule_even_when_the_server_queues() {
-    // One request at a time, 100 ms each: far slower than 20 arrivals per second.
-    let script = MockScript {
-        time_to_first_token: Duration::from_millis(60),
-        inter_token_gap: Duration::from_millis(10),
-        max_concurrent: Some(1),
-        ..MockScript::default()
-    };
-    let (server, target) = target_for(script).await;
+    // One request at a time, 95 ms each: far slower than 20 arrivals per second.
+    let server = Arc::new(Simulated::new(
+        1,
+        Duration::from_millis(65),
+        Duration::from_millis(10),
+    ));
     let point = LoadPoint::Rate {
         process: ArrivalProcess::Constant,
         rate: 20.0,
     };
-    let result = run(target, &settings(point, 10, 0)).await;
+    let result = simulated_run(Arc::clone(&server), &settings(point, 10, 0)).await;
     assert_eq!(result.timings.len(), 10);
     for (index, timing) in result.timings.iter().enumerate() {
         let scheduled = timing.scheduled.expect("open-loop records are scheduled");
         assert_eq!(scheduled, Duration::from_millis(50) * index as u32);
+        // Sent when due although the server was still busy (simulated time: no lag at all
+        // but the timer's millisecond tick).
         let lag = timing.sent - scheduled;
         assert!(
-            lag < Duration::from_millis(20),
+            lag < Duration::from_millis(1),
             "request {index} sent {lag:?} late"
         );
     }
-    // All ten reached the server within the 450 ms of the schedule although it needed a
-    // second to serve them one by one, and queueing shows in TTFT from the schedule.
-    let log = server.log();
-    let received: Vec<Instant> = log.iter().map(|request| request.received).collect();
-    let spread = *received.iter().max().expect("10") - *received.iter().min().expect("10");
-    assert!(spread < Duration::from_millis(500), "{spread:?}");
-    assert!(peak_in_flight(&log) >= 5);
+    // All ten reached the server within the 450 ms of the schedule although it needed
+    // 950 ms to serve them one by one: at 450 ms it held the five arrivals it had not yet
+    // served (4 were done, at 95, 190, 285 and 380 ms) and the one generating.
+    assert_eq!(server.peak_in_flight(), 6);
+    // Queueing shows in TTFT from the schedule: the last request, due at 450 ms, got the
+    // slot at 9 × 95 = 855 ms and its first token 65 ms later.
     let from_schedule = result.metrics.ttft_from_schedule_ms.expect("ttft");
     let from_sent = result.metrics.ttft_ms.expect("ttft");
-    assert!(from_schedule.max >= 400.0, "{from_schedule:?}");
+    assert!(
+        (from_schedule.max - 470.0).abs() < 1e-6,
+        "{from_schedule:?}"
+    );
     assert!(from_schedule.max >= from_sent.max);
 }
 
@@ -177,14 +193,14 @@ async fn every_injected_fault_is_recorded_with_its_cause_and_the_run_completes()
     assert_eq!(causes.get("stream_dropped"), Some(&1));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn cancelling_keeps_finished_requests_and_marks_those_in_flight() {
-    let script = MockScript {
-        time_to_first_token: Duration::from_millis(20),
-        inter_token_gap: Duration::from_millis(40),
-        ..MockScript::default()
-    };
-    let (_server, target) = target_for(script).await;
+    // 140 ms per request: first token at 20 ms, three more 40 ms apart.
+    let server = Arc::new(Simulated::new(
+        8,
+        Duration::from_millis(20),
+        Duration::from_millis(40),
+    ));
     let cancel = CancellationToken::new();
     let stopper = cancel.clone();
     tokio::spawn(async move {
@@ -192,49 +208,54 @@ async fn cancelling_keeps_finished_requests_and_marks_those_in_flight() {
         stopper.cancel();
     });
     let result = run_point(
-        target,
+        server,
         workload(3, 4),
         &settings(LoadPoint::Concurrency { concurrency: 2 }, 1000, 0),
         &cancel,
         Arc::new(NoProgress),
+        Arc::new(TokioClock),
     )
     .await
     .expect("an interrupted run still returns its records");
     assert!(result.interrupted);
-    let cancelled = result
+    // Each worker finished requests at 140, 280 and 420 ms; the two sent at 420 ms were in
+    // flight at 500 ms and are recorded as cancelled then.
+    assert_eq!(result.timings.len(), 8);
+    let cancelled: Vec<&RequestTiming> = result
         .timings
         .iter()
         .filter(|timing| timing.error == Some(ErrorCause::Cancelled))
-        .count();
-    // Each request takes ~140 ms: a few finished, the two in flight were cancelled.
-    assert_eq!(cancelled, 2);
-    assert!(result.metrics.completed >= 4, "{:?}", result.metrics);
+        .collect();
+    assert_eq!(cancelled.len(), 2);
+    for timing in cancelled {
+        assert_eq!(timing.sent, Duration::from_millis(420));
+        assert_eq!(timing.finished, Duration::from_millis(500));
+    }
+    assert_eq!(result.metrics.completed, 6, "{:?}", result.metrics);
     assert_eq!(result.metrics.cancelled, 2);
     assert_eq!(result.metrics.failed, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_duration_bound_stops_sending_new_requests() {
-    let script = MockScript {
-        time_to_first_token: Duration::from_millis(10),
-        inter_token_gap: Duration::from_millis(10),
-        ..MockScript::default()
-    };
-    let (_server, target) = target_for(script).await;
+    // 40 ms per request: first token at 10 ms, three more 10 ms apart.
+    let server = Arc::new(Simulated::new(
+        1,
+        Duration::from_millis(10),
+        Duration::from_millis(10),
+    ));
     let mut bounded = settings(LoadPoint::Concurrency { concurrency: 1 }, 0, 0);
     bounded.requests = None;
     bounded.duration = Some(Duration::from_millis(300));
-    let result = run(target, &bounded).await;
-    // ~40 ms per request: about 8 in 300 ms, none sent after the bound.
-    assert!(
-        (5..=9).contains(&result.timings.len()),
-        "{}",
-        result.timings.len()
-    );
-    assert!(result
-        .timings
-        .iter()
-        .all(|timing| timing.sent < Duration::from_millis(300)));
+    let result = simulated_run(server, &bounded).await;
+    // Sent at 0, 40, …, 280 ms; at 320 ms the bound had passed, so no ninth request.
+    let sent: Vec<Duration> = result.timings.iter().map(|timing| timing.sent).collect();
+    let expected: Vec<Duration> = (0..8u32)
+        .map(|index| Duration::from_millis(40) * index)
+        .collect();
+    assert_eq!(sent, expected);
+    assert_eq!(result.metrics.completed, 8);
+    assert!(!result.interrupted);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,6 +269,7 @@ async fn settings_that_cannot_run_are_refused_with_the_reason() {
         &unbounded,
         &CancellationToken::new(),
         Arc::new(NoProgress),
+        Arc::new(SystemClock),
     )
     .await
     .expect_err("no bound");
@@ -259,33 +281,57 @@ async fn settings_that_cannot_run_are_refused_with_the_reason() {
         &zero,
         &CancellationToken::new(),
         Arc::new(NoProgress),
+        Arc::new(SystemClock),
     )
     .await
     .expect_err("no workers");
     assert!(error.to_string().contains("concurrency"), "{error}");
 }
 
-fn bench(target: Arc<dyn Target>, requests: usize) -> Bench {
+/// A plan of `mode` with `requests` measured requests per run, no warm-up, one trial.
+fn plan(mode: BenchMode, requests: usize) -> BenchPlan {
+    BenchPlan {
+        mode,
+        requests: Some(requests),
+        duration: None,
+        warmup: 0,
+        trials: 1,
+        seed: 1,
+        itl: ItlDefinition::PerToken,
+        objectives: Vec::new(),
+        workload: WorkloadSpec {
+            prompts: PromptSource::Dataset {
+                path: "prompts.jsonl".into(),
+            },
+            output: None,
+            ignore_eos: true,
+            min_tokens: true,
+            seed: 1,
+        },
+    }
+}
+
+/// A bench of `plan` on a four-prompt workload, timed by `clock`.
+fn bench(target: Arc<dyn Target>, plan: BenchPlan, clock: Arc<dyn Clock>) -> Bench {
     Bench {
-        target,
-        workload: workload(4, 4),
-        settings: settings(LoadPoint::Concurrency { concurrency: 1 }, requests, 0),
-        cancel: CancellationToken::new(),
-        progress: Arc::new(NoProgress),
-        resources: None,
-        requests_sent: AtomicUsize::new(0),
+        clock,
+        ..Bench::new(target, workload(4, 4), plan)
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consecutive_runs_send_the_next_prompts_of_the_workload() {
     let (server, target) = target_for(MockScript::default()).await;
+    let points = vec![LoadPoint::Concurrency { concurrency: 1 }; 2];
+    let mut plan = plan(BenchMode::Points { points }, 3);
+    plan.trials = 2;
     let bench = Bench {
         workload: workload(10, 2),
-        ..bench(target, 3)
+        ..bench(target, plan, Arc::new(SystemClock))
     };
-    let points = [LoadPoint::Concurrency { concurrency: 1 }; 2];
-    let results = bench.sweep(&points, 2).await.expect("sweep");
+    let outcome = bench.execute().await.expect("the points run");
+    assert!(outcome.slo.is_none());
+    let results = outcome.runs;
     assert_eq!(results.len(), 4);
     let prompts: Vec<String> = server.log().into_iter().map(|log| log.prompt).collect();
     // Four runs of three requests: prompts 0..9, then the workload starts over.
@@ -295,54 +341,86 @@ async fn consecutive_runs_send_the_next_prompts_of_the_workload() {
     assert_eq!(prompts, expected);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn the_automatic_sweep_stops_when_the_server_saturates() {
-    // Two slots: throughput doubles from 1 to 2 and then stays.
-    let script = MockScript {
-        time_to_first_token: Duration::from_millis(20),
-        inter_token_gap: Duration::from_millis(5),
-        max_concurrent: Some(2),
-        ..MockScript::default()
-    };
-    let (_server, target) = target_for(script).await;
-    let results = bench(target, 8)
-        .auto_sweep(64)
+    // Two slots, 35 ms per request: output throughput doubles from 1 to 2 and then stays.
+    let server = Arc::new(Simulated::new(
+        2,
+        Duration::from_millis(20),
+        Duration::from_millis(5),
+    ));
+    let sweep = plan(
+        BenchMode::AutoSweep {
+            max_concurrency: 64,
+        },
+        8,
+    );
+    let outcome = bench(server, sweep, Arc::new(TokioClock))
+        .execute()
         .await
         .expect("the sweep runs");
+    assert!(outcome.slo.is_none());
+    let results = outcome.runs;
     let concurrencies: Vec<String> = results.iter().map(|result| result.point.label()).collect();
     assert_eq!(concurrencies, ["c=1", "c=2", "c=4"]);
+    // 8 requests of 4 tokens: 280 ms one at a time, 140 ms two at a time, and still 140 ms
+    // four at a time (two wait for a slot).
+    let throughputs: Vec<f64> = results
+        .iter()
+        .map(|result| result.metrics.output_token_throughput().expect("tokens"))
+        .collect();
+    let expected = [32.0 / 0.28, 32.0 / 0.14, 32.0 / 0.14];
+    for (throughput, expected) in throughputs.iter().zip(expected) {
+        assert!((throughput - expected).abs() < 1e-6, "{throughputs:?}");
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn the_slo_search_brackets_the_capacity_of_a_one_slot_server() {
-    // One slot, 50 ms per request. 20 evenly spaced requests at rate r arrive over 19/r s
-    // and need 1 s of service, so the last one queues 1 - 19/r s: TTFT (35 ms + queueing)
-    // stays within 200 ms up to about 22.8 requests/s.
-    let script = MockScript {
-        time_to_first_token: Duration::from_millis(35),
-        inter_token_gap: Duration::from_millis(5),
-        max_concurrent: Some(1),
-        ..MockScript::default()
-    };
-    let (_server, target) = target_for(script).await;
+    // One slot, 50 ms per request (first token at 35 ms, three more 5 ms apart). 20 evenly
+    // spaced requests at a rate r above 20/s queue: request i gets the slot at 50·i ms and
+    // its TTFT is 35 + i·(50 − 1000/r) ms. Its p99 (rank 18.81 of 0..19) stays within
+    // 200 ms up to r = 1000 / (50 − 165/18.81) ≈ 24.26 requests/s.
+    let server = Arc::new(Simulated::new(
+        1,
+        Duration::from_millis(35),
+        Duration::from_millis(5),
+    ));
     let search = SloSearch {
-        objectives: vec!["ttft:p99<=200".parse::<SloObjective>().expect("valid")],
         process: ArrivalProcess::Constant,
         high: Some(40.0),
         saturation_concurrency: 4,
         steps: 4,
-        trials: 1,
         tolerance: 0.05,
     };
-    let outcome = bench(target, 20)
-        .slo_search(&search)
+    let mut search = plan(BenchMode::SloSearch(search), 20);
+    search.objectives = vec!["ttft:p99<=200".parse::<SloObjective>().expect("valid")];
+    let outcome = bench(server, search, Arc::new(TokioClock))
+        .execute()
         .await
         .expect("the search runs");
-    let best = outcome.best_rate.expect("some rate meets the SLO");
-    assert!((15.0..=22.9).contains(&best), "best {best}");
-    let failing = outcome.lowest_failing_rate.expect("40/s fails");
-    assert!(failing > best && failing <= 30.0, "failing {failing}");
-    assert_eq!(outcome.runs.len(), 5);
+    let found = outcome.slo.expect("the search's finding");
+    // 40/s fails, 20/s holds, 30/s and 25/s fail, 22.5/s holds: five runs, and the
+    // bracket [22.5, 25) holds the capacity.
+    let rates: Vec<String> = outcome
+        .runs
+        .iter()
+        .map(|result| result.point.label())
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            "constant@40/s",
+            "constant@20/s",
+            "constant@30/s",
+            "constant@25/s",
+            "constant@22.5/s"
+        ]
+    );
+    assert_eq!(found.best_rate, Some(22.5));
+    assert_eq!(found.lowest_failing_rate, Some(25.0));
+    let capacity = 1000.0 / (50.0 - 165.0 / 18.81);
+    assert!((22.5..25.0).contains(&capacity), "{capacity}");
 }
 
 #[test]

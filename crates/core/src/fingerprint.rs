@@ -84,7 +84,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn short_hash<T: Serialize>(value: &T) -> String {
+pub(crate) fn short_hash<T: Serialize>(value: &T) -> String {
     // Serialising these plain structs cannot fail: no maps with non-string keys, no floats.
     let json = serde_json::to_vec(value).unwrap_or_default();
     let mut digest = sha256_hex(&json);

@@ -1,6 +1,6 @@
 //! The machine a measurement was taken on, as a bench run's fingerprint records it: CPU model
 //! and count, memory, NVIDIA GPUs and the OS. Costs and reports name it, so a measurement is
-//! never silently read as one taken on other hardware. Reading the machine is the bench's
+//! never silently read as one taken on other hardware. Reading the machine is `bench`'s
 //! (`yardstick_bench::resources::detect_host`); this is the record.
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ pub struct Host {
 }
 
 impl Host {
-    /// One line: `2 × Intel(R) Xeon(R) … (2 cores), 23.5 GiB, GPUs: NVIDIA H100 80GB HBM3`.
+    /// One line: `Intel(R) Xeon(R) … (8 logical CPUs, 4 cores), 23.5 GiB, GPUs: NVIDIA H100`.
     pub fn describe(&self) -> String {
         let cpu = if self.cpu.is_empty() {
             "unknown CPU"
@@ -61,15 +61,21 @@ mod tests {
             host.describe(),
             "AMD EPYC 7R13 (8 logical CPUs, 4 cores), 32.0 GiB, GPUs: NVIDIA A10G"
         );
-        let unknown = Host {
+    }
+
+    #[test]
+    fn an_unknown_cpu_without_gpus_says_so() {
+        let host = Host {
             cpu: String::new(),
-            gpus: Vec::new(),
+            logical_cpus: 2,
             physical_cores: None,
-            ..host
+            memory_gib: 3.94,
+            gpus: Vec::new(),
+            os: Some("Debian GNU/Linux 12".into()),
         };
         assert_eq!(
-            unknown.describe(),
-            "unknown CPU (8 logical CPUs), 32.0 GiB, no NVIDIA GPU seen"
+            host.describe(),
+            "unknown CPU (2 logical CPUs), 3.9 GiB, no NVIDIA GPU seen"
         );
     }
 }

@@ -1,12 +1,14 @@
 //! Pure types shared by every yardstick crate: metric records (one schema for quality,
-//! speed, memory and later cost), run fingerprints, per-item results, the statistics
-//! used to summarise them (means, standard errors, percentiles), the one facility for
-//! closed-set enums ([`closed_set!`]) and the Hugging Face settings resolved from an
-//! environment the caller passes in ([`HfEnvironment`]).
+//! speed, memory and later cost), run fingerprints (eval units, and bench runs with the
+//! machine that measured), per-item results, the statistics used to summarise them (means,
+//! standard errors, percentiles), the one facility for closed-set enums ([`closed_set!`])
+//! and the Hugging Face settings resolved from an environment the caller passes in
+//! ([`HfEnvironment`]).
 //!
 //! This crate must not do I/O, must not be async and must not read a clock: everything
 //! here is a pure function of its inputs, so it can be tested exhaustively.
 
+pub mod bench;
 pub mod closed_set;
 pub mod fingerprint;
 pub mod host;
@@ -15,6 +17,7 @@ pub mod item;
 pub mod metric;
 pub mod stats;
 
+pub use bench::{BenchFingerprint, BenchPlanRecord, HostRole, TargetDescription};
 pub use closed_set::{ClosedSet, UnknownName};
 pub use fingerprint::{
     sha256_hex, Fingerprint, PromptFormat, RunFingerprint, StreamHasher, TaskFingerprint,

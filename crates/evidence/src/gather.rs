@@ -100,6 +100,9 @@ async fn eval_units_where(
 /// Every bench unit of `run`, with its measured requests' latency samples.
 pub async fn bench_units(store: &Store, run: &Run) -> Result<Vec<BenchUnit>, EvidenceError> {
     needs_kind(run, RunKind::Bench)?;
+    let workload = run
+        .bench_plan()?
+        .map_or(serde_json::Value::Null, |plan| plan.workload);
     let mut metrics = unit_metrics(store, &run.run_id).await?;
     let mut units = Vec::new();
     for unit in store.units(&run.run_id).await? {
@@ -146,7 +149,7 @@ pub async fn bench_units(store: &Store, run: &Run) -> Result<Vec<BenchUnit>, Evi
             tpot_ms: millis(tpot),
             e2e_ms: millis(e2e),
             metrics: records,
-            workload: run.plan["workload"].clone(),
+            workload: workload.clone(),
             unit,
         });
     }
@@ -286,8 +289,10 @@ pub async fn profile_records(store: &Store) -> Result<Vec<ProfileRecord>, Eviden
     Ok(speed)
 }
 
-/// The machine a bench run was measured on, as its fingerprint records it (runs stored
-/// before yardstick recorded it have none).
-pub fn host_of(run: &Run) -> Option<Host> {
-    serde_json::from_value(run.fingerprint.get("host")?.clone()).ok()
+/// The machine a bench run was measured on, as its typed fingerprint records it (runs of
+/// other kinds, and bench runs stored before yardstick recorded it, have none).
+pub fn host_of(run: &Run) -> Result<Option<Host>, EvidenceError> {
+    Ok(run
+        .bench_fingerprint()?
+        .and_then(|fingerprint| fingerprint.host))
 }

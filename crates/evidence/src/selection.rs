@@ -233,7 +233,7 @@ pub async fn report_evidence(
             }
         }
         report_runs.push(ReportRun {
-            host: gather::host_of(&run),
+            host: gather::host_of(&run)?,
             run,
             units,
             unit_metrics,

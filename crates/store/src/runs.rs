@@ -7,7 +7,7 @@ use crate::Store;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
-use yardstick_core::Fingerprint;
+use yardstick_core::{BenchFingerprint, BenchPlanRecord, Fingerprint};
 
 /// Which command a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +81,55 @@ pub struct Run {
     pub plan: serde_json::Value,
     pub fingerprint: serde_json::Value,
     pub fingerprint_id: String,
+}
+
+impl NewRun {
+    /// A bench run to record: its plan is the fingerprint's, its fingerprint id
+    /// [`BenchFingerprint::id`].
+    pub fn bench(
+        run_id: String,
+        created_at: DateTime<Utc>,
+        fingerprint: &BenchFingerprint,
+    ) -> Result<NewRun> {
+        let action = || format!("recording the fingerprint of bench run {run_id}");
+        Ok(NewRun {
+            plan: serde_json::to_value(&fingerprint.plan).map_err(json(action))?,
+            fingerprint: serde_json::to_value(fingerprint).map_err(json(action))?,
+            fingerprint_id: fingerprint.id(),
+            kind: RunKind::Bench,
+            created_at,
+            run_id,
+        })
+    }
+}
+
+impl Run {
+    /// A bench run's fingerprint, typed; `None` for runs of other kinds. Rows of every
+    /// earlier version read: what they lack (`host`, `host_role` before the machine was
+    /// recorded) is `None`.
+    pub fn bench_fingerprint(&self) -> Result<Option<BenchFingerprint>> {
+        if self.kind != RunKind::Bench {
+            return Ok(None);
+        }
+        BenchFingerprint::from_json(&self.fingerprint)
+            .map(Some)
+            .map_err(json(|| {
+                format!("reading the bench fingerprint of run {}", self.run_id)
+            }))
+    }
+
+    /// A bench run's plan, typed; `None` for runs of other kinds. Old rows read as
+    /// [`Run::bench_fingerprint`] does.
+    pub fn bench_plan(&self) -> Result<Option<BenchPlanRecord>> {
+        if self.kind != RunKind::Bench {
+            return Ok(None);
+        }
+        BenchPlanRecord::from_json(&self.plan)
+            .map(Some)
+            .map_err(json(|| {
+                format!("reading the bench plan of run {}", self.run_id)
+            }))
+    }
 }
 
 /// A unit to record, as it starts (status `running`). Its fingerprint id is

@@ -1,11 +1,10 @@
-//! Reading the machine a bench measures on (the record is `yardstick_core::Host`): CPU model and
-//! count, memory, NVIDIA GPUs (through NVML when it loads) and the OS. Costs and reports name
-//! it, so a measurement is never silently read as one taken on other hardware.
+//! Reading the machine a bench measures on ([`Host`], the record, is `yardstick-core`'s: its
+//! run's fingerprint keeps it): CPU model and count, memory, NVIDIA GPUs (through NVML when
+//! it loads) and the OS.
 
 use std::path::Path;
 
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
-
 use yardstick_core::Host;
 
 use super::gpu::GpuProbe;

@@ -60,7 +60,7 @@ pub async fn run(args: CostArgs, home: &Home) -> Result<Outcome> {
     };
     let evidence = CostEvidence {
         run_id: run.run_id.clone(),
-        host: gather::host_of(&run),
+        host: gather::host_of(&run)?,
         units,
         load_seconds,
     };

@@ -3,122 +3,47 @@
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::Utc;
-use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use yardstick_bench::resources::SamplerConfig;
-use yardstick_bench::sweep::SloSearch;
-use yardstick_bench::{Bench, LoadPoint, PointResult, RunSettings, SloObjective};
-use yardstick_load::{ArrivalProcess, ItlDefinition, MetricsOptions, Slo};
-use yardstick_store::{NewRun, RunKind, Status};
+use yardstick_bench::resources::{detect_host, SamplerConfig};
+use yardstick_bench::{Bench, PointResult, SystemClock};
+use yardstick_core::{BenchFingerprint, HostRole};
+use yardstick_store::{NewRun, Status};
 
 mod output;
+mod plan;
 mod progress;
 mod record;
 mod target;
 mod workload;
 
-use self::output::{print_results, write_outputs};
+use self::output::{print_results, search_line, write_outputs};
+use self::plan::bench_plan;
 use self::progress::BenchBars;
 use self::record::{store_point, unit_fingerprint};
 use self::target::driven;
-use self::workload::{build_requests, WorkloadChoice};
+use self::workload::build_requests;
 use super::eval::watch_ctrl_c;
 use super::{engine_settings, Outcome};
-use crate::args::{BenchArgs, ItlArg};
+use crate::args::BenchArgs;
 use crate::home::Home;
 
-/// Measured requests per run when neither `--requests` nor `--duration` is given.
-const DEFAULT_REQUESTS: usize = 100;
-
-/// Distinct requests prepared per run bounded by `--duration` alone.
-const DURATION_BOUND_REQUESTS: usize = 1000;
-
-/// Most distinct requests prepared; longer benches send them again in a cycle.
-const MOST_DISTINCT_REQUESTS: usize = 10_000;
-
 pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
-    let objectives = args
-        .slos
-        .iter()
-        .map(|text| text.parse::<SloObjective>().map_err(anyhow::Error::msg))
-        .collect::<Result<Vec<_>>>()
-        .context("--slo")?;
-    let process: ArrivalProcess = args
-        .arrivals
-        .parse()
-        .map_err(|error| anyhow::anyhow!("--arrivals {}: {error}", args.arrivals))?;
-    if let Some(rate) = args.rate_max {
-        if !(rate.is_finite() && rate > 0.0) {
-            bail!("--rate-max {rate} must be a positive number of requests per second");
-        }
-    }
-    let points = load_points(&args, process)?;
-    if args.trials == 0 {
-        bail!("--trials must be at least 1");
-    }
-    let duration = match args.duration {
-        Some(seconds) if !(seconds.is_finite() && seconds > 0.0) => {
-            bail!("--duration {seconds} must be a positive number of seconds")
-        }
-        Some(seconds) => Some(Duration::from_secs_f64(seconds)),
-        None => None,
-    };
-    let requests = match (args.requests, duration) {
-        (Some(0), _) => bail!("--requests must be at least 1"),
-        (None, None) => Some(DEFAULT_REQUESTS),
-        (requests, _) => requests,
-    };
-
+    let plan = bench_plan(&args)?;
     let store = home.open_store().await?;
     let driven = driven(&args, home, &store).await?;
+    let plan = plan.with_forced_lengths(driven.capabilities.forces_length);
     let description = driven.target.describe();
-    let choice = WorkloadChoice::from_args(&args, driven.capabilities)?;
-    // Enough distinct requests for every planned run, so that no run repeats an earlier
-    // run's prompts (a server's prompt cache would answer them from memory).
-    let planned_runs = if args.search {
-        (args.search_steps.max(1) + 2) * args.trials
-    } else if args.sweep.is_some() {
-        args.max_concurrency.max(1).ilog2() as usize + 1
-    } else {
-        points.len().max(1) * args.trials
-    };
-    let count = requests
-        .map_or(DURATION_BOUND_REQUESTS, |requests| requests + args.warmup)
-        .saturating_mul(planned_runs)
-        .min(MOST_DISTINCT_REQUESTS);
     let workload = build_requests(
-        &choice,
-        &args,
+        &plan.workload,
+        args.tokenizer.as_deref(),
         driven.model_path.as_deref(),
         driven.capabilities,
-        count,
+        plan.distinct_requests(),
     )?;
-
-    let metrics = MetricsOptions {
-        itl: match args.itl {
-            ItlArg::PerToken => ItlDefinition::PerToken,
-            ItlArg::PerChunk => ItlDefinition::PerChunk,
-        },
-        warmup_requests: args.warmup,
-        slo: per_request_slo(&objectives),
-    };
-    let settings = RunSettings {
-        point: points
-            .first()
-            .copied()
-            .unwrap_or(LoadPoint::Concurrency { concurrency: 1 }),
-        requests,
-        duration,
-        warmup: args.warmup,
-        seed: args.seed,
-        metrics,
-        first_request: 0,
-    };
     let resources = if args.server_pid.is_some() || args.endpoint.endpoint.is_none() {
         Some(SamplerConfig {
             pid: args.server_pid,
@@ -130,43 +55,23 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
 
     let created_at = Utc::now();
     let run_id = yardstick_store::new_run_id(created_at);
-    let plan = json!({
-        "target": description,
-        "workload": workload.spec,
-        "points": points,
-        "sweep": args.sweep,
-        "slo": objectives,
-        "search": args.search,
-        "trials": args.trials,
-        "requests": requests,
-        "duration_s": args.duration,
-        "warmup": args.warmup,
-        "seed": args.seed,
-        "itl": settings.metrics.itl.as_str(),
-        "stream": !args.no_stream,
-    });
     // The machine measuring: for an endpoint the client, which the server may not share.
-    let host = yardstick_bench::resources::detect_host(None);
-    let fingerprint = json!({
-        "plan": plan,
-        "host": host,
-        "host_role": if args.endpoint.endpoint.is_some() { "client (the server may run elsewhere)" } else { "engine" },
-        "workload_sha256": workload.digest,
-        "tokenizer": workload.tokenizer,
-        "model_sha256": driven.model_sha256,
-        "yardstick_version": env!("CARGO_PKG_VERSION"),
-    });
-    let fingerprint_id =
-        yardstick_core::sha256_hex(fingerprint.to_string().as_bytes())[..16].to_string();
+    let fingerprint = BenchFingerprint {
+        plan: plan.record(description.clone(), !args.no_stream)?,
+        host: Some(detect_host(None)),
+        host_role: Some(if args.endpoint.endpoint.is_some() {
+            HostRole::Client
+        } else {
+            HostRole::Engine
+        }),
+        workload_sha256: Some(workload.digest.clone()),
+        tokenizer: workload.tokenizer.clone(),
+        model_sha256: driven.model_sha256.clone(),
+        yardstick_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+    };
+    let fingerprint_id = fingerprint.id();
     store
-        .create_run(&NewRun {
-            run_id: run_id.clone(),
-            kind: RunKind::Bench,
-            created_at,
-            plan: plan.clone(),
-            fingerprint: fingerprint.clone(),
-            fingerprint_id: fingerprint_id.clone(),
-        })
+        .create_run(&NewRun::bench(run_id.clone(), created_at, &fingerprint)?)
         .await?;
 
     // Every finished run is stored at once, so nothing measured is lost to a later failure.
@@ -178,12 +83,14 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         engine_settings(&args.engine).threads
     };
     let unit_fingerprint = unit_fingerprint(
-        &description.model,
+        &description,
         driven.model_sha256.as_deref(),
-        &description.details,
         &fingerprint_id,
         &workload,
-        &args,
+        // `--requests` as given (not the default filled in): what units have always
+        // recorded, so a defaulted run stays comparable with earlier ones.
+        args.requests,
+        plan.seed,
         threads,
     );
     let writer_run = run_id.clone();
@@ -208,11 +115,12 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let bench = Bench {
         target: driven.target,
         workload: Arc::new(workload.requests.clone()),
-        settings,
+        plan,
         cancel: cancel.clone(),
         progress: Arc::new(BenchBars::new(quiet, finished)),
         resources,
         requests_sent: AtomicUsize::new(0),
+        clock: Arc::new(SystemClock),
     };
     if !quiet {
         eprintln!(
@@ -223,7 +131,11 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             workload.requests.len()
         );
     }
-    let outcome = drive(&bench, &args, &points, &objectives, process).await;
+    let outcome = bench.execute().await.map(|outcome| {
+        outcome
+            .slo
+            .map(|found| search_line(&found, &bench.plan.objectives))
+    });
     drop(bench);
     let stored = writer.await.context("the result writer stopped")?;
     let mut results = Vec::new();
@@ -237,7 +149,7 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             store
                 .set_run_status(&run_id, Status::Failed, Utc::now())
                 .await?;
-            return Err(error);
+            return Err(error.into());
         }
     };
     let status = if cancel.is_cancelled() {
@@ -256,101 +168,4 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
-}
-
-/// The explicit load points of the command line; empty for `--sweep auto` and `--search`.
-fn load_points(args: &BenchArgs, process: ArrivalProcess) -> Result<Vec<LoadPoint>> {
-    if args.search || args.sweep.is_some() {
-        return Ok(Vec::new());
-    }
-    if !args.rate.is_empty() {
-        return args
-            .rate
-            .iter()
-            .map(|&rate| {
-                if rate.is_finite() && rate > 0.0 {
-                    Ok(LoadPoint::Rate { process, rate })
-                } else {
-                    bail!("--rate {rate} must be a positive number of requests per second")
-                }
-            })
-            .collect();
-    }
-    let concurrencies = if args.concurrency.is_empty() {
-        vec![1]
-    } else {
-        args.concurrency.clone()
-    };
-    concurrencies
-        .into_iter()
-        .map(|concurrency| {
-            if concurrency == 0 {
-                bail!("--concurrency values must be at least 1");
-            }
-            Ok(LoadPoint::Concurrency { concurrency })
-        })
-        .collect()
-}
-
-/// Per-request thresholds for goodput: each objective's limit applies to every request.
-fn per_request_slo(objectives: &[SloObjective]) -> Slo {
-    use yardstick_bench::sweep::SloMetric;
-    let mut slo = Slo::default();
-    for objective in objectives {
-        let limit = Some(Duration::from_secs_f64(objective.limit_ms / 1000.0));
-        match objective.metric {
-            SloMetric::Ttft => slo.ttft = limit,
-            SloMetric::Tpot => slo.tpot = limit,
-            SloMetric::E2e => slo.e2e = limit,
-            // ITL has no per-request value; it bounds the run only.
-            SloMetric::Itl => {}
-        }
-    }
-    slo
-}
-
-/// Runs the chosen mode; returns a line describing the SLO search's finding, if one ran.
-async fn drive(
-    bench: &Bench,
-    args: &BenchArgs,
-    points: &[LoadPoint],
-    objectives: &[SloObjective],
-    process: ArrivalProcess,
-) -> Result<Option<String>> {
-    if args.search {
-        let search = SloSearch {
-            objectives: objectives.to_vec(),
-            process,
-            high: args.rate_max,
-            saturation_concurrency: args.max_concurrency,
-            steps: args.search_steps,
-            trials: args.trials,
-            tolerance: 0.05,
-        };
-        let outcome = bench.slo_search(&search).await?;
-        let slos = objectives
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let line = match (outcome.best_rate, outcome.lowest_failing_rate) {
-            (Some(best), Some(failing)) => {
-                format!("SLO search ({slos}): met at {best:.3} req/s, not at {failing:.3} req/s")
-            }
-            (Some(best), None) => {
-                format!("SLO search ({slos}): met up to the top of the range, {best:.3} req/s")
-            }
-            (None, Some(failing)) => format!(
-                "SLO search ({slos}): not met at any rate tried (lowest {failing:.3} req/s)"
-            ),
-            (None, None) => format!("SLO search ({slos}): interrupted before any rate was tried"),
-        };
-        return Ok(Some(line));
-    }
-    if args.sweep.is_some() {
-        bench.auto_sweep(args.max_concurrency).await?;
-        return Ok(None);
-    }
-    bench.sweep(points, args.trials).await?;
-    Ok(None)
 }

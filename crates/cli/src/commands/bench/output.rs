@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::json;
 use yardstick_bench::report::{self, PlotFormat};
-use yardstick_bench::{across_trials, PointResult};
+use yardstick_bench::{across_trials, PointResult, SloObjective, SloOutcome};
 
 use crate::args::{BenchArgs, Format, PlotFormatArg};
 
@@ -81,6 +81,27 @@ pub fn print_results(
     }
     println!("run {run_id} stored; `yardstick runs show {run_id}` shows every record");
     Ok(())
+}
+
+/// One line on what the SLO search found for `objectives`.
+pub fn search_line(found: &SloOutcome, objectives: &[SloObjective]) -> String {
+    let slos = objectives
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (found.best_rate, found.lowest_failing_rate) {
+        (Some(best), Some(failing)) => {
+            format!("SLO search ({slos}): met at {best:.3} req/s, not at {failing:.3} req/s")
+        }
+        (Some(best), None) => {
+            format!("SLO search ({slos}): met up to the top of the range, {best:.3} req/s")
+        }
+        (None, Some(failing)) => {
+            format!("SLO search ({slos}): not met at any rate tried (lowest {failing:.3} req/s)")
+        }
+        (None, None) => format!("SLO search ({slos}): interrupted before any rate was tried"),
+    }
 }
 
 /// Runs grouped by load point, in the order points first appeared.

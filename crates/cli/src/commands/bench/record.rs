@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use yardstick_bench::PointResult;
+use yardstick_bench::{PointResult, TargetDescription};
 use yardstick_core::{Fingerprint, TaskFingerprint};
 use yardstick_store::{NewRunUnit, Status, Store};
 
 use super::workload::BuiltWorkload;
-use crate::args::BenchArgs;
 
 /// The unit name of trial `trial` at a point: `bench:c=4#0`, `bench:poisson@2/s#1`.
 pub fn unit_task(result: &PointResult, trial: u64) -> String {
@@ -17,19 +16,20 @@ pub fn unit_task(result: &PointResult, trial: u64) -> String {
 }
 
 /// The fingerprint every unit of the bench shares but for its task name: the model, the
-/// workload (its digest as the prompt hash, dataset files by sha256), the run's fingerprint
-/// id as the task definition, the target's details as the engine scheme.
+/// workload (its digest as the prompt hash, dataset files by sha256, `requests` as the
+/// limit), the run's fingerprint id as the task definition, the target's details as the
+/// engine scheme.
 pub fn unit_fingerprint(
-    model: &str,
+    target: &TargetDescription,
     model_sha256: Option<&str>,
-    target_details: &str,
     run_fingerprint_id: &str,
     workload: &BuiltWorkload,
-    args: &BenchArgs,
+    requests: Option<usize>,
+    seed: u64,
     threads: u32,
 ) -> Fingerprint {
     Fingerprint {
-        model: model.to_string(),
+        model: target.model.clone(),
         model_sha256: model_sha256.unwrap_or("served").to_string(),
         task: TaskFingerprint {
             task: String::new(),
@@ -40,15 +40,15 @@ pub fn unit_fingerprint(
                 .into_iter()
                 .collect::<BTreeMap<_, _>>(),
             prompt_hash: workload.digest.clone(),
-            limit: args.requests.map(|requests| requests as u64),
+            limit: requests.map(|requests| requests as u64),
             items: workload.requests.len() as u64,
             samples_sha256: None,
         },
         yardstick_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: yardstick_runner::GIT_COMMIT.to_string(),
         llama_cpp_version: yardstick_backend_llamacpp::llama_cpp_version(),
-        seed: args.seed,
-        batching_scheme: target_details.to_string(),
+        seed,
+        batching_scheme: target.details.clone(),
         threads,
         prompt_format: None,
     }

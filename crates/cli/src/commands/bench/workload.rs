@@ -16,85 +16,75 @@ use crate::args::BenchArgs;
 /// Output length when neither `--output-tokens` nor the source gives one.
 const DEFAULT_OUTPUT_TOKENS: &str = "64";
 
-/// The workload the flags describe, before tokenizing.
-#[derive(Debug, Clone)]
-pub struct WorkloadChoice {
-    pub spec: WorkloadSpec,
-}
-
-impl WorkloadChoice {
-    pub fn from_args(args: &BenchArgs, capabilities: Capabilities) -> Result<WorkloadChoice> {
-        let input: LengthDistribution = args
-            .input_tokens
-            .parse()
-            .map_err(|error| anyhow::anyhow!("--input-tokens: {error}"))?;
-        let output_flag = args
-            .output_tokens
-            .as_deref()
-            .map(|text| {
-                text.parse::<LengthDistribution>()
-                    .map_err(|error| anyhow::anyhow!("--output-tokens: {error}"))
-            })
-            .transpose()?;
-        let default_output = || -> Result<LengthDistribution> {
-            DEFAULT_OUTPUT_TOKENS
-                .parse()
-                .map_err(|error| anyhow::anyhow!("the default output length: {error}"))
-        };
-        let (prompts, output) = if let Some(path) = &args.dataset {
-            (PromptSource::Dataset { path: path.clone() }, output_flag)
-        } else if let Some(task) = &args.task {
-            let Some(data_dir) = args.data_dir.clone() else {
-                bail!("--task needs the datasets directory: --data-dir or YARDSTICK_DATA");
-            };
-            (
-                PromptSource::Task {
-                    task: task.clone(),
-                    data_dir,
-                    num_fewshot: None,
-                },
-                output_flag,
-            )
-        } else if let Some(prefix_tokens) = args.shared_prefix {
-            if args.prefix_groups == 0 {
-                bail!("--prefix-groups must be at least 1");
-            }
-            let output = match output_flag {
-                Some(output) => output,
-                None => default_output()?,
-            };
-            (
-                PromptSource::SharedPrefix {
-                    prefix_tokens,
-                    groups: args.prefix_groups,
-                    input,
-                },
-                Some(output),
-            )
-        } else {
-            let output = match output_flag {
-                Some(output) => output,
-                None => default_output()?,
-            };
-            (PromptSource::Synthetic { input }, Some(output))
-        };
-        let force = capabilities.forces_length && !args.allow_eos;
-        Ok(WorkloadChoice {
-            spec: WorkloadSpec {
-                prompts,
-                output,
-                ignore_eos: force,
-                min_tokens: force,
-                seed: args.seed,
-            },
+/// The workload the flags describe, before tokenizing. Output lengths are forced
+/// (`ignore_eos`, `min_tokens`) unless `--allow-eos`.
+pub fn workload_spec(args: &BenchArgs) -> Result<WorkloadSpec> {
+    let input: LengthDistribution = args
+        .input_tokens
+        .parse()
+        .map_err(|error| anyhow::anyhow!("--input-tokens: {error}"))?;
+    let output_flag = args
+        .output_tokens
+        .as_deref()
+        .map(|text| {
+            text.parse::<LengthDistribution>()
+                .map_err(|error| anyhow::anyhow!("--output-tokens: {error}"))
         })
-    }
+        .transpose()?;
+    let default_output = || -> Result<LengthDistribution> {
+        DEFAULT_OUTPUT_TOKENS
+            .parse()
+            .map_err(|error| anyhow::anyhow!("the default output length: {error}"))
+    };
+    let (prompts, output) = if let Some(path) = &args.dataset {
+        (PromptSource::Dataset { path: path.clone() }, output_flag)
+    } else if let Some(task) = &args.task {
+        let Some(data_dir) = args.data_dir.clone() else {
+            bail!("--task needs the datasets directory: --data-dir or YARDSTICK_DATA");
+        };
+        (
+            PromptSource::Task {
+                task: task.clone(),
+                data_dir,
+                num_fewshot: None,
+            },
+            output_flag,
+        )
+    } else if let Some(prefix_tokens) = args.shared_prefix {
+        if args.prefix_groups == 0 {
+            bail!("--prefix-groups must be at least 1");
+        }
+        let output = match output_flag {
+            Some(output) => output,
+            None => default_output()?,
+        };
+        (
+            PromptSource::SharedPrefix {
+                prefix_tokens,
+                groups: args.prefix_groups,
+                input,
+            },
+            Some(output),
+        )
+    } else {
+        let output = match output_flag {
+            Some(output) => output,
+            None => default_output()?,
+        };
+        (PromptSource::Synthetic { input }, Some(output))
+    };
+    Ok(WorkloadSpec {
+        prompts,
+        output,
+        ignore_eos: !args.allow_eos,
+        min_tokens: !args.allow_eos,
+        seed: args.seed,
+    })
 }
 
 /// A built workload with what the fingerprint records of it.
 #[derive(Debug, Clone)]
 pub struct BuiltWorkload {
-    pub spec: WorkloadSpec,
     pub requests: Vec<LoadRequest>,
     /// sha256 over every request as sent.
     pub digest: String,
@@ -104,21 +94,22 @@ pub struct BuiltWorkload {
     pub files: Vec<(String, String)>,
 }
 
-/// Tokenizes and builds `count` requests; `model_path` is the default tokenizer source.
+/// Tokenizes and builds `count` requests of `spec` with `tokenizer` (`--tokenizer`), else
+/// the model's GGUF vocabulary (`model_path`).
 pub fn build_requests(
-    choice: &WorkloadChoice,
-    args: &BenchArgs,
+    spec: &WorkloadSpec,
+    tokenizer: Option<&Path>,
     model_path: Option<&Path>,
     capabilities: Capabilities,
     count: usize,
 ) -> Result<BuiltWorkload> {
-    let tokenizer: Option<Box<dyn PromptTokenizer>> = match (&args.tokenizer, model_path) {
+    let tokenizer: Option<Box<dyn PromptTokenizer>> = match (tokenizer, model_path) {
         (Some(path), _) => Some(open_tokenizer(path)?),
         (None, Some(path)) => Some(open_tokenizer(path)?),
         (None, None) => None,
     };
     let needs_tokenizer = matches!(
-        choice.spec.prompts,
+        spec.prompts,
         PromptSource::Synthetic { .. } | PromptSource::SharedPrefix { .. }
     );
     if needs_tokenizer && tokenizer.is_none() {
@@ -129,12 +120,12 @@ pub fn build_requests(
     }
     // A dataset or task smaller than the run is sent in a cycle (the scheduler repeats the
     // workload), so take every prompt it has.
-    let workload = match build_workload(&choice.spec, tokenizer.as_deref(), count) {
+    let workload = match build_workload(spec, tokenizer.as_deref(), count) {
         Err(WorkloadError::NotEnoughPrompts { available, .. }) if available > 0 => {
             eprintln!(
                 "note: the prompt source has {available} usable prompts for {count} requests; they are sent in a cycle"
             );
-            build_workload(&choice.spec, tokenizer.as_deref(), available)
+            build_workload(spec, tokenizer.as_deref(), available)
         }
         other => other,
     }
@@ -150,7 +141,7 @@ pub fn build_requests(
     }
     let digest = workload.digest();
     let mut files = Vec::new();
-    if let PromptSource::Dataset { path } = &choice.spec.prompts {
+    if let PromptSource::Dataset { path } = &spec.prompts {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         files.push((
             path.display().to_string(),
@@ -168,7 +159,6 @@ pub fn build_requests(
         })
         .collect();
     Ok(BuiltWorkload {
-        spec: choice.spec.clone(),
         requests,
         digest,
         tokenizer: workload.tokenizer,
