@@ -247,33 +247,12 @@ fn short(hash: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use yardstick_core::{PromptFormat, TaskFingerprint};
+    use yardstick_core::PromptFormat;
 
     use super::*;
 
     fn fingerprint() -> Fingerprint {
-        Fingerprint {
-            model: "gemma".into(),
-            model_sha256: "aaaa".into(),
-            task: TaskFingerprint {
-                task: "arc_easy".into(),
-                task_hash: "task".into(),
-                dataset_sha256: BTreeMap::from([("test.jsonl".into(), "data".into())]),
-                prompt_hash: "prompts".into(),
-                limit: Some(100),
-                items: 100,
-                samples_sha256: None,
-            },
-            yardstick_version: "0.1.0".into(),
-            git_commit: "abc".into(),
-            llama_cpp_version: "b1".into(),
-            seed: 1234,
-            batching_scheme: "scheme".into(),
-            threads: 2,
-            prompt_format: None,
-        }
+        yardstick_test_support::fingerprint::fingerprint("gemma", "arc_easy").build()
     }
 
     fn fields(differences: &[Difference]) -> Vec<Field> {

@@ -1,34 +1,16 @@
 //! In-memory results for the unit tests of this crate.
 
-use std::collections::BTreeMap;
-
 use chrono::{TimeZone, Utc};
-use yardstick_core::{Fingerprint, MetricRecord, TaskFingerprint, Unit};
+use yardstick_core::{Fingerprint, MetricRecord, Unit};
 use yardstick_store::{RunUnit, Status};
 
 use crate::results::{BenchUnit, EvalUnit};
 
+/// The test-support fingerprint of `model` on `task` with these rendered prompts.
 pub fn fingerprint(model: &str, task: &str, prompt_hash: &str) -> Fingerprint {
-    Fingerprint {
-        model: model.into(),
-        model_sha256: format!("sha-{model}"),
-        task: TaskFingerprint {
-            task: task.into(),
-            task_hash: format!("hash-{task}"),
-            dataset_sha256: BTreeMap::from([("test.jsonl".into(), "d".into())]),
-            prompt_hash: prompt_hash.into(),
-            limit: None,
-            items: 10,
-            samples_sha256: None,
-        },
-        yardstick_version: "0.1.0".into(),
-        git_commit: "c0ffee".into(),
-        llama_cpp_version: "b1".into(),
-        seed: 1234,
-        batching_scheme: "scheme".into(),
-        threads: 2,
-        prompt_format: None,
-    }
+    yardstick_test_support::fingerprint::fingerprint(model, task)
+        .prompt_hash(prompt_hash)
+        .build()
 }
 
 pub fn run_unit(model: &str, task: &str, fingerprint: Fingerprint) -> RunUnit {
