@@ -37,7 +37,7 @@ impl FromStr for Threshold {
             reason: reason.to_string(),
         };
         let (metric, value) = text
-            .split_once('=')
+            .rsplit_once('=')
             .ok_or_else(|| invalid("expected METRIC=PERCENT%, e.g. ttft_ms.p99=10%"))?;
         let number = value
             .trim()

@@ -153,25 +153,22 @@ pub fn regress(
 }
 
 /// One exact threshold per metric a threshold names (exactly, or as a prefix up to `.` or
-/// `@`); a threshold naming no metric is refused with the valid names. A more specific
-/// threshold given later wins over a prefix given earlier.
+/// `@`); a threshold naming no metric is refused with the valid names. Where several name a
+/// metric, the most specific (longest) name wins whatever the order given; between equal
+/// names, the later one.
 pub fn expand(
     thresholds: &[Threshold],
     metrics: &[MetricInput],
 ) -> Result<Vec<Threshold>, DecideError> {
-    let mut exact: Vec<Threshold> = Vec::new();
+    let names = |metric: &MetricInput, threshold: &Threshold| {
+        metric.name == threshold.metric
+            || metric
+                .name
+                .strip_prefix(&threshold.metric)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('@'))
+    };
     for threshold in thresholds {
-        let matching: Vec<&MetricInput> = metrics
-            .iter()
-            .filter(|metric| {
-                metric.name == threshold.metric
-                    || metric
-                        .name
-                        .strip_prefix(&threshold.metric)
-                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('@'))
-            })
-            .collect();
-        if matching.is_empty() {
+        if !metrics.iter().any(|metric| names(metric, threshold)) {
             return Err(DecideError::InvalidInput {
                 what: format!(
                     "--threshold {}={}%",
@@ -188,8 +185,17 @@ pub fn expand(
                 ),
             });
         }
-        for metric in matching {
-            exact.retain(|existing| existing.metric != metric.name);
+    }
+    let mut exact: Vec<Threshold> = Vec::new();
+    for metric in metrics {
+        let chosen = thresholds
+            .iter()
+            .filter(|threshold| names(metric, threshold))
+            .fold(None::<&Threshold>, |best, threshold| match best {
+                Some(best) if best.metric.len() > threshold.metric.len() => Some(best),
+                _ => Some(threshold),
+            });
+        if let Some(threshold) = chosen {
             exact.push(Threshold {
                 metric: metric.name.clone(),
                 relative_percent: threshold.relative_percent,

@@ -21,13 +21,12 @@ fn threshold(text: &str) -> Threshold {
     text.parse().expect("a valid threshold")
 }
 
-/// A threshold on one load point's metric, built directly: `ttft_ms.p99@c=4#0=2%` does not
-/// parse (see the ignored test at the end).
+/// A threshold on one load point's metric, as the command line writes it
+/// (`ttft_ms.p99@c=4#0=2%`: the last `=` separates the percentage).
 fn threshold_on(metric: &str, relative_percent: f64) -> Threshold {
-    Threshold {
-        metric: metric.to_string(),
-        relative_percent,
-    }
+    format!("{metric}={relative_percent}%")
+        .parse()
+        .expect("a valid threshold")
 }
 
 /// Per-item values of the baseline and the candidate, aligned by item.
@@ -142,7 +141,7 @@ fn eval_runs_are_judged_on_each_task_s_main_metric() {
 }
 
 #[test]
-fn a_threshold_names_metrics_by_prefix_and_a_later_specific_one_wins() {
+fn a_threshold_names_metrics_by_prefix_and_the_most_specific_one_wins() {
     let metrics = judged_metrics(&bench_runs(None), ComparisonMode::Models).pairs;
     // `ttft_ms.p99` covers the p99 at both points; the later `@c=4#0` replaces its share.
     let expanded = expand(
@@ -161,6 +160,25 @@ fn a_threshold_names_metrics_by_prefix_and_a_later_specific_one_wins() {
         pairs,
         [("ttft_ms.p99@c=1#0", 10.0), ("ttft_ms.p99@c=4#0", 2.0)]
     );
+    // The most specific wins whatever the order: the prefix given after it does not override.
+    let reversed = expand(
+        &[
+            threshold_on("ttft_ms.p99@c=4#0", 2.0),
+            threshold("ttft_ms.p99=10%"),
+        ],
+        &metrics,
+    )
+    .expect("both thresholds name metrics");
+    assert_eq!(reversed, expanded);
+    // Between equal names, the later one.
+    let twice = expand(
+        &[threshold("ttft_ms.p99=10%"), threshold("ttft_ms.p99=7%")],
+        &metrics,
+    )
+    .expect("a prefix");
+    assert!(twice
+        .iter()
+        .all(|threshold| threshold.relative_percent == 7.0));
     // A prefix ends at `.` or `@`: `ttft_ms` covers p50 and p99 at both points.
     let expanded = expand(&[threshold("ttft_ms=20%")], &metrics).expect("a prefix");
     let names: Vec<&str> = expanded.iter().map(|t| t.metric.as_str()).collect();
@@ -357,7 +375,6 @@ fn nothing_comparable_is_an_error_naming_every_refusal() {
 }
 
 #[test]
-#[ignore = "bug: Threshold::from_str splits at the first `=`, and load points (`c=4#0`) contain one"]
 fn a_threshold_on_one_load_point_parses() {
     let parsed: Threshold = "ttft_ms.p99@c=4#0=2%"
         .parse()

@@ -47,12 +47,21 @@ fn needs_kind(run: &Run, kind: RunKind) -> Result<(), EvidenceError> {
         return Ok(());
     }
     Err(EvidenceError::Refused(format!(
-        "run {} is a {} run; this needs a{} {} run",
+        "run {} is {} run; this needs {} run",
         run.run_id,
-        run.kind.as_str(),
-        if kind == RunKind::Eval { "n" } else { "" },
-        kind.as_str()
+        with_article(run.kind),
+        with_article(kind)
     )))
+}
+
+/// `an eval`, `a bench`: a run kind with its indefinite article.
+pub fn with_article(kind: RunKind) -> String {
+    let article = if kind.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {}", kind.as_str())
 }
 
 /// Every eval unit of `run` that has a main metric.

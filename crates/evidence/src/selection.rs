@@ -105,11 +105,11 @@ pub async fn two_runs(
             "give two eval runs or two bench runs"
         };
         return Err(EvidenceError::Refused(format!(
-            "{baseline_flag} {} is a {} run and {candidate_flag} {} a {} run; {hint}",
+            "{baseline_flag} {} is {} run and {candidate_flag} {} {} run; {hint}",
             baseline.run_id,
-            baseline.kind.as_str(),
+            gather::with_article(baseline.kind),
             candidate.run_id,
-            candidate.kind.as_str()
+            gather::with_article(candidate.kind)
         )));
     }
     Ok((baseline, candidate))

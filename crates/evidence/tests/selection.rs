@@ -80,10 +80,9 @@ async fn two_eval_runs_are_read_as_eval_sides() {
 #[tokio::test]
 async fn comparison_sides_refuse_a_kind_mismatch_and_a_wrong_number_of_names() {
     let store = stored().await;
-    // The current message (`a eval`): see gather.rs's ignored test on the article.
     assert_eq!(
         refusal(&store, &["eval-1", "bench-1"], &[]).await,
-        "--run eval-1 is a eval run and --run bench-1 a bench run; compare two eval runs or two bench runs"
+        "--run eval-1 is an eval run and --run bench-1 a bench run; compare two eval runs or two bench runs"
     );
     assert_eq!(
         refusal(&store, &["eval-1"], &[]).await,
@@ -139,7 +138,7 @@ async fn regression_sides_name_their_flags() {
         .expect_err("mismatch");
     assert_eq!(
         error.to_string(),
-        "--baseline eval-1 is a eval run and --candidate bench-1 a bench run; give two eval runs or two bench runs"
+        "--baseline eval-1 is an eval run and --candidate bench-1 a bench run; give two eval runs or two bench runs"
     );
     let error = regression_sides(&store, "eval-1", "gone")
         .await
