@@ -420,7 +420,10 @@ async fn the_host_is_read_from_the_run_fingerprint_when_recorded() {
     common::stored_run(&store, with_host, Status::Complete).await;
     run(&store, "bench-0", RunKind::Bench, 0, Status::Complete).await;
     let stored = store.run("bench-1").await.expect("read").expect("the run");
-    assert_eq!(host_of(&stored).expect("a readable fingerprint"), Some(host));
+    assert_eq!(
+        host_of(&stored).expect("a readable fingerprint"),
+        Some(host)
+    );
     let older = store.run("bench-0").await.expect("read").expect("the run");
     assert_eq!(host_of(&older).expect("a readable fingerprint"), None);
 }

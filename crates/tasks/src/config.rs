@@ -17,8 +17,7 @@ use crate::error::TaskError;
 use crate::loader::{function_name, Origin};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
+use yardstick_core::ClosedSet;
 
 /// What a task asks the model for. Closed set, as in lm-eval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,48 +32,17 @@ pub enum OutputType {
     GenerateUntil,
 }
 
+yardstick_core::closed_set!(OutputType, "output_type", {
+    MultipleChoice => "multiple_choice",
+    Loglikelihood => "loglikelihood",
+    LoglikelihoodRolling => "loglikelihood_rolling",
+    GenerateUntil => "generate_until",
+});
+
 impl OutputType {
-    pub const ALL: [OutputType; 4] = [
-        OutputType::MultipleChoice,
-        OutputType::Loglikelihood,
-        OutputType::LoglikelihoodRolling,
-        OutputType::GenerateUntil,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutputType::MultipleChoice => "multiple_choice",
-            OutputType::Loglikelihood => "loglikelihood",
-            OutputType::LoglikelihoodRolling => "loglikelihood_rolling",
-            OutputType::GenerateUntil => "generate_until",
-        }
-    }
-
     /// Whether yardstick can run tasks of this type.
     pub fn is_supported(self) -> bool {
         true
-    }
-}
-
-impl fmt::Display for OutputType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OutputType {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        OutputType::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-            .ok_or_else(|| {
-                let valid: Vec<&str> = OutputType::ALL.iter().map(|kind| kind.as_str()).collect();
-                format!(
-                    "unknown output_type `{text}`; valid values: {}",
-                    valid.join(", ")
-                )
-            })
     }
 }
 
@@ -156,9 +124,15 @@ impl TaskConfig {
         keys.label = Some(format!("task {task}"));
         let output_type = match keys.string("output_type")? {
             None => OutputType::GenerateUntil,
-            Some(text) => text
-                .parse()
-                .map_err(|message: String| keys.error("output_type", message))?,
+            Some(text) => text.parse().map_err(|_| {
+                keys.error(
+                    "output_type",
+                    format!(
+                        "unknown output_type `{text}`; valid values: {}",
+                        OutputType::names().join(", ")
+                    ),
+                )
+            })?,
         };
         let process_docs = hook_name(&mut keys, "process_docs")?;
         let metric_list = MetricConfig::list_from_keys(&mut keys)?;

@@ -23,8 +23,6 @@ use crate::config::OutputType;
 pub use crate::config::{Aggregation, MetricConfig};
 use crate::scoring::{ExactMatchOptions, ExactMatcher};
 use serde_json::{Map, Value};
-use std::fmt;
-use std::str::FromStr;
 
 /// The per-item metrics of a multiple-choice task that yardstick computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,13 +38,6 @@ pub enum MultipleChoiceMetric {
 }
 
 impl MultipleChoiceMetric {
-    pub const ALL: [MultipleChoiceMetric; 4] = [
-        MultipleChoiceMetric::Acc,
-        MultipleChoiceMetric::AccNorm,
-        MultipleChoiceMetric::AccBytes,
-        MultipleChoiceMetric::ExactMatch,
-    ];
-
     /// lm-eval multiple-choice metrics yardstick does not compute yet.
     pub const NOT_YET: [&'static str; 6] = [
         "acc_mutual_info",
@@ -60,38 +51,14 @@ impl MultipleChoiceMetric {
     /// lm-eval's default metrics when a multiple-choice task has no `metric_list`.
     pub const DEFAULT: [MultipleChoiceMetric; 2] =
         [MultipleChoiceMetric::Acc, MultipleChoiceMetric::AccNorm];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MultipleChoiceMetric::Acc => "acc",
-            MultipleChoiceMetric::AccNorm => "acc_norm",
-            MultipleChoiceMetric::AccBytes => "acc_bytes",
-            MultipleChoiceMetric::ExactMatch => "exact_match",
-        }
-    }
 }
 
-impl fmt::Display for MultipleChoiceMetric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for MultipleChoiceMetric {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|metric| metric.as_str() == text)
-            .ok_or_else(|| {
-                let valid: Vec<&str> = Self::ALL.iter().map(|metric| metric.as_str()).collect();
-                format!(
-                    "unknown multiple-choice metric `{text}`; valid metrics: {}",
-                    valid.join(", ")
-                )
-            })
-    }
-}
+yardstick_core::closed_set!(MultipleChoiceMetric, "multiple-choice metric", {
+    Acc => "acc",
+    AccNorm => "acc_norm",
+    AccBytes => "acc_bytes",
+    ExactMatch => "exact_match",
+});
 
 /// What a metric computes, per output type (lm-eval's metric registry, the part yardstick
 /// implements).

@@ -22,14 +22,6 @@ pub enum Tokenize {
 
 impl Tokenize {
     /// sacrebleu's name for the tokenizer.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tokenize::Mteval13a => "13a",
-            Tokenize::Intl => "intl",
-            Tokenize::None => "none",
-        }
-    }
-
     /// Tokenizes one line, returning its tokens joined by single spaces.
     pub fn apply(self, line: &str) -> String {
         match self {
@@ -40,22 +32,11 @@ impl Tokenize {
     }
 }
 
-impl std::str::FromStr for Tokenize {
-    type Err = crate::scoring::ScoringError;
-
-    fn from_str(name: &str) -> Result<Tokenize, Self::Err> {
-        match name {
-            "13a" => Ok(Tokenize::Mteval13a),
-            "intl" => Ok(Tokenize::Intl),
-            "none" => Ok(Tokenize::None),
-            other => Err(crate::scoring::ScoringError::UnknownOption {
-                what: "BLEU tokenizer",
-                given: other.to_string(),
-                valid: "13a, intl, none",
-            }),
-        }
-    }
-}
+yardstick_core::closed_set!(Tokenize, "BLEU tokenizer", {
+    Mteval13a => "13a",
+    Intl => "intl",
+    None => "none",
+});
 
 /// The regular expressions of `TokenizerRegexp` (the language-dependent part of 13a), with
 /// their replacements, applied in order with `re.sub`.
