@@ -12,8 +12,10 @@
 mod cdf;
 mod export_csv;
 mod export_json;
+mod live;
 mod plots;
 mod table;
+mod trials;
 
 #[cfg(test)]
 mod sample_sweep;
@@ -26,8 +28,10 @@ use crate::point::PointResult;
 
 pub use export_csv::{write_csv_metrics, write_csv_requests};
 pub use export_json::write_json;
+pub use live::LiveRun;
 pub use plots::{write_plots, PlotFormat};
 pub use table::{errors_table, summary_table, SCHEDULE_LAG_LIMIT};
+pub use trials::{across_points, by_point, trials_lines};
 
 /// What can go wrong while writing a report. Every failure to write names the file.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::json;
 use yardstick_bench::report::{self, PlotFormat};
-use yardstick_bench::{across_trials, PointResult, SloObjective, SloOutcome};
+use yardstick_bench::{PointResult, SloObjective, SloOutcome};
 
 use crate::args::{BenchArgs, Format, PlotFormatArg};
 
@@ -18,7 +18,6 @@ pub fn print_results(
     search_line: Option<&str>,
     run_id: &str,
 ) -> Result<()> {
-    let trials = by_point(results);
     if args.format == Format::Json {
         let points: Vec<serde_json::Value> = results
             .iter()
@@ -31,10 +30,9 @@ pub fn print_results(
                 })
             })
             .collect();
-        let across: BTreeMap<String, serde_json::Value> = trials
-            .iter()
-            .filter(|(_, runs)| runs.len() > 1)
-            .map(|(label, runs)| (label.clone(), json!(across_trials(runs))))
+        let across: BTreeMap<String, serde_json::Value> = report::across_points(results)
+            .into_iter()
+            .map(|(label, _, records)| (label, json!(records)))
             .collect();
         let value = json!({
             "run_id": run_id,
@@ -53,28 +51,8 @@ pub fn print_results(
     if let Some(errors) = report::errors_table(results) {
         println!("\nfailed requests by cause:\n{errors}");
     }
-    for (label, runs) in trials.iter().filter(|(_, runs)| runs.len() > 1) {
-        let records = across_trials(runs);
-        let pick = |name: &str| records.iter().find(|record| record.name == name);
-        let mut parts = Vec::new();
-        for (name, title) in [
-            ("output_tokens_per_second", "output tok/s"),
-            ("ttft_ms.p50", "TTFT p50 ms"),
-            ("tpot_ms.p50", "TPOT p50 ms"),
-        ] {
-            if let Some(record) = pick(name) {
-                let interval = record
-                    .stderr
-                    .map(|stderr| format!(" ± {:.2}", 1.96 * stderr))
-                    .unwrap_or_default();
-                parts.push(format!("{title} {:.2}{interval}", record.value));
-            }
-        }
-        println!(
-            "{label}: {} trials, mean ± 1.96 s.e.: {}",
-            runs.len(),
-            parts.join(", ")
-        );
+    for line in report::trials_lines(results) {
+        println!("{line}");
     }
     if let Some(line) = search_line {
         println!("{line}");
@@ -102,19 +80,6 @@ pub fn search_line(found: &SloOutcome, objectives: &[SloObjective]) -> String {
         }
         (None, None) => format!("SLO search ({slos}): interrupted before any rate was tried"),
     }
-}
-
-/// Runs grouped by load point, in the order points first appeared.
-fn by_point(results: &[PointResult]) -> Vec<(String, Vec<PointResult>)> {
-    let mut groups: Vec<(String, Vec<PointResult>)> = Vec::new();
-    for result in results {
-        let label = result.point.label();
-        match groups.iter_mut().find(|(existing, _)| *existing == label) {
-            Some((_, runs)) => runs.push(result.clone()),
-            None => groups.push((label, vec![result.clone()])),
-        }
-    }
-    groups
 }
 
 /// Writes `report.json`, `requests.csv`, `metrics.csv` and the plots into `out`.

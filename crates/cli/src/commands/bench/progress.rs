@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::UnboundedSender;
+use yardstick_bench::report::LiveRun;
 use yardstick_bench::{PointResult, ProgressSink, RunSettings};
-use yardstick_core::stats::percentile;
 use yardstick_load::RequestTiming;
 
 pub struct BenchBars {
@@ -19,8 +19,7 @@ pub struct BenchBars {
 struct State {
     bar: Option<ProgressBar>,
     started: Instant,
-    done: u64,
-    ttft_ms: Vec<f64>,
+    live: LiveRun,
 }
 
 impl BenchBars {
@@ -31,8 +30,7 @@ impl BenchBars {
             state: Mutex::new(State {
                 bar: None,
                 started: Instant::now(),
-                done: 0,
-                ttft_ms: Vec::new(),
+                live: LiveRun::default(),
             }),
             finished,
         }
@@ -62,8 +60,7 @@ impl ProgressSink for BenchBars {
             *state = State {
                 bar: Some(bar),
                 started: Instant::now(),
-                done: 0,
-                ttft_ms: Vec::new(),
+                live: LiveRun::default(),
             };
         }
     }
@@ -72,17 +69,11 @@ impl ProgressSink for BenchBars {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        state.done += 1;
-        if let Some(ttft) = yardstick_load::metrics::ttft(timing) {
-            state.ttft_ms.push(ttft.as_secs_f64() * 1000.0);
-        }
-        let rate = state.done as f64 / state.started.elapsed().as_secs_f64().max(1e-9);
-        let p50 = percentile(&state.ttft_ms, 50.0)
-            .map(|p50| format!("{p50:.1} ms"))
-            .unwrap_or_else(|| "-".to_string());
+        state.live.record(timing);
+        let message = state.live.message(state.started.elapsed());
         if let Some(bar) = &state.bar {
             bar.inc(1);
-            bar.set_message(format!("{rate:.2} req/s, TTFT p50 {p50}"));
+            bar.set_message(message);
         }
     }
 
