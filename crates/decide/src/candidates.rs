@@ -21,10 +21,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use yardstick_core::MetricRecord;
 use yardstick_evidence::gather::BenchRun;
-use yardstick_evidence::{LatencyBounds, OperatingPoint, ServingMetric};
+use yardstick_evidence::{BenchUnit, LatencyBounds, OperatingPoint, ServingMetric};
 
 use crate::bootstrap::percentile_stderr;
-use crate::cost::{self, measured_throughput};
+use crate::cost::{self, measured_throughput, Throughput};
 use crate::recommend::{
     self, default_objectives, Candidate, Constraint, Measure, Recommendation, Request,
 };
@@ -205,16 +205,7 @@ pub fn candidates(
     }
     let mut notes = Vec::new();
     let tasks = accuracy_tasks(evidence, asked);
-    if tasks.is_empty() {
-        notes.push(
-            "no task was evaluated for every candidate model: accuracy is not ranked".to_string(),
-        );
-    } else {
-        notes.push(format!(
-            "accuracy: mean main metric over {}",
-            tasks.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
-    }
+    notes.push(accuracy_note(&tasks));
     let bounds = bounds(request);
     let empty = BTreeMap::new();
     let mut candidates = Vec::new();
@@ -228,70 +219,17 @@ pub fn candidates(
         let Some(throughput) = measured_throughput(point, run_id) else {
             continue;
         };
-        let model = point.unit.model.clone();
-        let model_scores = evidence.scores.get(&model).unwrap_or(&empty);
-        let mut objectives = BTreeMap::new();
-        let mut metrics: BTreeMap<String, f64> = model_scores
-            .iter()
-            .map(|(task, record)| (format!("score:{task}"), record.value))
-            .collect();
-        if let Some(measure) = accuracy(model_scores, &tasks) {
-            objectives.insert("accuracy".to_string(), measure);
-        }
-        if let Some(p99) = point.value(ServingMetric::TtftP99) {
-            let seed = asked.seed.wrapping_add(index as u64);
-            objectives.insert(
-                "latency".to_string(),
-                Measure {
-                    value: p99,
-                    stderr: percentile_stderr(&point.ttft_ms, 99.0, 500, seed),
-                },
-            );
-            metrics.insert("p99_ttft_ms".to_string(), p99);
-        }
-        if let Some(p99) = point.value(ServingMetric::TpotP99) {
-            metrics.insert("p99_tpot_ms".to_string(), p99);
-        }
-        objectives.insert(
-            "throughput".to_string(),
-            Measure::exact(throughput.output_tokens_per_second()),
-        );
-        if let Some(memory) = point.memory_gb() {
-            objectives.insert("memory".to_string(), Measure::exact(memory));
-            metrics.insert("memory_gb".to_string(), memory);
-        }
-        if let Some(price) = asked.usd_per_hour {
-            let costs = cost::token_costs(&throughput, price)?;
-            objectives.insert("cost".to_string(), Measure::exact(costs.all_tokens.value));
-            metrics.insert(
-                "cost_per_million_tokens".to_string(),
-                costs.all_tokens.value,
-            );
-            if let Some(rps) = asked.traffic_rps {
-                let plan = cost::capacity(
-                    &throughput,
-                    &cost::Traffic {
-                        requests_per_second: rps,
-                        input_tokens: throughput.input_tokens_per_request,
-                        output_tokens: throughput.output_tokens_per_request,
-                        hours_per_day: asked.hours_per_day,
-                    },
-                    price,
-                    0,
-                )?;
-                metrics.insert("usd_per_month".to_string(), plan.usd_per_month.value);
-            }
-        }
-        candidates.push(Candidate {
-            name: format!("{model} @ {} (run {run_id})", point.point),
-            hardware: asked
-                .measured_on
-                .clone()
-                .unwrap_or_else(|| "this machine".to_string()),
-            hardware_class: if point.used_gpu() { "gpu" } else { "cpu" }.to_string(),
-            objectives,
-            metrics,
-        });
+        let model_scores = evidence.scores.get(&point.unit.model).unwrap_or(&empty);
+        let latency_seed = asked.seed.wrapping_add(index as u64);
+        candidates.push(candidate(
+            point,
+            run_id,
+            &throughput,
+            model_scores,
+            &tasks,
+            asked,
+            latency_seed,
+        )?);
     }
     if asked.usd_per_hour.is_none() {
         notes.push(
@@ -299,6 +237,106 @@ pub fn candidates(
         );
     }
     Ok((candidates, notes))
+}
+
+/// The note saying which tasks accuracy is averaged over, or that it is not ranked.
+fn accuracy_note(tasks: &BTreeSet<String>) -> String {
+    if tasks.is_empty() {
+        "no task was evaluated for every candidate model: accuracy is not ranked".to_string()
+    } else {
+        format!(
+            "accuracy: mean main metric over {}",
+            tasks.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+/// One configuration's candidate at its operating point `point` (of bench run `run_id`);
+/// `latency_seed` seeds the bootstrap of its p99 TTFT's standard error.
+fn candidate(
+    point: &BenchUnit,
+    run_id: &str,
+    throughput: &Throughput,
+    model_scores: &BTreeMap<String, MetricRecord>,
+    tasks: &BTreeSet<String>,
+    asked: &RecommendRequest,
+    latency_seed: u64,
+) -> Result<Candidate, DecideError> {
+    let model = point.unit.model.clone();
+    let mut objectives = BTreeMap::new();
+    let mut metrics: BTreeMap<String, f64> = model_scores
+        .iter()
+        .map(|(task, record)| (format!("score:{task}"), record.value))
+        .collect();
+    if let Some(measure) = accuracy(model_scores, tasks) {
+        objectives.insert("accuracy".to_string(), measure);
+    }
+    if let Some(p99) = point.value(ServingMetric::TtftP99) {
+        objectives.insert(
+            "latency".to_string(),
+            Measure {
+                value: p99,
+                stderr: percentile_stderr(&point.ttft_ms, 99.0, 500, latency_seed),
+            },
+        );
+        metrics.insert("p99_ttft_ms".to_string(), p99);
+    }
+    if let Some(p99) = point.value(ServingMetric::TpotP99) {
+        metrics.insert("p99_tpot_ms".to_string(), p99);
+    }
+    objectives.insert(
+        "throughput".to_string(),
+        Measure::exact(throughput.output_tokens_per_second()),
+    );
+    if let Some(memory) = point.memory_gb() {
+        objectives.insert("memory".to_string(), Measure::exact(memory));
+        metrics.insert("memory_gb".to_string(), memory);
+    }
+    if let Some(price) = asked.usd_per_hour {
+        insert_costs(throughput, price, asked, &mut objectives, &mut metrics)?;
+    }
+    Ok(Candidate {
+        name: format!("{model} @ {} (run {run_id})", point.point),
+        hardware: asked
+            .measured_on
+            .clone()
+            .unwrap_or_else(|| "this machine".to_string()),
+        hardware_class: if point.used_gpu() { "gpu" } else { "cpu" }.to_string(),
+        objectives,
+        metrics,
+    })
+}
+
+/// At `price` dollars an hour: the cost objective and metric ($ per 1M tokens), and with
+/// `--traffic-rps` the monthly cost metric.
+fn insert_costs(
+    throughput: &Throughput,
+    price: f64,
+    asked: &RecommendRequest,
+    objectives: &mut BTreeMap<String, Measure>,
+    metrics: &mut BTreeMap<String, f64>,
+) -> Result<(), DecideError> {
+    let costs = cost::token_costs(throughput, price)?;
+    objectives.insert("cost".to_string(), Measure::exact(costs.all_tokens.value));
+    metrics.insert(
+        "cost_per_million_tokens".to_string(),
+        costs.all_tokens.value,
+    );
+    if let Some(rps) = asked.traffic_rps {
+        let plan = cost::capacity(
+            throughput,
+            &cost::Traffic {
+                requests_per_second: rps,
+                input_tokens: throughput.input_tokens_per_request,
+                output_tokens: throughput.output_tokens_per_request,
+                hours_per_day: asked.hours_per_day,
+            },
+            price,
+            0,
+        )?;
+        metrics.insert("usd_per_month".to_string(), plan.usd_per_month.value);
+    }
+    Ok(())
 }
 
 /// Builds the candidates and recommends among them.

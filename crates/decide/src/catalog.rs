@@ -216,121 +216,162 @@ impl Catalog {
         }
     }
 
+    /// Checks the defaults, then the accelerators, the instances and the carbon regions; the
+    /// first problem is the error, named with `source_name`.
     fn validate(&self, source_name: &str) -> Result<(), DecideError> {
-        let invalid = |reason: String| DecideError::Document {
-            source_name: source_name.to_string(),
+        let check = Check { source_name };
+        check.defaults(&self.defaults)?;
+        check.accelerators(&self.accelerators)?;
+        check.instances(&self.instances, &self.accelerators)?;
+        check.carbon(&self.carbon)
+    }
+}
+
+/// The checks of one catalog document; errors name the document.
+struct Check<'a> {
+    source_name: &'a str,
+}
+
+impl Check<'_> {
+    fn invalid(&self, reason: String) -> DecideError {
+        DecideError::Document {
+            source_name: self.source_name.to_string(),
             reason,
-        };
-        let positive = |what: String, value: f64| {
-            if value.is_finite() && value > 0.0 {
-                Ok(())
-            } else {
-                Err(invalid(format!(
-                    "{what} is {value}; it must be a positive number"
-                )))
-            }
-        };
-        positive(
+        }
+    }
+
+    fn positive(&self, what: String, value: f64) -> Result<(), DecideError> {
+        if value.is_finite() && value > 0.0 {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("{what} is {value}; it must be a positive number")))
+        }
+    }
+
+    /// A positive electricity price and amortisation, a PUE of at least 1.
+    fn defaults(&self, defaults: &Defaults) -> Result<(), DecideError> {
+        self.positive(
             "defaults.electricity_usd_per_kwh".to_string(),
-            self.defaults.electricity_usd_per_kwh,
+            defaults.electricity_usd_per_kwh,
         )?;
-        if !(self.defaults.pue.is_finite() && self.defaults.pue >= 1.0) {
-            return Err(invalid(format!(
+        if !(defaults.pue.is_finite() && defaults.pue >= 1.0) {
+            return Err(self.invalid(format!(
                 "defaults.pue is {}; a power usage effectiveness is at least 1",
-                self.defaults.pue
+                defaults.pue
             )));
         }
-        positive(
+        self.positive(
             "defaults.amortization_months".to_string(),
-            self.defaults.amortization_months,
-        )?;
+            defaults.amortization_months,
+        )
+    }
+
+    /// Unique ids; positive memory, bandwidth, TDP and purchase price.
+    fn accelerators(&self, accelerators: &[Accelerator]) -> Result<(), DecideError> {
         let mut ids = BTreeSet::new();
-        for accelerator in &self.accelerators {
+        for accelerator in accelerators {
             if !ids.insert(accelerator.id.as_str()) {
-                return Err(invalid(format!(
-                    "accelerator `{}` appears twice",
-                    accelerator.id
-                )));
+                return Err(self.invalid(format!("accelerator `{}` appears twice", accelerator.id)));
             }
             let what = |field: &str| format!("accelerator `{}`: {field}", accelerator.id);
-            positive(what("memory_gb"), accelerator.memory_gb)?;
-            positive(
+            self.positive(what("memory_gb"), accelerator.memory_gb)?;
+            self.positive(
                 what("memory_bandwidth_gbs"),
                 accelerator.memory_bandwidth_gbs,
             )?;
-            positive(what("tdp_watts"), accelerator.tdp_watts)?;
+            self.positive(what("tdp_watts"), accelerator.tdp_watts)?;
             if let Some(price) = accelerator.purchase_usd {
-                positive(what("purchase_usd"), price)?;
+                self.positive(what("purchase_usd"), price)?;
             }
         }
+        Ok(())
+    }
+
+    /// Unique ids, then each instance ([`Check::instance`]).
+    fn instances(
+        &self,
+        instances: &[Instance],
+        accelerators: &[Accelerator],
+    ) -> Result<(), DecideError> {
         let mut ids = BTreeSet::new();
-        for instance in &self.instances {
+        for instance in instances {
             if !ids.insert(instance.id.as_str()) {
-                return Err(invalid(format!("instance `{}` appears twice", instance.id)));
+                return Err(self.invalid(format!("instance `{}` appears twice", instance.id)));
             }
-            let what = |field: &str| format!("instance `{}`: {field}", instance.id);
-            positive(what("on_demand_usd_hour"), instance.on_demand_usd_hour)?;
-            positive(what("memory_gb"), instance.memory_gb)?;
-            if let Some(price) = instance.spot_usd_hour {
-                positive(what("spot_usd_hour"), price)?;
-            }
-            if let Some(watts) = instance.power_watts {
-                positive(what("power_watts"), watts)?;
-            }
-            if let Some(rate) = instance.spot_interruptions_per_month {
-                if !(rate.is_finite() && rate >= 0.0) {
-                    return Err(invalid(format!(
-                        "{} is {rate}; it must be ≥ 0",
-                        what("spot_interruptions_per_month")
-                    )));
-                }
-            }
-            if chrono_like_date(&instance.price_date).is_none() {
-                return Err(invalid(format!(
-                    "{} is `{}`; write the date the price applied as YYYY-MM-DD",
-                    what("price_date"),
-                    instance.price_date
+            self.instance(instance, accelerators)?;
+        }
+        Ok(())
+    }
+
+    /// Positive prices, memory and power; a non-negative interruption rate; a dated, sourced
+    /// price; a known accelerator with a count, or power_watts for a CPU-only instance.
+    fn instance(
+        &self,
+        instance: &Instance,
+        accelerators: &[Accelerator],
+    ) -> Result<(), DecideError> {
+        let what = |field: &str| format!("instance `{}`: {field}", instance.id);
+        self.positive(what("on_demand_usd_hour"), instance.on_demand_usd_hour)?;
+        self.positive(what("memory_gb"), instance.memory_gb)?;
+        if let Some(price) = instance.spot_usd_hour {
+            self.positive(what("spot_usd_hour"), price)?;
+        }
+        if let Some(watts) = instance.power_watts {
+            self.positive(what("power_watts"), watts)?;
+        }
+        if let Some(rate) = instance.spot_interruptions_per_month {
+            if !(rate.is_finite() && rate >= 0.0) {
+                return Err(self.invalid(format!(
+                    "{} is {rate}; it must be ≥ 0",
+                    what("spot_interruptions_per_month")
                 )));
-            }
-            if instance.price_source.trim().is_empty() {
-                return Err(invalid(what(
-                    "price_source is empty; say where the price comes from",
-                )));
-            }
-            match &instance.accelerator {
-                Some(id) => {
-                    if !self
-                        .accelerators
-                        .iter()
-                        .any(|accelerator| &accelerator.id == id)
-                    {
-                        return Err(invalid(format!(
-                            "{} names `{id}`, which is not in the accelerators",
-                            what("accelerator")
-                        )));
-                    }
-                    if instance.accelerator_count == 0 {
-                        return Err(invalid(what("accelerator_count must be at least 1")));
-                    }
-                }
-                None if instance.power_watts.is_none() => {
-                    return Err(invalid(what(
-                        "a CPU-only instance needs power_watts (and power_source)",
-                    )));
-                }
-                None => {}
             }
         }
-        let mut regions = BTreeSet::new();
-        for carbon in &self.carbon {
-            if !regions.insert(carbon.region.as_str()) {
-                return Err(invalid(format!(
-                    "carbon region `{}` appears twice",
-                    carbon.region
+        if chrono_like_date(&instance.price_date).is_none() {
+            return Err(self.invalid(format!(
+                "{} is `{}`; write the date the price applied as YYYY-MM-DD",
+                what("price_date"),
+                instance.price_date
+            )));
+        }
+        if instance.price_source.trim().is_empty() {
+            return Err(self.invalid(what(
+                "price_source is empty; say where the price comes from",
+            )));
+        }
+        match &instance.accelerator {
+            Some(id) => {
+                if !accelerators.iter().any(|accelerator| &accelerator.id == id) {
+                    return Err(self.invalid(format!(
+                        "{} names `{id}`, which is not in the accelerators",
+                        what("accelerator")
+                    )));
+                }
+                if instance.accelerator_count == 0 {
+                    return Err(self.invalid(what("accelerator_count must be at least 1")));
+                }
+            }
+            None if instance.power_watts.is_none() => {
+                return Err(self.invalid(what(
+                    "a CPU-only instance needs power_watts (and power_source)",
                 )));
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Unique regions with a finite, non-negative intensity.
+    fn carbon(&self, carbon: &[CarbonIntensity]) -> Result<(), DecideError> {
+        let mut regions = BTreeSet::new();
+        for carbon in carbon {
+            if !regions.insert(carbon.region.as_str()) {
+                return Err(
+                    self.invalid(format!("carbon region `{}` appears twice", carbon.region))
+                );
             }
             if !(carbon.g_co2e_per_kwh.is_finite() && carbon.g_co2e_per_kwh >= 0.0) {
-                return Err(invalid(format!(
+                return Err(self.invalid(format!(
                     "carbon region `{}`: g_co2e_per_kwh is {}",
                     carbon.region, carbon.g_co2e_per_kwh
                 )));

@@ -188,53 +188,9 @@ pub fn cost_run(
     })?;
     let pricing = pricing(catalog, &measured, request)?;
     let throughput = pricing.throughput.clone();
-    let mut notes = Vec::new();
+    let mut notes = pricing_notes(evidence, catalog, &pricing);
     let mut figures = Vec::new();
-    if let Some(host) = &evidence.host {
-        notes.push(format!("run {run_id} was measured on {}", host.describe()));
-        for gpu in &host.gpus {
-            if let Some(accelerator) = catalog.accelerator_for_device(gpu) {
-                notes.push(format!(
-                    "GPU {gpu} matches the catalog accelerator {}: an instance type with the same accelerators is priced without projection by --instance ID --measured-on ID",
-                    accelerator.id
-                ));
-            }
-        }
-    }
-    if let Some(instance) = pricing.instance {
-        notes.push(format!(
-            "price of {}: {} $/h on demand as of {} ({})",
-            instance.id, instance.on_demand_usd_hour, instance.price_date, instance.price_source
-        ));
-    }
-    if throughput.basis == Basis::Projected {
-        notes.push(throughput.origin.clone());
-    }
-
-    let costs = cost::token_costs(&throughput, pricing.usd_per_hour)?;
-    figures.extend([costs.input_tokens, costs.output_tokens, costs.all_tokens]);
-
-    let accelerators = pricing
-        .instance
-        .map_or(0, |instance| instance.accelerator_count);
-    let traffic = Traffic {
-        requests_per_second: request.traffic_rps,
-        input_tokens: request
-            .input_tokens
-            .unwrap_or(throughput.input_tokens_per_request),
-        output_tokens: request
-            .output_tokens
-            .unwrap_or(throughput.output_tokens_per_request),
-        hours_per_day: request.hours_per_day,
-    };
-    let plan = cost::capacity(&throughput, &traffic, pricing.usd_per_hour, accelerators)?;
-    let replicas = plan.replicas.value;
-    figures.push(plan.requests_per_second_per_replica);
-    figures.push(plan.replicas);
-    if accelerators > 0 {
-        figures.push(plan.accelerators);
-    }
-    figures.push(plan.usd_per_month);
+    let replicas = serving_cost_figures(request, &pricing, &mut figures)?;
 
     let utilisation = request.utilisation.unwrap_or_else(|| {
         unit.value(ServingMetric::GpuUtilPercentMean)
@@ -267,6 +223,69 @@ pub fn cost_run(
         figures,
         notes,
     })
+}
+
+/// Where the run was measured (and which catalog accelerators its GPUs match), where the
+/// price comes from, and how the throughput was projected when it was.
+fn pricing_notes(evidence: &CostEvidence, catalog: &Catalog, pricing: &Pricing) -> Vec<String> {
+    let run_id = &evidence.run_id;
+    let mut notes = Vec::new();
+    if let Some(host) = &evidence.host {
+        notes.push(format!("run {run_id} was measured on {}", host.describe()));
+        for gpu in &host.gpus {
+            if let Some(accelerator) = catalog.accelerator_for_device(gpu) {
+                notes.push(format!(
+                    "GPU {gpu} matches the catalog accelerator {}: an instance type with the same accelerators is priced without projection by --instance ID --measured-on ID",
+                    accelerator.id
+                ));
+            }
+        }
+    }
+    if let Some(instance) = pricing.instance {
+        notes.push(format!(
+            "price of {}: {} $/h on demand as of {} ({})",
+            instance.id, instance.on_demand_usd_hour, instance.price_date, instance.price_source
+        ));
+    }
+    if pricing.throughput.basis == Basis::Projected {
+        notes.push(pricing.throughput.origin.clone());
+    }
+    notes
+}
+
+/// $ per 1M tokens, then the capacity plan for the traffic (per-replica rate, replicas,
+/// accelerators when the instance has them, $ per month); returns the replica count.
+fn serving_cost_figures(
+    request: &CostRequest,
+    pricing: &Pricing,
+    figures: &mut Vec<Figure>,
+) -> Result<f64, DecideError> {
+    let throughput = &pricing.throughput;
+    let costs = cost::token_costs(throughput, pricing.usd_per_hour)?;
+    figures.extend([costs.input_tokens, costs.output_tokens, costs.all_tokens]);
+
+    let accelerators = pricing
+        .instance
+        .map_or(0, |instance| instance.accelerator_count);
+    let traffic = Traffic {
+        requests_per_second: request.traffic_rps,
+        input_tokens: request
+            .input_tokens
+            .unwrap_or(throughput.input_tokens_per_request),
+        output_tokens: request
+            .output_tokens
+            .unwrap_or(throughput.output_tokens_per_request),
+        hours_per_day: request.hours_per_day,
+    };
+    let plan = cost::capacity(throughput, &traffic, pricing.usd_per_hour, accelerators)?;
+    let replicas = plan.replicas.value;
+    figures.push(plan.requests_per_second_per_replica);
+    figures.push(plan.replicas);
+    if accelerators > 0 {
+        figures.push(plan.accelerators);
+    }
+    figures.push(plan.usd_per_month);
+    Ok(replicas)
 }
 
 /// Energy and carbon per 1M output tokens: measured per token when the run has it (and it

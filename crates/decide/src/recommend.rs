@@ -273,6 +273,65 @@ pub fn recommend(
     candidates: &[Candidate],
     request: &Request,
 ) -> Result<Recommendation, DecideError> {
+    validate(candidates, request)?;
+
+    let outcome = rank_once(candidates, request, &request.constraints)?;
+    let binding = binding_constraints(candidates, request, &outcome)?;
+
+    let Outcome {
+        objectives,
+        dropped,
+        excluded,
+        feasible,
+        ranking,
+    } = outcome;
+    let Some(ranking) = ranking else {
+        return Ok(Recommendation {
+            objectives,
+            dropped_objectives: dropped,
+            excluded,
+            ranking: Vec::new(),
+            recommended: None,
+            runner_up: None,
+            separation: None,
+            weak: true,
+            binding,
+            trade_offs: Vec::new(),
+        });
+    };
+
+    let rows = value_rows(&feasible, &objectives);
+    let directions: Vec<Direction> = objectives.iter().map(|o| o.direction).collect();
+    let front = pareto::front(&rows, &directions)?;
+
+    let top = ranking.order[0];
+    let second = ranking.order.get(1).copied();
+    let resampled = resample(&feasible, &objectives, &rows, request, top, second)?;
+    let resamples = request.resamples as f64;
+    let separation = second.map(|_| resampled.top_ahead as f64 / resamples);
+    let ranked = ranked_rows(&ranking, &feasible, &front, &resampled, resamples);
+    let trade_offs = match second {
+        None => Vec::new(),
+        Some(second) => trade_offs(&objectives, &rows, top, second),
+    };
+
+    Ok(Recommendation {
+        objectives,
+        dropped_objectives: dropped,
+        excluded,
+        recommended: Some(feasible[top].name.clone()),
+        runner_up: second.map(|index| feasible[index].name.clone()),
+        separation,
+        weak: separation.is_some_and(|share| share < 0.95),
+        ranking: ranked,
+        binding,
+        trade_offs,
+    })
+}
+
+/// Refuses an empty candidate list, a negative or non-finite weight, zero resamples and a
+/// negative or non-finite objective value or standard error.
+fn validate(candidates: &[Candidate], request: &Request) -> Result<(), DecideError> {
     if candidates.is_empty() {
         return Err(DecideError::InvalidInput {
             what: "candidates".to_string(),
@@ -309,83 +368,67 @@ pub fn recommend(
             }
         }
     }
+    Ok(())
+}
 
-    let outcome = rank_once(candidates, request, &request.constraints)?;
+/// The constraints whose removal alone changes the first choice of `outcome`, in the
+/// request's order.
+fn binding_constraints(
+    candidates: &[Candidate],
+    request: &Request,
+    outcome: &Outcome,
+) -> Result<Vec<Binding>, DecideError> {
     let mut binding = Vec::new();
-    if let Some(first) = outcome.first() {
-        for (index, constraint) in request.constraints.iter().enumerate() {
-            let mut others = request.constraints.clone();
-            others.remove(index);
-            let without = rank_once(candidates, request, &others)?;
-            if let Some(other_first) = without.first() {
-                if other_first != first {
-                    binding.push(Binding {
-                        constraint: constraint.describe(),
-                        removed: candidates
-                            .iter()
-                            .filter(|candidate| constraint.violation(candidate).is_some())
-                            .count(),
-                        would_recommend: other_first.to_string(),
-                    });
-                }
+    let Some(first) = outcome.first() else {
+        return Ok(binding);
+    };
+    for (index, constraint) in request.constraints.iter().enumerate() {
+        let mut others = request.constraints.clone();
+        others.remove(index);
+        let without = rank_once(candidates, request, &others)?;
+        if let Some(other_first) = without.first() {
+            if other_first != first {
+                binding.push(Binding {
+                    constraint: constraint.describe(),
+                    removed: candidates
+                        .iter()
+                        .filter(|candidate| constraint.violation(candidate).is_some())
+                        .count(),
+                    would_recommend: other_first.to_string(),
+                });
             }
         }
     }
+    Ok(binding)
+}
 
-    let Outcome {
-        objectives,
-        dropped,
-        excluded,
-        feasible,
-        ranking,
-    } = outcome;
-    let Some(ranking) = ranking else {
-        return Ok(Recommendation {
-            objectives,
-            dropped_objectives: dropped,
-            excluded,
-            ranking: Vec::new(),
-            recommended: None,
-            runner_up: None,
-            separation: None,
-            weak: true,
-            binding,
-            trade_offs: Vec::new(),
-        });
-    };
+/// What the resampled rankings found, per feasible candidate (by index).
+struct Resampled {
+    /// How many draws ranked each candidate first.
+    firsts: Vec<usize>,
+    /// Each candidate's rank in every draw.
+    ranks: Vec<Vec<usize>>,
+    /// How many draws ranked the point-value first above the runner-up.
+    top_ahead: usize,
+}
 
-    let rows = value_rows(&feasible, &objectives);
-    let directions: Vec<Direction> = objectives.iter().map(|o| o.direction).collect();
-    let front = pareto::front(&rows, &directions)?;
-
-    // Resampling.
-    let criteria = criteria(&objectives);
+/// Ranks `request.resamples` redraws of `rows` (seeded by `request.seed`), drawing row by row
+/// and objective by objective.
+fn resample(
+    feasible: &[&Candidate],
+    objectives: &[Objective],
+    rows: &[Vec<f64>],
+    request: &Request,
+    top: usize,
+    second: Option<usize>,
+) -> Result<Resampled, DecideError> {
+    let criteria = criteria(objectives);
     let mut rng = ChaCha8Rng::seed_from_u64(request.seed);
     let count = feasible.len();
     let mut firsts = vec![0usize; count];
     let mut ranks: Vec<Vec<usize>> = vec![Vec::with_capacity(request.resamples); count];
-    let top = ranking.order[0];
-    let second = ranking.order.get(1).copied();
     let mut top_ahead = 0usize;
-    let mut noise: Vec<Vec<Option<Normal<f64>>>> = Vec::with_capacity(count);
-    for candidate in &feasible {
-        let mut per_objective = Vec::with_capacity(objectives.len());
-        for objective in &objectives {
-            let measure = candidate.objectives[&objective.name];
-            per_objective.push(match measure.stderr {
-                Some(stderr) if stderr > 0.0 => {
-                    Some(Normal::new(measure.value, stderr).map_err(|error| {
-                        DecideError::InvalidInput {
-                            what: format!("candidate `{}`, `{}`", candidate.name, objective.name),
-                            reason: error.to_string(),
-                        }
-                    })?)
-                }
-                _ => None,
-            });
-        }
-        noise.push(per_objective);
-    }
+    let noise = noise_distributions(feasible, objectives)?;
     for _ in 0..request.resamples {
         let drawn: Vec<Vec<f64>> = rows
             .iter()
@@ -411,14 +454,56 @@ pub fn recommend(
             }
         }
     }
-    let resamples = request.resamples as f64;
-    let separation = second.map(|_| top_ahead as f64 / resamples);
-    let ranked: Vec<Ranked> = ranking
+    Ok(Resampled {
+        firsts,
+        ranks,
+        top_ahead,
+    })
+}
+
+/// Per candidate and objective, the normal its value is redrawn from, or `None` when the value
+/// stays fixed (no standard error, or zero).
+fn noise_distributions(
+    feasible: &[&Candidate],
+    objectives: &[Objective],
+) -> Result<Vec<Vec<Option<Normal<f64>>>>, DecideError> {
+    let mut noise: Vec<Vec<Option<Normal<f64>>>> = Vec::with_capacity(feasible.len());
+    for candidate in feasible {
+        let mut per_objective = Vec::with_capacity(objectives.len());
+        for objective in objectives {
+            let measure = candidate.objectives[&objective.name];
+            per_objective.push(match measure.stderr {
+                Some(stderr) if stderr > 0.0 => {
+                    Some(Normal::new(measure.value, stderr).map_err(|error| {
+                        DecideError::InvalidInput {
+                            what: format!("candidate `{}`, `{}`", candidate.name, objective.name),
+                            reason: error.to_string(),
+                        }
+                    })?)
+                }
+                _ => None,
+            });
+        }
+        noise.push(per_objective);
+    }
+    Ok(noise)
+}
+
+/// The ranking's rows from first to last, with each candidate's front membership, first rate
+/// and 95% rank interval over the resamples.
+fn ranked_rows(
+    ranking: &topsis::Ranking,
+    feasible: &[&Candidate],
+    front: &[usize],
+    resampled: &Resampled,
+    resamples: f64,
+) -> Vec<Ranked> {
+    ranking
         .order
         .iter()
         .enumerate()
         .map(|(position, &index)| {
-            let mut sorted = ranks[index].clone();
+            let mut sorted = resampled.ranks[index].clone();
             sorted.sort_unstable();
             let at = |quantile: f64| {
                 let position = ((sorted.len() - 1) as f64 * quantile).round() as usize;
@@ -429,48 +514,41 @@ pub fn recommend(
                 rank: position + 1,
                 closeness: ranking.closeness[index],
                 on_front: front.contains(&index),
-                first_rate: firsts[index] as f64 / resamples,
+                first_rate: resampled.firsts[index] as f64 / resamples,
                 rank_interval: (at(0.025), at(0.975)),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let trade_offs = match second {
-        None => Vec::new(),
-        Some(second) => objectives
-            .iter()
-            .enumerate()
-            .map(|(column, objective)| {
-                let (mine, theirs) = (rows[top][column], rows[second][column]);
-                let verdict = if objective.direction.better(mine, theirs) {
-                    "gains"
-                } else if objective.direction.better(theirs, mine) {
-                    "gives up"
-                } else {
-                    "equal"
-                };
-                TradeOff {
-                    objective: objective.name.clone(),
-                    recommended: mine,
-                    runner_up: theirs,
-                    verdict: verdict.to_string(),
-                }
-            })
-            .collect(),
-    };
-
-    Ok(Recommendation {
-        objectives,
-        dropped_objectives: dropped,
-        excluded,
-        recommended: Some(feasible[top].name.clone()),
-        runner_up: second.map(|index| feasible[index].name.clone()),
-        separation,
-        weak: separation.is_some_and(|share| share < 0.95),
-        ranking: ranked,
-        binding,
-        trade_offs,
-    })
+/// Objective by objective, what the recommendation (row `top`) gains or gives up against the
+/// runner-up (row `second`).
+fn trade_offs(
+    objectives: &[Objective],
+    rows: &[Vec<f64>],
+    top: usize,
+    second: usize,
+) -> Vec<TradeOff> {
+    objectives
+        .iter()
+        .enumerate()
+        .map(|(column, objective)| {
+            let (mine, theirs) = (rows[top][column], rows[second][column]);
+            let verdict = if objective.direction.better(mine, theirs) {
+                "gains"
+            } else if objective.direction.better(theirs, mine) {
+                "gives up"
+            } else {
+                "equal"
+            };
+            TradeOff {
+                objective: objective.name.clone(),
+                recommended: mine,
+                runner_up: theirs,
+                verdict: verdict.to_string(),
+            }
+        })
+        .collect()
 }
 
 struct Outcome<'a> {

@@ -75,6 +75,34 @@ impl Ranking {
 /// Rank `candidates` (one row of values per candidate, one value per criterion).
 pub fn rank(candidates: &[Vec<f64>], criteria: &[Criterion]) -> Result<Ranking, DecideError> {
     let weights = normalised_weights(criteria)?;
+    check_candidates(candidates, criteria)?;
+
+    let weighted = weighted_normalised(candidates, &weights);
+    let (ideal, anti_ideal) = ideal_points(&weighted, criteria);
+    let distance_to_ideal: Vec<f64> = weighted.iter().map(|row| distance(row, &ideal)).collect();
+    let distance_to_anti_ideal: Vec<f64> = weighted
+        .iter()
+        .map(|row| distance(row, &anti_ideal))
+        .collect();
+    let closeness = closeness(&distance_to_ideal, &distance_to_anti_ideal);
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    // Stable sort: equal closeness keeps input order.
+    order.sort_by(|&a, &b| closeness[b].total_cmp(&closeness[a]));
+
+    Ok(Ranking {
+        weights,
+        ideal,
+        anti_ideal,
+        distance_to_ideal,
+        distance_to_anti_ideal,
+        closeness,
+        order,
+    })
+}
+
+/// Refuses no candidates, a row without one value per criterion, and a value that is not
+/// finite or is negative.
+fn check_candidates(candidates: &[Vec<f64>], criteria: &[Criterion]) -> Result<(), DecideError> {
     if candidates.is_empty() {
         return Err(DecideError::InvalidInput {
             what: "TOPSIS candidates".to_string(),
@@ -109,8 +137,13 @@ pub fn rank(candidates: &[Vec<f64>], criteria: &[Criterion]) -> Result<Ranking, 
             }
         }
     }
+    Ok(())
+}
 
-    let columns = criteria.len();
+/// Steps 1 and 2: each column divided by its Euclidean norm (zeros for an all-zero column),
+/// then multiplied by its rescaled weight.
+fn weighted_normalised(candidates: &[Vec<f64>], weights: &[f64]) -> Vec<Vec<f64>> {
+    let columns = weights.len();
     let norms: Vec<f64> = (0..columns)
         .map(|column| {
             candidates
@@ -120,7 +153,7 @@ pub fn rank(candidates: &[Vec<f64>], criteria: &[Criterion]) -> Result<Ranking, 
                 .sqrt()
         })
         .collect();
-    let weighted: Vec<Vec<f64>> = candidates
+    candidates
         .iter()
         .map(|row| {
             (0..columns)
@@ -133,10 +166,14 @@ pub fn rank(candidates: &[Vec<f64>], criteria: &[Criterion]) -> Result<Ranking, 
                 })
                 .collect()
         })
-        .collect();
+        .collect()
+}
 
-    let mut ideal = Vec::with_capacity(columns);
-    let mut anti_ideal = Vec::with_capacity(columns);
+/// Step 3: the ideal and anti-ideal points, per criterion the best and the worst weighted
+/// value in its direction.
+fn ideal_points(weighted: &[Vec<f64>], criteria: &[Criterion]) -> (Vec<f64>, Vec<f64>) {
+    let mut ideal = Vec::with_capacity(criteria.len());
+    let mut anti_ideal = Vec::with_capacity(criteria.len());
     for (column, criterion) in criteria.iter().enumerate() {
         let values = weighted.iter().map(|row| row[column]);
         let highest = values.clone().fold(f64::NEG_INFINITY, f64::max);
@@ -152,22 +189,23 @@ pub fn rank(candidates: &[Vec<f64>], criteria: &[Criterion]) -> Result<Ranking, 
             }
         }
     }
+    (ideal, anti_ideal)
+}
 
-    let distance = |row: &[f64], point: &[f64]| -> f64 {
-        row.iter()
-            .zip(point)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>()
-            .sqrt()
-    };
-    let distance_to_ideal: Vec<f64> = weighted.iter().map(|row| distance(row, &ideal)).collect();
-    let distance_to_anti_ideal: Vec<f64> = weighted
+/// Step 4: the Euclidean distance between a weighted row and a point.
+fn distance(row: &[f64], point: &[f64]) -> f64 {
+    row.iter()
+        .zip(point)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Step 5: relative closeness `S⁻ / (S⁺ + S⁻)`, 0.5 when both distances are 0.
+fn closeness(distance_to_ideal: &[f64], distance_to_anti_ideal: &[f64]) -> Vec<f64> {
+    distance_to_ideal
         .iter()
-        .map(|row| distance(row, &anti_ideal))
-        .collect();
-    let closeness: Vec<f64> = distance_to_ideal
-        .iter()
-        .zip(&distance_to_anti_ideal)
+        .zip(distance_to_anti_ideal)
         .map(|(&plus, &minus)| {
             if plus + minus == 0.0 {
                 0.5
@@ -175,20 +213,7 @@ pub fn rank(candidates: &[Vec<f64>], criteria: &[Criterion]) -> Result<Ranking, 
                 minus / (plus + minus)
             }
         })
-        .collect();
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    // Stable sort: equal closeness keeps input order.
-    order.sort_by(|&a, &b| closeness[b].total_cmp(&closeness[a]));
-
-    Ok(Ranking {
-        weights,
-        ideal,
-        anti_ideal,
-        distance_to_ideal,
-        distance_to_anti_ideal,
-        closeness,
-        order,
-    })
+        .collect()
 }
 
 /// Weights rescaled to sum to 1; refused when any is negative or not finite, or all are 0.

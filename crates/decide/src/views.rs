@@ -7,9 +7,9 @@ mod recommendation;
 
 use yardstick_report::{Block, Row, Table};
 
-use crate::compare::Comparison;
+use crate::compare::{Comparison, LatencyComparison};
 use crate::costing::CostReport;
-use crate::paired::{PairedTest, Verdict};
+use crate::paired::{ComparisonSummary, PairedTest, TaskComparison, Verdict};
 use crate::regress::Status;
 use crate::regression::RegressionOutput;
 
@@ -52,100 +52,13 @@ pub fn comparison(comparison: &Comparison, alpha: f64) -> Vec<Block> {
         comparison.baseline, comparison.candidate, comparison.mode
     ))];
     if !comparison.tasks.is_empty() {
-        let rows = comparison
-            .tasks
-            .iter()
-            .map(|task| {
-                vec![
-                    match &task.group {
-                        Some(group) => format!("  {} (in {group})", task.task),
-                        None => task.task.clone(),
-                    },
-                    task.metric.clone(),
-                    task.items.to_string(),
-                    format!("{:.4}", task.baseline_mean),
-                    format!("{:.4}", task.candidate_mean),
-                    format!("{:+.4}", task.difference.value),
-                    format!(
-                        "[{:+.4}, {:+.4}]",
-                        task.difference.interval.low, task.difference.interval.high
-                    ),
-                    test_name(task.test).to_string(),
-                    format!("{:.4}", task.p_value),
-                    format!("{:.4}", task.adjusted_p_value),
-                    verdict_name(task.verdict).to_string(),
-                ]
-            })
-            .collect();
-        blocks.push(table(
-            &[
-                "task",
-                "metric",
-                "n",
-                "baseline",
-                "candidate",
-                "diff",
-                "95% CI",
-                "test",
-                "p",
-                "p (Holm)",
-                "verdict",
-            ],
-            rows,
-        ));
+        blocks.push(task_table(&comparison.tasks));
         if let Some(summary) = comparison.summary {
-            blocks.push(line(format!(
-                "the candidate is better on {} task(s), worse on {}, indistinguishable on {} (Holm-adjusted p < {alpha})",
-                summary.better, summary.worse, summary.indistinguishable
-            )));
-            if comparison
-                .tasks
-                .iter()
-                .any(|task| task.pooled_subtasks.is_some())
-            {
-                blocks.push(line(
-                    "a group counts once in the correction, by its subtasks' pooled items; --subtasks shows the subtasks, corrected within their group".to_string(),
-                ));
-            }
+            task_summary(&summary, &comparison.tasks, alpha, &mut blocks);
         }
     }
     if !comparison.latency.is_empty() {
-        let rows = comparison
-            .latency
-            .iter()
-            .map(|row| {
-                vec![
-                    row.point.clone(),
-                    format!("{} p{}", row.metric.trim_end_matches("_ms"), row.percentile),
-                    format!("{:.2}", row.baseline),
-                    format!("{:.2}", row.candidate),
-                    format!("{:+.2}", row.difference.value),
-                    format!(
-                        "[{:+.2}, {:+.2}]{}",
-                        row.difference.interval.low,
-                        row.difference.interval.high,
-                        if row.difference.interval.excludes_zero() {
-                            " *"
-                        } else {
-                            ""
-                        }
-                    ),
-                    format!("{} / {}", row.baseline_requests, row.candidate_requests),
-                ]
-            })
-            .collect();
-        blocks.push(table(
-            &[
-                "point",
-                "latency",
-                "baseline ms",
-                "candidate ms",
-                "diff ms",
-                "95% CI",
-                "requests",
-            ],
-            rows,
-        ));
+        blocks.push(latency_table(&comparison.latency));
         blocks.push(line(
             "* the interval excludes 0: the percentiles differ beyond resampling noise".to_string(),
         ));
@@ -158,6 +71,110 @@ pub fn comparison(comparison: &Comparison, alpha: f64) -> Vec<Block> {
     }
     refusals_and_notes(&comparison.refused, &comparison.notes, &mut blocks);
     blocks
+}
+
+/// Per task (a group's subtasks indented under it): items, means, difference with its
+/// interval, test, p-values and verdict.
+fn task_table(tasks: &[TaskComparison]) -> Block {
+    let rows = tasks
+        .iter()
+        .map(|task| {
+            vec![
+                match &task.group {
+                    Some(group) => format!("  {} (in {group})", task.task),
+                    None => task.task.clone(),
+                },
+                task.metric.clone(),
+                task.items.to_string(),
+                format!("{:.4}", task.baseline_mean),
+                format!("{:.4}", task.candidate_mean),
+                format!("{:+.4}", task.difference.value),
+                format!(
+                    "[{:+.4}, {:+.4}]",
+                    task.difference.interval.low, task.difference.interval.high
+                ),
+                test_name(task.test).to_string(),
+                format!("{:.4}", task.p_value),
+                format!("{:.4}", task.adjusted_p_value),
+                verdict_name(task.verdict).to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "task",
+            "metric",
+            "n",
+            "baseline",
+            "candidate",
+            "diff",
+            "95% CI",
+            "test",
+            "p",
+            "p (Holm)",
+            "verdict",
+        ],
+        rows,
+    )
+}
+
+/// The count of better, worse and indistinguishable tasks, and how a group is counted when
+/// `tasks` has one.
+fn task_summary(
+    summary: &ComparisonSummary,
+    tasks: &[TaskComparison],
+    alpha: f64,
+    blocks: &mut Vec<Block>,
+) {
+    blocks.push(line(format!(
+        "the candidate is better on {} task(s), worse on {}, indistinguishable on {} (Holm-adjusted p < {alpha})",
+        summary.better, summary.worse, summary.indistinguishable
+    )));
+    if tasks.iter().any(|task| task.pooled_subtasks.is_some()) {
+        blocks.push(line(
+            "a group counts once in the correction, by its subtasks' pooled items; --subtasks shows the subtasks, corrected within their group".to_string(),
+        ));
+    }
+}
+
+/// Per load point and latency percentile: both values, the difference with its interval
+/// (starred when it excludes 0) and the request counts.
+fn latency_table(latency: &[LatencyComparison]) -> Block {
+    let rows = latency
+        .iter()
+        .map(|row| {
+            vec![
+                row.point.clone(),
+                format!("{} p{}", row.metric.trim_end_matches("_ms"), row.percentile),
+                format!("{:.2}", row.baseline),
+                format!("{:.2}", row.candidate),
+                format!("{:+.2}", row.difference.value),
+                format!(
+                    "[{:+.2}, {:+.2}]{}",
+                    row.difference.interval.low,
+                    row.difference.interval.high,
+                    if row.difference.interval.excludes_zero() {
+                        " *"
+                    } else {
+                        ""
+                    }
+                ),
+                format!("{} / {}", row.baseline_requests, row.candidate_requests),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "point",
+            "latency",
+            "baseline ms",
+            "candidate ms",
+            "diff ms",
+            "95% CI",
+            "requests",
+        ],
+        rows,
+    )
 }
 
 /// The name of a paired test as tables show it.

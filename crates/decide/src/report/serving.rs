@@ -5,8 +5,6 @@
 //! Pure functions of the configurations and the pricing inputs, so their tables and plots are
 //! covered by unit tests with known numbers.
 
-use std::collections::BTreeMap;
-
 use yardstick_evidence::{BenchUnit, ServingMetric};
 use yardstick_report::chart::{cdf_points, fitted_range, Chart, Legend, Series, Style};
 use yardstick_report::{Block, Plot, Row, Section, Table};
@@ -91,95 +89,36 @@ pub fn tradeoffs(
     if scored.is_empty() {
         return Ok(None);
     }
-    let score = |configuration: &Configuration| configuration.score.unwrap_or(f64::NAN);
-    let cost_per_million = |configuration: &Configuration| -> Option<f64> {
-        let price = pricing.usd_per_hour?;
-        cost::token_costs(&configuration.throughput, price)
-            .ok()
-            .map(|costs| costs.all_tokens.value)
-    };
-    let mut blocks = vec![Block::Paragraph {
-        text: format!(
-            "Each load point of each bench run is a configuration. Score: the mean main metric \
-             over {} from the reported eval runs of the same model. A configuration is on the \
-             Pareto front when no other is at least as good on both axes and better on one \
-             (higher score, lower p99 TTFT or lower cost). Cost is $ per 1M tokens, input and \
-             output together: the hour's price over every token served in it.",
-            tasks.join(", ")
-        ),
-    }];
-    let with_latency: Vec<(&Configuration, f64)> = scored
-        .iter()
-        .filter_map(|configuration| Some((*configuration, configuration.p99_ttft_ms?)))
-        .collect();
-    let latency_front = pareto(&with_latency, score)?;
-    let with_cost: Vec<(&Configuration, f64)> = scored
-        .iter()
-        .filter_map(|configuration| Some((*configuration, cost_per_million(configuration)?)))
-        .collect();
-    let cost_front = pareto(&with_cost, score)?;
-    let on = |front: &[usize], all: &[(&Configuration, f64)], configuration: &Configuration| {
-        all.iter()
-            .position(|(other, _)| std::ptr::eq(*other, configuration))
-            .map_or(
-                "–",
-                |index| {
-                    if front.contains(&index) {
-                        "yes"
-                    } else {
-                        "no"
-                    }
-                },
-            )
-    };
-    let rows = scored
-        .iter()
-        .map(|configuration| {
-            let on_latency = on(&latency_front, &with_latency, configuration);
-            let on_cost = on(&cost_front, &with_cost, configuration);
-            Row {
-                cells: vec![
-                    configuration.label(),
-                    configuration.run_id.clone(),
-                    format!("{:.4}", score(configuration)),
-                    optional(configuration.p99_ttft_ms, 1),
-                    format!("{:.1}", configuration.throughput.output_tokens_per_second()),
-                    optional(cost_per_million(configuration), 4),
-                    on_latency.to_string(),
-                    on_cost.to_string(),
-                ],
-                highlight: on_latency == "yes" || on_cost == "yes",
-            }
-        })
-        .collect();
-    blocks.push(Block::Table(Table {
-        caption: "configurations (front members highlighted)".to_string(),
-        columns: strings(&[
-            "configuration",
-            "run",
-            "score",
-            "p99 TTFT ms",
-            "output tok/s",
-            "$ / 1M tokens",
-            "front: score vs latency",
-            "front: score vs cost",
-        ]),
-        rows,
-    }));
-    if !with_latency.is_empty() {
+    let mut blocks = vec![tradeoffs_paragraph(tasks)];
+    let latency = Axis::new(
+        scored
+            .iter()
+            .filter_map(|configuration| Some((*configuration, configuration.p99_ttft_ms?)))
+            .collect(),
+    )?;
+    let cost = Axis::new(
+        scored
+            .iter()
+            .filter_map(|configuration| {
+                Some((*configuration, cost_per_million(configuration, pricing)?))
+            })
+            .collect(),
+    )?;
+    blocks.push(tradeoffs_table(&scored, &latency, &cost, pricing));
+    if !latency.points.is_empty() {
         blocks.push(Block::Plot(Plot::new(
             "Score against p99 time to first token; the line joins the Pareto front.",
             "pareto-score-vs-latency",
             scatter(
                 "Score vs p99 TTFT",
                 "p99 time to first token (ms)",
-                &with_latency,
-                &latency_front,
+                &latency.points,
+                &latency.front,
                 score,
             ),
         )?));
     }
-    if with_cost.is_empty() {
+    if cost.points.is_empty() {
         blocks.push(Block::Notice {
             text: "No cost axis: give the measuring hardware's price (--usd-per-hour) to plot \
                    score against $ per 1M tokens."
@@ -193,13 +132,111 @@ pub fn tradeoffs(
             scatter(
                 "Score vs cost",
                 "$ per 1M tokens (input + output)",
-                &with_cost,
-                &cost_front,
+                &cost.points,
+                &cost.front,
                 score,
             ),
         )?));
     }
     Ok(Some(Section::new("Trade-offs", blocks)))
+}
+
+/// A configuration's score (NaN when it has none).
+fn score(configuration: &Configuration) -> f64 {
+    configuration.score.unwrap_or(f64::NAN)
+}
+
+/// $ per 1M tokens (input and output) at the given price; `None` without a price.
+fn cost_per_million(configuration: &Configuration, pricing: &Pricing) -> Option<f64> {
+    let price = pricing.usd_per_hour?;
+    cost::token_costs(&configuration.throughput, price)
+        .ok()
+        .map(|costs| costs.all_tokens.value)
+}
+
+/// One x axis of the trade-offs (p99 TTFT or cost): the scored configurations that have it,
+/// with their x, and the indices of their Pareto front of (score ↑, x ↓).
+struct Axis<'a> {
+    points: Vec<(&'a Configuration, f64)>,
+    front: Vec<usize>,
+}
+
+impl<'a> Axis<'a> {
+    fn new(points: Vec<(&'a Configuration, f64)>) -> Result<Axis<'a>, DecideError> {
+        let front = pareto(&points, score)?;
+        Ok(Axis { points, front })
+    }
+
+    /// `yes` or `no`: whether `configuration` is on this axis's front; `–` when it has no x.
+    fn mark(&self, configuration: &Configuration) -> &'static str {
+        self.points
+            .iter()
+            .position(|(other, _)| std::ptr::eq(*other, configuration))
+            .map_or("–", |index| {
+                if self.front.contains(&index) {
+                    "yes"
+                } else {
+                    "no"
+                }
+            })
+    }
+}
+
+/// The paragraph saying what a configuration, its score, the fronts and the cost are.
+fn tradeoffs_paragraph(tasks: &[String]) -> Block {
+    Block::Paragraph {
+        text: format!(
+            "Each load point of each bench run is a configuration. Score: the mean main metric \
+             over {} from the reported eval runs of the same model. A configuration is on the \
+             Pareto front when no other is at least as good on both axes and better on one \
+             (higher score, lower p99 TTFT or lower cost). Cost is $ per 1M tokens, input and \
+             output together: the hour's price over every token served in it.",
+            tasks.join(", ")
+        ),
+    }
+}
+
+/// The table of the scored configurations with their front memberships, members highlighted.
+fn tradeoffs_table(
+    scored: &[&Configuration],
+    latency: &Axis,
+    cost: &Axis,
+    pricing: &Pricing,
+) -> Block {
+    let rows = scored
+        .iter()
+        .map(|configuration| {
+            let on_latency = latency.mark(configuration);
+            let on_cost = cost.mark(configuration);
+            Row {
+                cells: vec![
+                    configuration.label(),
+                    configuration.run_id.clone(),
+                    format!("{:.4}", score(configuration)),
+                    optional(configuration.p99_ttft_ms, 1),
+                    format!("{:.1}", configuration.throughput.output_tokens_per_second()),
+                    optional(cost_per_million(configuration, pricing), 4),
+                    on_latency.to_string(),
+                    on_cost.to_string(),
+                ],
+                highlight: on_latency == "yes" || on_cost == "yes",
+            }
+        })
+        .collect();
+    Block::Table(Table {
+        caption: "configurations (front members highlighted)".to_string(),
+        columns: strings(&[
+            "configuration",
+            "run",
+            "score",
+            "p99 TTFT ms",
+            "output tok/s",
+            "$ / 1M tokens",
+            "front: score vs latency",
+            "front: score vs cost",
+        ]),
+        rows,
+    })
 }
 
 /// Indices of the Pareto front of (score ↑, x ↓).
@@ -270,61 +307,73 @@ pub fn costs(
     if configurations.is_empty() {
         return Ok(None);
     }
-    let mut rows = Vec::new();
-    let mut bases = BTreeMap::new();
-    for configuration in configurations {
-        let throughput = &configuration.throughput;
-        let token_costs = pricing
-            .usd_per_hour
-            .map(|price| cost::token_costs(throughput, price))
-            .transpose()?;
-        let power = match (configuration.joules_per_output_token, pricing.power_watts) {
-            (Some(joules), _) => Some(Power::MeasuredJoulesPerOutputToken { joules }),
-            (None, Some(watts)) => Some(Power::Estimated {
-                tdp_watts: watts,
-                utilisation: 1.0,
-            }),
-            (None, None) => None,
-        };
-        let energy = power
-            .map(|power| {
-                cost::energy(
-                    throughput,
-                    &power,
-                    pricing.carbon.as_ref().map(|(_, intensity)| *intensity),
-                )
-            })
-            .transpose()?;
-        let mut figure = |figure: Option<&Figure>, digits: usize| match figure {
-            Some(figure) => {
-                bases.insert(figure.basis.as_str(), ());
-                format!("{:.digits$} ({})", figure.value, figure.basis.as_str())
-            }
-            None => "–".to_string(),
-        };
-        rows.push(Row::new(vec![
-            configuration.label(),
-            configuration.run_id.clone(),
-            format!("{:.3}", throughput.requests_per_second),
-            format!("{:.1}", throughput.output_tokens_per_second()),
-            figure(token_costs.as_ref().map(|costs| &costs.all_tokens), 4),
-            figure(token_costs.as_ref().map(|costs| &costs.input_tokens), 4),
-            figure(token_costs.as_ref().map(|costs| &costs.output_tokens), 4),
-            figure(
-                energy
-                    .as_ref()
-                    .map(|energy| &energy.kwh_per_million_output_tokens),
-                4,
-            ),
-            figure(
-                energy
-                    .as_ref()
-                    .and_then(|energy| energy.g_co2e_per_million_output_tokens.as_ref()),
-                1,
-            ),
-        ]));
-    }
-    let mut blocks = vec![Block::Paragraph {
+    let rows = configurations
+        .iter()
+        .map(|configuration| cost_row(configuration, pricing))
+        .collect::<Result<Vec<Row>, DecideError>>()?;
+    let blocks = vec![
+        costs_paragraph(pricing),
+        price_block(pricing),
+        costs_table(rows),
+    ];
+    Ok(Some(Section::new("Cost and energy", blocks)))
+}
+
+/// One configuration's throughput, $ per 1M tokens (all, input, output) at the price given,
+/// and energy and carbon per 1M output tokens, each figure with its basis.
+fn cost_row(configuration: &Configuration, pricing: &Pricing) -> Result<Row, DecideError> {
+    let throughput = &configuration.throughput;
+    let token_costs = pricing
+        .usd_per_hour
+        .map(|price| cost::token_costs(throughput, price))
+        .transpose()?;
+    let power = match (configuration.joules_per_output_token, pricing.power_watts) {
+        (Some(joules), _) => Some(Power::MeasuredJoulesPerOutputToken { joules }),
+        (None, Some(watts)) => Some(Power::Estimated {
+            tdp_watts: watts,
+            utilisation: 1.0,
+        }),
+        (None, None) => None,
+    };
+    let energy = power
+        .map(|power| {
+            cost::energy(
+                throughput,
+                &power,
+                pricing.carbon.as_ref().map(|(_, intensity)| *intensity),
+            )
+        })
+        .transpose()?;
+    let figure = |figure: Option<&Figure>, digits: usize| match figure {
+        Some(figure) => format!("{:.digits$} ({})", figure.value, figure.basis.as_str()),
+        None => "–".to_string(),
+    };
+    Ok(Row::new(vec![
+        configuration.label(),
+        configuration.run_id.clone(),
+        format!("{:.3}", throughput.requests_per_second),
+        format!("{:.1}", throughput.output_tokens_per_second()),
+        figure(token_costs.as_ref().map(|costs| &costs.all_tokens), 4),
+        figure(token_costs.as_ref().map(|costs| &costs.input_tokens), 4),
+        figure(token_costs.as_ref().map(|costs| &costs.output_tokens), 4),
+        figure(
+            energy
+                .as_ref()
+                .map(|energy| &energy.kwh_per_million_output_tokens),
+            4,
+        ),
+        figure(
+            energy
+                .as_ref()
+                .and_then(|energy| energy.g_co2e_per_million_output_tokens.as_ref()),
+            1,
+        ),
+    ]))
+}
+
+/// The paragraph saying how each cost, energy and carbon figure is computed.
+fn costs_paragraph(pricing: &Pricing) -> Block {
+    Block::Paragraph {
         text: format!(
             "Per configuration, from its measured throughput (docs/decisions.md has every \
              formula): $ per 1M tokens = price per hour ÷ tokens (input and output) per hour; \
@@ -341,19 +390,27 @@ pub fn costs(
                 |(region, intensity)| format!("{intensity} gCO2e/kWh ({region})")
             ),
         ),
-    }];
+    }
+}
+
+/// The price the costs are at, or a notice that none was given.
+fn price_block(pricing: &Pricing) -> Block {
     match pricing.usd_per_hour {
-        Some(price) => blocks.push(Block::Paragraph {
+        Some(price) => Block::Paragraph {
             text: format!(
                 "Price: {price} $/hour for the hardware the runs were measured on. Costs on other \
                  hardware need `yardstick cost --instance`, which marks projections as such."
             ),
-        }),
-        None => blocks.push(Block::Notice {
+        },
+        None => Block::Notice {
             text: "No price given (--usd-per-hour): $ columns are empty.".to_string(),
-        }),
+        },
     }
-    blocks.push(Block::Table(Table {
+}
+
+/// The table of every configuration's cost row.
+fn costs_table(rows: Vec<Row>) -> Block {
+    Block::Table(Table {
         caption: "cost and energy per configuration".to_string(),
         columns: strings(&[
             "configuration",
@@ -367,8 +424,7 @@ pub fn costs(
             "gCO2e / 1M output tokens",
         ]),
         rows,
-    }));
-    Ok(Some(Section::new("Cost and energy", blocks)))
+    })
 }
 
 /// The latency CDFs: TTFT and end-to-end latency, one curve per configuration with samples.

@@ -6,6 +6,7 @@ use yardstick_report::Block;
 
 use super::{line, table};
 use crate::candidates::RecommendOutput;
+use crate::recommend::{Measure, Recommendation, TradeOff};
 
 /// An objective's column header (what is measured, with its unit) and decimals.
 pub fn shown(objective: &str) -> (&str, usize) {
@@ -19,7 +20,51 @@ pub fn shown(objective: &str) -> (&str, usize) {
     }
 }
 
+/// A recommendation: the weighted objectives, the ranking table, the recommended candidate
+/// with how firmly and its trade-offs against the runner-up, then binding constraints,
+/// exclusions, dropped objectives and notes.
 pub fn recommendation(output: &RecommendOutput) -> Vec<Block> {
+    let result = &output.recommendation;
+    let mut blocks = vec![weights_line(result), ranking_table(output)];
+    match &result.recommended {
+        None => blocks.push(line(
+            "no recommendation: every candidate was excluded".to_string(),
+        )),
+        Some(name) => {
+            blocks.push(line(format!("recommended: {name} — {}", strength(result))));
+            if let Some(runner_up) = &result.runner_up {
+                blocks.push(trade_offs_line(runner_up, &result.trade_offs));
+            }
+        }
+    }
+    reason_lines(result, &mut blocks);
+    blocks.extend(
+        output
+            .notes
+            .iter()
+            .map(|note| line(format!("note: {note}"))),
+    );
+    blocks
+}
+
+/// `objectives: accuracy 0.3 (maximize), …`.
+fn weights_line(result: &Recommendation) -> Block {
+    let weights: Vec<String> = result
+        .objectives
+        .iter()
+        .map(|objective| {
+            format!(
+                "{} {} ({})",
+                objective.name, objective.weight, objective.direction
+            )
+        })
+        .collect();
+    line(format!("objectives: {}", weights.join(", ")))
+}
+
+/// Per ranked candidate: rank, closeness, front, first rate, rank interval and each
+/// objective's value.
+fn ranking_table(output: &RecommendOutput) -> Block {
     let result = &output.recommendation;
     let objectives: Vec<&str> = result
         .objectives
@@ -53,75 +98,67 @@ pub fn recommendation(output: &RecommendOutput) -> Vec<Block> {
             row.push(
                 candidate
                     .and_then(|candidate| candidate.objectives.get(*objective))
-                    .map_or_else(String::new, |measure| {
-                        let digits = shown(objective).1;
-                        match measure.stderr {
-                            Some(stderr) if stderr > 0.0 => {
-                                format!("{:.digits$} ± {stderr:.digits$}", measure.value)
-                            }
-                            _ => format!("{:.digits$}", measure.value),
-                        }
-                    }),
+                    .map_or_else(String::new, |measure| measure_cell(objective, measure)),
             );
         }
         rows.push(row);
     }
-    let weights: Vec<String> = result
-        .objectives
+    table(&header, rows)
+}
+
+/// An objective's value at its decimals, `± stderr` when it has a positive one.
+fn measure_cell(objective: &str, measure: &Measure) -> String {
+    let digits = shown(objective).1;
+    match measure.stderr {
+        Some(stderr) if stderr > 0.0 => {
+            format!("{:.digits$} ± {stderr:.digits$}", measure.value)
+        }
+        _ => format!("{:.digits$}", measure.value),
+    }
+}
+
+/// How firmly the recommendation stands: the only candidate, or how often it ranks above the
+/// runner-up (WEAK below the threshold).
+fn strength(result: &Recommendation) -> String {
+    match (result.weak, result.separation) {
+        (_, None) => "the only candidate left".to_string(),
+        (true, Some(share)) => format!(
+            "WEAK: it ranks above the runner-up in only {:.0}% of resampled measurements",
+            share * 100.0
+        ),
+        (false, Some(share)) => format!(
+            "ranks above the runner-up in {:.0}% of resampled measurements",
+            share * 100.0
+        ),
+    }
+}
+
+/// `against the runner-up NAME: gains …; gives up …` (objectives that are equal left out).
+fn trade_offs_line(runner_up: &str, trade_offs: &[TradeOff]) -> Block {
+    let trades: Vec<String> = trade_offs
         .iter()
-        .map(|objective| {
+        .filter(|trade| trade.verdict != "equal")
+        .map(|trade| {
+            let (label, digits) = shown(&trade.objective);
+            let measure = if label == trade.objective {
+                String::new()
+            } else {
+                format!("{label} ")
+            };
             format!(
-                "{} {} ({})",
-                objective.name, objective.weight, objective.direction
+                "{} {} ({measure}{:.digits$} vs {:.digits$})",
+                trade.verdict, trade.objective, trade.recommended, trade.runner_up
             )
         })
         .collect();
-    let mut blocks = vec![
-        line(format!("objectives: {}", weights.join(", "))),
-        table(&header, rows),
-    ];
-    match &result.recommended {
-        None => blocks.push(line(
-            "no recommendation: every candidate was excluded".to_string(),
-        )),
-        Some(name) => {
-            let strength = match (result.weak, result.separation) {
-                (_, None) => "the only candidate left".to_string(),
-                (true, Some(share)) => format!(
-                    "WEAK: it ranks above the runner-up in only {:.0}% of resampled measurements",
-                    share * 100.0
-                ),
-                (false, Some(share)) => format!(
-                    "ranks above the runner-up in {:.0}% of resampled measurements",
-                    share * 100.0
-                ),
-            };
-            blocks.push(line(format!("recommended: {name} — {strength}")));
-            if let Some(runner_up) = &result.runner_up {
-                let trades: Vec<String> = result
-                    .trade_offs
-                    .iter()
-                    .filter(|trade| trade.verdict != "equal")
-                    .map(|trade| {
-                        let (label, digits) = shown(&trade.objective);
-                        let measure = if label == trade.objective {
-                            String::new()
-                        } else {
-                            format!("{label} ")
-                        };
-                        format!(
-                            "{} {} ({measure}{:.digits$} vs {:.digits$})",
-                            trade.verdict, trade.objective, trade.recommended, trade.runner_up
-                        )
-                    })
-                    .collect();
-                blocks.push(line(format!(
-                    "against the runner-up {runner_up}: {}",
-                    trades.join("; ")
-                )));
-            }
-        }
-    }
+    line(format!(
+        "against the runner-up {runner_up}: {}",
+        trades.join("; ")
+    ))
+}
+
+/// Binding constraints, exclusions and dropped objectives, a line each.
+fn reason_lines(result: &Recommendation, blocks: &mut Vec<Block>) {
     for binding in &result.binding {
         blocks.push(line(format!(
             "binding constraint {} (removed {}): without it, {} would be recommended",
@@ -140,11 +177,4 @@ pub fn recommendation(output: &RecommendOutput) -> Vec<Block> {
             "objective {dropped} dropped: no candidate has it"
         )));
     }
-    blocks.extend(
-        output
-            .notes
-            .iter()
-            .map(|note| line(format!("note: {note}"))),
-    );
-    blocks
 }
