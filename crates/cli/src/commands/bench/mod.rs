@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use yardstick_bench::resources::{detect_host, SamplerConfig};
 use yardstick_bench::{Bench, PointResult, SystemClock};
 use yardstick_core::{BenchFingerprint, HostRole};
+use yardstick_runner::Home;
 use yardstick_store::{NewRun, Status};
 
 mod output;
@@ -29,7 +30,6 @@ use self::workload::build_requests;
 use super::eval::watch_ctrl_c;
 use super::{engine_settings, Outcome};
 use crate::args::BenchArgs;
-use crate::home::Home;
 
 pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let plan = bench_plan(&args)?;
