@@ -2,11 +2,13 @@
 //! backends through a [`BackendLoader`], streams task items, scores them, writes every
 //! finished item to the store before starting the next, resumes unfinished runs, and turns
 //! per-item results into metric records. It resolves the models runs name ([`models`], in
-//! the data directory [`Home`]), so the CLI and a service resolve them alike.
+//! the data directory [`Home`]) and stores finished bench points ([`bench_record`]), so the
+//! CLI and a service do both alike.
 //!
 //! It must not parse flags or print: the CLI builds plans and renders outcomes; progress
 //! goes through a [`ProgressSink`].
 
+pub mod bench_record;
 pub mod eval;
 pub mod home;
 pub mod loader;
@@ -16,6 +18,7 @@ pub mod plan;
 pub mod profile;
 pub mod progress;
 
+pub use bench_record::{store_point, unit_fingerprint, unit_task, BuiltWorkload};
 pub use eval::{resume_eval, run_eval, EvalContext, EvalOutcome, ResultRow};
 pub use home::Home;
 pub use loader::{
