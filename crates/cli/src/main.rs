@@ -2,7 +2,6 @@
 
 mod args;
 mod commands;
-mod home;
 mod progress;
 mod render;
 
@@ -34,7 +33,7 @@ async fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<Outcome> {
-    let home = home::Home::resolve(cli.global.home.as_deref())?;
+    let home = yardstick_runner::Home::resolve(cli.global.home.as_deref())?;
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Models(command) => commands::models::run(command, &home, quiet).await,

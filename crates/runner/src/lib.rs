@@ -1,22 +1,30 @@
 //! The runner turns validated plans ([`EvalPlan`], [`ProfilePlan`]) into work: it loads
 //! backends through a [`BackendLoader`], streams task items, scores them, writes every
 //! finished item to the store before starting the next, resumes unfinished runs, and turns
-//! per-item results into metric records.
+//! per-item results into metric records. It resolves the models runs name ([`models`], in
+//! the data directory [`Home`]) and stores finished bench points ([`bench_record`]), so the
+//! CLI and a service do both alike.
 //!
 //! It must not parse flags or print: the CLI builds plans and renders outcomes; progress
 //! goes through a [`ProgressSink`].
 
+pub mod bench_record;
 pub mod eval;
+pub mod home;
 pub mod loader;
 pub mod memory;
+pub mod models;
 pub mod plan;
 pub mod profile;
 pub mod progress;
 
+pub use bench_record::{store_point, unit_fingerprint, unit_task, BuiltWorkload};
 pub use eval::{resume_eval, run_eval, EvalContext, EvalOutcome, ResultRow};
+pub use home::Home;
 pub use loader::{
     load_options, BackendLoader, EngineFacts, FixedLoader, LlamaCppLoader, LoadedBackend,
 };
+pub use models::{chat_template_sha256, register, resolve_model};
 pub use plan::{EngineSettings, EvalPlan, ModelSpec, ProfilePlan};
 pub use profile::{profile_models, ModelProfile};
 pub use progress::{NoProgress, ProgressSink};
@@ -57,6 +65,42 @@ pub enum RunnerError {
     },
     #[error("background worker failed: {0}")]
     Worker(String),
+    #[error(transparent)]
+    Model(#[from] yardstick_models::ModelError),
+    // These say what was being done and leave the cause to `source()`: the CLI prints the
+    // chain (`{:#}`), so its messages read as they did when they were anyhow contexts.
+    #[error("finding the yardstick data directory")]
+    DataHome(#[source] yardstick_models::ModelError),
+    #[error("opening the results database in {}", root.display())]
+    OpenStore {
+        root: std::path::PathBuf,
+        #[source]
+        source: yardstick_store::StoreError,
+    },
+    #[error("inspecting the model file")]
+    InspectWorker(#[source] tokio::task::JoinError),
+    #[error("the model file name is not valid UTF-8")]
+    ModelFileName,
+    #[error(
+        "model {name} is registered at {} but that file no longer exists; pull or add it again",
+        path.display()
+    )]
+    ModelFileMissing {
+        name: String,
+        path: std::path::PathBuf,
+    },
+    #[error("model {0} is in the catalog but not downloaded; run `yardstick models pull {0}`")]
+    ModelNotDownloaded(String),
+    #[error(
+        "unknown model `{spec}`: not a registered model ({}), not a catalog model ({}), and not a path to a .gguf file",
+        models::registered_list(registered),
+        catalog.join(", ")
+    )]
+    UnknownModel {
+        spec: String,
+        registered: Vec<String>,
+        catalog: Vec<String>,
+    },
 }
 
 impl RunnerError {

@@ -24,10 +24,10 @@ use yardstick_decide::views;
 use yardstick_evidence::scores::GroupMembership;
 use yardstick_evidence::selection::comparison_sides;
 use yardstick_evidence::ComparisonMode;
+use yardstick_runner::Home;
 
 use super::Outcome;
 use crate::args::{CompareArgs, Format};
-use crate::home::Home;
 use crate::render::print_blocks;
 
 pub async fn run(args: CompareArgs, home: &Home) -> Result<Outcome> {

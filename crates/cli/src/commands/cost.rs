@@ -15,10 +15,10 @@ use anyhow::Result;
 use yardstick_decide::costing::{cost_run, CostEvidence, CostRequest};
 use yardstick_decide::views;
 use yardstick_evidence::{gather, LatencyBounds};
+use yardstick_runner::Home;
 
 use super::Outcome;
 use crate::args::{CostArgs, Format};
-use crate::home::Home;
 use crate::render::print_blocks;
 
 /// The typed request from the flags.

@@ -2,13 +2,14 @@
 
 use super::{engine_settings, Outcome};
 use crate::args::{EvalArgs, Format, Limit};
-use crate::home::{resolve_model, Home};
 use crate::progress::Bars;
 use crate::render::{value_with_stderr, Table};
 use anyhow::{bail, Context, Result};
 use tokio_util::sync::CancellationToken;
 use yardstick_runner::eval::ITEMS_PER_SECOND;
-use yardstick_runner::{resume_eval, run_eval, EvalContext, EvalOutcome, EvalPlan, LlamaCppLoader};
+use yardstick_runner::{
+    resolve_model, resume_eval, run_eval, EvalContext, EvalOutcome, EvalPlan, Home, LlamaCppLoader,
+};
 
 pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let store = home.open_store().await?;

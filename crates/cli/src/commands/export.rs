@@ -2,11 +2,11 @@
 
 use super::Outcome;
 use crate::args::ExportArgs;
-use crate::home::Home;
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
 use serde_json::json;
 use std::io::Write;
+use yardstick_runner::Home;
 
 pub async fn run(args: ExportArgs, home: &Home) -> Result<Outcome> {
     if !args.items {

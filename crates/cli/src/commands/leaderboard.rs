@@ -9,10 +9,10 @@ use yardstick_decide::leaderboard::Leaderboard;
 use yardstick_decide::views;
 use yardstick_evidence::gather;
 use yardstick_evidence::scores::{quality_cells, top_level_groups};
+use yardstick_runner::Home;
 
 use super::Outcome;
 use crate::args::{Format, LeaderboardArgs};
-use crate::home::Home;
 use crate::render::print_blocks;
 
 pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {

@@ -2,12 +2,12 @@
 
 use super::Outcome;
 use crate::args::{Format, ModelsCommand};
-use crate::home::{register, Home};
 use crate::render::Table;
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use yardstick_models::{Catalog, ModelError, PullOptions, PullOutcome, PullProgress};
+use yardstick_runner::{register, Home};
 use yardstick_store::ModelSource;
 
 pub async fn run(command: ModelsCommand, home: &Home, quiet: bool) -> Result<Outcome> {

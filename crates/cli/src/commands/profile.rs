@@ -2,14 +2,14 @@
 
 use super::{engine_settings, Outcome};
 use crate::args::{Format, ProfileArgs};
-use crate::home::{resolve_model, Home};
 use crate::progress::Bars;
 use crate::render::Table;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use serde_json::json;
 use yardstick_runner::{
-    profile_models, BackendLoader, EngineSettings, LlamaCppLoader, ModelProfile, ProfilePlan,
+    profile_models, resolve_model, BackendLoader, EngineSettings, Home, LlamaCppLoader,
+    ModelProfile, ProfilePlan,
 };
 use yardstick_store::{NewRun, RunKind, Status, Store};
 

@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 use yardstick_decide::candidates::{recommend_from, RecommendEvidence, RecommendRequest};
 use yardstick_decide::views;
 use yardstick_evidence::{gather, selection};
+use yardstick_runner::Home;
 
 use super::Outcome;
 use crate::args::{Format, RecommendArgs};
-use crate::home::Home;
 use crate::render::print_blocks;
 
 pub async fn run(args: RecommendArgs, home: &Home) -> Result<Outcome> {

@@ -25,10 +25,10 @@ use yardstick_decide::regression::{regress, RegressionOutput};
 use yardstick_decide::views;
 use yardstick_evidence::selection::regression_sides;
 use yardstick_evidence::ComparisonMode;
+use yardstick_runner::Home;
 
 use super::Outcome;
 use crate::args::{Format, RegressArgs};
-use crate::home::Home;
 use crate::render::print_blocks;
 
 pub async fn run(args: RegressArgs, home: &Home) -> Result<Outcome> {

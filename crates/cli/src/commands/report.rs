@@ -13,10 +13,10 @@ use yardstick_decide::catalog::Catalog;
 use yardstick_decide::report::serving::Pricing;
 use yardstick_decide::report::{build, ReportInputs};
 use yardstick_evidence::selection::report_evidence;
+use yardstick_runner::Home;
 
 use super::Outcome;
 use crate::args::ReportArgs;
-use crate::home::Home;
 
 pub async fn run(args: ReportArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     if args.runs.is_empty() {

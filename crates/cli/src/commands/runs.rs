@@ -2,10 +2,10 @@
 
 use super::Outcome;
 use crate::args::{Format, RunsCommand};
-use crate::home::Home;
 use crate::render::{value_with_stderr, Table};
 use anyhow::{bail, Result};
 use serde_json::json;
+use yardstick_runner::Home;
 
 pub async fn run(command: RunsCommand, home: &Home) -> Result<Outcome> {
     let store = home.open_store().await?;

@@ -2,10 +2,10 @@
 
 use super::Outcome;
 use crate::args::TasksCommand;
-use crate::home::Home;
 use crate::render::Table;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
+use yardstick_runner::Home;
 use yardstick_tasks::{ItemKind, TaskDefinition, TaskItem, TaskRegistry};
 
 pub fn run(command: TasksCommand, home: &Home) -> Result<Outcome> {

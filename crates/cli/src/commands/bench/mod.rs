@@ -11,25 +11,23 @@ use tokio_util::sync::CancellationToken;
 use yardstick_bench::resources::{detect_host, SamplerConfig};
 use yardstick_bench::{Bench, PointResult, SystemClock};
 use yardstick_core::{BenchFingerprint, HostRole};
+use yardstick_runner::{store_point, unit_fingerprint, Home};
 use yardstick_store::{NewRun, Status};
 
 mod output;
 mod plan;
 mod progress;
-mod record;
 mod target;
 mod workload;
 
 use self::output::{print_results, search_line, write_outputs};
 use self::plan::bench_plan;
 use self::progress::BenchBars;
-use self::record::{store_point, unit_fingerprint};
 use self::target::driven;
 use self::workload::build_requests;
 use super::eval::watch_ctrl_c;
 use super::{engine_settings, Outcome};
 use crate::args::BenchArgs;
-use crate::home::Home;
 
 pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let plan = bench_plan(&args)?;

@@ -8,12 +8,12 @@ use anyhow::{bail, Context, Result};
 use yardstick_backend_llamacpp::{LlamaCppBackend, LoadOptions};
 use yardstick_backend_openai::{Endpoint, OpenAiClient, Support};
 use yardstick_bench::{InProcessTarget, OpenAiTarget, Target};
+use yardstick_runner::{resolve_model, Home};
 use yardstick_store::Store;
 
 use crate::args::BenchArgs;
 use crate::commands::engine_settings;
 use crate::commands::probe::endpoint_from_args;
-use crate::home::{resolve_model, Home};
 
 /// Generations the in-process engine batches together unless `--parallel` says otherwise:
 /// llama-server's default slot count, so both targets are measured alike by default.

@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use yardstick_backend_openai::LoadRequest;
 use yardstick_bench::workload::{
     build_workload, GgufTokenizer, HfTokenizer, LengthDistribution, PromptSource, PromptTokenizer,
     WorkloadError, WorkloadSpec,
 };
+use yardstick_runner::BuiltWorkload;
 
 use super::target::Capabilities;
 use crate::args::BenchArgs;
@@ -80,18 +80,6 @@ pub fn workload_spec(args: &BenchArgs) -> Result<WorkloadSpec> {
         min_tokens: !args.allow_eos,
         seed: args.seed,
     })
-}
-
-/// A built workload with what the fingerprint records of it.
-#[derive(Debug, Clone)]
-pub struct BuiltWorkload {
-    pub requests: Vec<LoadRequest>,
-    /// sha256 over every request as sent.
-    pub digest: String,
-    /// The tokenizer's identity, when one counted tokens.
-    pub tokenizer: Option<String>,
-    /// Input files by name with their sha256 (dataset file).
-    pub files: Vec<(String, String)>,
 }
 
 /// Tokenizes and builds `count` requests of `spec` with `tokenizer` (`--tokenizer`), else
