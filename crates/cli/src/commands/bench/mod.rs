@@ -29,6 +29,9 @@ use super::eval::watch_ctrl_c;
 use super::{engine_settings, Outcome};
 use crate::args::BenchArgs;
 
+/// `yardstick bench`, step by step: plan, target, workload, run record, the bench with its
+/// writer, final status, output (long because it is the command's whole sequence, each step
+/// one call).
 pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let plan = bench_plan(&args)?;
     let store = home.open_store().await?;
@@ -51,30 +54,11 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         None
     };
 
-    let created_at = Utc::now();
-    let run_id = yardstick_store::new_run_id(created_at);
-    // The machine measuring: for an endpoint the client, which the server may not share.
-    let fingerprint = BenchFingerprint {
-        plan: plan.record(description.clone(), !args.no_stream)?,
-        host: Some(detect_host(None)),
-        host_role: Some(if args.endpoint.endpoint.is_some() {
-            HostRole::Client
-        } else {
-            HostRole::Engine
-        }),
-        workload_sha256: Some(workload.digest.clone()),
-        tokenizer: workload.tokenizer.clone(),
-        model_sha256: driven.model_sha256.clone(),
-        yardstick_version: Some(env!("CARGO_PKG_VERSION").to_string()),
-    };
-    let fingerprint_id = fingerprint.id();
-    store
-        .create_run(&NewRun::bench(run_id.clone(), created_at, &fingerprint)?)
-        .await?;
+    let (run_id, fingerprint_id) =
+        create_run(&store, &args, &plan, &description, &workload, &driven).await?;
 
     // Every finished run is stored at once, so nothing measured is lost to a later failure.
-    let (finished, mut to_store) = mpsc::unbounded_channel::<(PointResult, u64)>();
-    let writer_store = store.clone();
+    let (finished, to_store) = mpsc::unbounded_channel::<(PointResult, u64)>();
     let threads = if args.endpoint.endpoint.is_some() {
         0
     } else {
@@ -91,22 +75,7 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         plan.seed,
         threads,
     );
-    let writer_run = run_id.clone();
-    let writer = tokio::spawn(async move {
-        let mut stored = Vec::new();
-        while let Some((result, trial)) = to_store.recv().await {
-            let unit = store_point(
-                &writer_store,
-                &writer_run,
-                &unit_fingerprint,
-                &result,
-                trial,
-            )
-            .await;
-            stored.push((result, unit));
-        }
-        stored
-    });
+    let writer = spawn_writer(store.clone(), run_id.clone(), unit_fingerprint, to_store);
 
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
@@ -165,5 +134,56 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         Outcome::Interrupted
     } else {
         Outcome::Success
+    })
+}
+
+/// Creates the bench run with its typed fingerprint (the plan's record, the measuring
+/// machine, the workload digest and tokenizer, the model's sha256); its id and fingerprint id.
+async fn create_run(
+    store: &yardstick_store::Store,
+    args: &BenchArgs,
+    plan: &yardstick_bench::BenchPlan,
+    description: &yardstick_bench::TargetDescription,
+    workload: &yardstick_runner::BuiltWorkload,
+    driven: &target::Driven,
+) -> Result<(String, String)> {
+    let created_at = Utc::now();
+    let run_id = yardstick_store::new_run_id(created_at);
+    // The machine measuring: for an endpoint the client, which the server may not share.
+    let fingerprint = BenchFingerprint {
+        plan: plan.record(description.clone(), !args.no_stream)?,
+        host: Some(detect_host(None)),
+        host_role: Some(if args.endpoint.endpoint.is_some() {
+            HostRole::Client
+        } else {
+            HostRole::Engine
+        }),
+        workload_sha256: Some(workload.digest.clone()),
+        tokenizer: workload.tokenizer.clone(),
+        model_sha256: driven.model_sha256.clone(),
+        yardstick_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+    };
+    let fingerprint_id = fingerprint.id();
+    store
+        .create_run(&NewRun::bench(run_id.clone(), created_at, &fingerprint)?)
+        .await?;
+    Ok((run_id, fingerprint_id))
+}
+
+/// The task that stores each finished run as it arrives; it returns every run with the
+/// outcome of storing it.
+fn spawn_writer(
+    store: yardstick_store::Store,
+    run_id: String,
+    unit_fingerprint: yardstick_core::Fingerprint,
+    mut to_store: mpsc::UnboundedReceiver<(PointResult, u64)>,
+) -> tokio::task::JoinHandle<Vec<(PointResult, Result<(), yardstick_runner::RunnerError>)>> {
+    tokio::spawn(async move {
+        let mut stored = Vec::new();
+        while let Some((result, trial)) = to_store.recv().await {
+            let unit = store_point(&store, &run_id, &unit_fingerprint, &result, trial).await;
+            stored.push((result, unit));
+        }
+        stored
     })
 }
