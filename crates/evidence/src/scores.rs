@@ -156,13 +156,6 @@ pub fn label_of_group(name: &str, present: usize, total: usize) -> String {
     }
 }
 
-/// The group among `groups` that `task` is a leaf of, if any.
-pub fn group_of<'a>(groups: &'a [GroupDefinition], task: &str) -> Option<&'a GroupDefinition> {
-    groups
-        .iter()
-        .find(|group| group.leaves.iter().any(|leaf| leaf == task))
-}
-
 /// One model's score on one task (or group) as the leaderboard shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QualityCell {
@@ -327,10 +320,8 @@ mod tests {
         let mmlu_score = scores["mmlu (2/57 subtasks)"].value;
         assert!((mmlu_score - 0.45).abs() < 1e-12, "{mmlu_score}");
         assert!(is_partial_group("mmlu (2/57 subtasks)"));
-        assert_eq!(
-            group_of(&groups, "mmlu_anatomy").map(GroupDefinition::name),
-            Some("mmlu")
-        );
-        assert!(group_of(&groups, "arc_easy").is_none());
+        let membership = GroupMembership::from_definitions(&groups);
+        assert_eq!(membership.group_of("mmlu_anatomy"), Some(("mmlu", 57)));
+        assert!(membership.group_of("arc_easy").is_none());
     }
 }

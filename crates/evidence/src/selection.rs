@@ -45,25 +45,11 @@ pub async fn comparison_sides(
 ) -> Result<Sides, EvidenceError> {
     match (runs, models) {
         ([baseline, candidate], []) => {
-            let (baseline, candidate) = two_runs(store, ("--run", baseline), ("--run", candidate)).await?;
-            let names = (baseline.run_id.clone(), candidate.run_id.clone());
-            match baseline.kind {
-                RunKind::Eval => Ok(Sides::EvalRuns {
-                    names,
-                    baseline: gather::eval_units(store, &baseline).await?,
-                    candidate: gather::eval_units(store, &candidate).await?,
-                }),
-                RunKind::Bench => Ok(Sides::BenchRuns {
-                    names,
-                    baseline: gather::bench_units(store, &baseline).await?,
-                    candidate: gather::bench_units(store, &candidate).await?,
-                }),
-                other => Err(EvidenceError::Refused(format!(
-                    "--run {}: {} runs have nothing to compare item by item",
-                    baseline.run_id,
-                    other.as_str()
-                ))),
-            }
+            let runs = two_runs(store, ("--run", baseline), ("--run", candidate)).await?;
+            run_sides(store, runs, |run, kind| {
+                format!("--run {run}: {kind} runs have nothing to compare item by item")
+            })
+            .await
         }
         ([], [baseline, candidate]) => {
             let left = gather::latest_eval_units(store, baseline).await?;
@@ -122,8 +108,20 @@ pub async fn regression_sides(
     baseline: &str,
     candidate: &str,
 ) -> Result<Sides, EvidenceError> {
-    let (baseline, candidate) =
-        two_runs(store, ("--baseline", baseline), ("--candidate", candidate)).await?;
+    let runs = two_runs(store, ("--baseline", baseline), ("--candidate", candidate)).await?;
+    run_sides(store, runs, |run, kind| {
+        format!("--baseline {run}: {kind} runs have no metrics to judge")
+    })
+    .await
+}
+
+/// The units of two runs of the same kind, eval or bench; another kind is refused with
+/// `refusal(baseline run id, kind)`.
+async fn run_sides(
+    store: &Store,
+    (baseline, candidate): (Run, Run),
+    refusal: impl Fn(&str, &str) -> String,
+) -> Result<Sides, EvidenceError> {
     let names = (baseline.run_id.clone(), candidate.run_id.clone());
     match baseline.kind {
         RunKind::Eval => Ok(Sides::EvalRuns {
@@ -136,10 +134,9 @@ pub async fn regression_sides(
             baseline: gather::bench_units(store, &baseline).await?,
             candidate: gather::bench_units(store, &candidate).await?,
         }),
-        other => Err(EvidenceError::Refused(format!(
-            "--baseline {}: {} runs have no metrics to judge",
-            baseline.run_id,
-            other.as_str()
+        other => Err(EvidenceError::Refused(refusal(
+            &baseline.run_id,
+            other.as_str(),
         ))),
     }
 }
