@@ -8,9 +8,6 @@ pub enum EvidenceError {
     /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A name that is not in a closed set (a comparison mode, a metric).
-    #[error(transparent)]
-    Name(#[from] yardstick_core::UnknownName),
     /// A name that is not among the accepted spellings (a direction and its aliases).
     #[error("unknown {kind} `{name}`; valid: {valid}")]
     UnknownName {

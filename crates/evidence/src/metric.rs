@@ -1,7 +1,7 @@
 //! Typed identifiers of the metrics decisions read, each with its unit and the direction in
 //! which it is better. A metric is named once here; readers ask a unit for
 //! [`ServingMetric::TtftP99`], not for the string `"ttft_ms.p99"`, so a misspelt name is a
-//! compile error, and user text naming a metric is parsed once ([`ServingMetric::parse`])
+//! compile error, and user text naming a metric is parsed once (`str::parse`, through `yardstick_core::closed_set!`)
 //! with an error listing the valid names.
 //!
 //! The names are the ones the producers store: `yardstick_load`'s run summary, the bench's
@@ -89,25 +89,6 @@ impl Latency {
             Latency::Tpot => "tpot_ms",
             Latency::E2e => "e2e_ms",
         }
-    }
-
-    /// The stored record of this latency's `q`th percentile (50, 90, 95 or 99), if the
-    /// summary stores that percentile.
-    pub fn percentile(self, q: f64) -> Option<ServingMetric> {
-        use ServingMetric::*;
-        let metric = match (self, q as u32) {
-            (Latency::Ttft, 50) => TtftP50,
-            (Latency::Ttft, 90) => TtftP90,
-            (Latency::Ttft, 99) => TtftP99,
-            (Latency::Tpot, 50) => TpotP50,
-            (Latency::Tpot, 90) => TpotP90,
-            (Latency::Tpot, 99) => TpotP99,
-            (Latency::E2e, 50) => E2eP50,
-            (Latency::E2e, 90) => E2eP90,
-            (Latency::E2e, 99) => E2eP99,
-            _ => return None,
-        };
-        (q.fract() == 0.0).then_some(metric)
     }
 }
 
@@ -208,11 +189,6 @@ impl ServingMetric {
             | GpuUtilPercentMean => Direction::Maximize,
             _ => Direction::Minimize,
         }
-    }
-
-    /// Parses a stored name given by a user, naming the valid ones on error.
-    pub fn parse(text: &str) -> Result<ServingMetric, EvidenceError> {
-        Ok(text.parse()?)
     }
 }
 
@@ -370,10 +346,10 @@ mod tests {
     #[test]
     fn user_text_parses_or_names_the_valid_metrics() {
         assert_eq!(
-            ServingMetric::parse("ttft_ms.p99").expect("known"),
+            "ttft_ms.p99".parse::<ServingMetric>().expect("known"),
             ServingMetric::TtftP99
         );
-        let error = ServingMetric::parse("ttft_ms.p98").expect_err("unknown");
+        let error = "ttft_ms.p98".parse::<ServingMetric>().expect_err("unknown");
         let text = error.to_string();
         assert!(
             text.starts_with(
@@ -382,21 +358,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("tpot_ms.p99"), "{text}");
-    }
-
-    #[test]
-    fn latencies_name_their_percentiles() {
-        assert_eq!(Latency::Tpot.percentile(99.0), Some(ServingMetric::TpotP99));
-        assert_eq!(Latency::E2e.percentile(50.0), Some(ServingMetric::E2eP50));
-        assert_eq!(Latency::Ttft.percentile(99.9), None);
-        assert_eq!(Latency::Ttft.percentile(75.0), None);
-        for latency in Latency::ALL {
-            for q in [50.0, 90.0, 99.0] {
-                let metric = latency.percentile(q).expect("stored");
-                assert_eq!(metric.name(), format!("{}.p{q}", latency.name()));
-                assert_eq!(metric.direction(), Direction::Minimize);
-            }
-        }
     }
 
     #[test]
