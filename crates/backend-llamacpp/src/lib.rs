@@ -273,6 +273,7 @@ impl Backend for LlamaCppBackend {
                 chat_template: matches!(self.chat_template, Some(Ok(_))),
             },
             context_tokens: self.options.context_tokens,
+            unavailable: Vec::new(),
         }
     }
 

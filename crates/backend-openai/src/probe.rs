@@ -36,7 +36,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(support: Support, reason: impl Into<String>) -> Finding {
+    pub(crate) fn new(support: Support, reason: impl Into<String>) -> Finding {
         Finding {
             support,
             reason: reason.into(),

@@ -37,6 +37,60 @@ pub struct BackendDescription {
     pub capabilities: Capabilities,
     /// Context window the backend was loaded with, in tokens.
     pub context_tokens: u32,
+    /// What the backend cannot do, each with the reason, found before any item is scored
+    /// (e.g. a server that ignores `echo`). A run refuses a task that needs one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// What a task asks of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Need {
+    /// Loglikelihoods of continuations (`loglikelihood`, `multiple_choice`).
+    Loglikelihood,
+    /// The loglikelihood of whole texts (`loglikelihood_rolling`).
+    RollingLoglikelihood,
+    /// Text generation (`generate_until`).
+    Generate,
+    /// The model's chat template applied to a conversation (`--apply-chat-template`).
+    ChatTemplate,
+}
+
+yardstick_core::closed_set!(Need, "capability", {
+    Loglikelihood => "loglikelihood",
+    RollingLoglikelihood => "rolling_loglikelihood",
+    Generate => "generate",
+    ChatTemplate => "chat_template",
+});
+
+impl Serialize for Need {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Need {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A capability a backend lacks, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unavailable {
+    pub need: Need,
+    pub reason: String,
+}
+
+impl BackendDescription {
+    /// Why the backend cannot serve `need`, or `None` when it can.
+    pub fn lacks(&self, need: Need) -> Option<&str> {
+        self.unavailable
+            .iter()
+            .find(|unavailable| unavailable.need == need)
+            .map(|unavailable| unavailable.reason.as_str())
+    }
 }
 
 /// One (context, continuation) pair to score.
@@ -162,6 +216,17 @@ pub enum BackendError {
     Unsupported(String),
     #[error("inference worker stopped: {0}")]
     WorkerGone(String),
+    /// A request to a remote backend failed (HTTP error, rate limit, timeout, dropped
+    /// connection, malformed answer). `retryable` failures may succeed when sent again,
+    /// after `retry_after` when the server said so.
+    #[error("{what}: {cause}")]
+    Request {
+        what: String,
+        /// A short stable label of the cause (`http_503`, `rate_limited`, `timeout`, …).
+        cause: String,
+        retryable: bool,
+        retry_after: Option<Duration>,
+    },
 }
 
 /// An inference engine. Implementations run inference off the async executor (blocking
@@ -193,6 +258,26 @@ pub trait Backend: Send + Sync {
     async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<u32>, BackendError>;
 
     async fn detokenize(&self, tokens: &[u32]) -> Result<String, BackendError>;
+
+    /// Whether this backend applies the model's chat template itself to a conversation
+    /// ([`Backend::generate_chat`]: a server's chat API) rather than letting the caller
+    /// render it with [`Backend::apply_chat_template`].
+    fn renders_chat_itself(&self) -> bool {
+        false
+    }
+
+    /// Generates a reply to a conversation, the backend applying the model's template
+    /// (only where [`Backend::renders_chat_itself`]). `request.prompt` is unused.
+    async fn generate_chat(
+        &self,
+        messages: &[ChatMessage],
+        request: GenerateRequest,
+    ) -> Result<Generation, BackendError> {
+        let _ = (messages, request);
+        Err(BackendError::Unsupported(
+            "generate from a conversation with its own template".into(),
+        ))
+    }
 
     /// Renders messages with the model's own chat template.
     async fn apply_chat_template(

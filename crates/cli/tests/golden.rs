@@ -63,6 +63,7 @@ fn fingerprint(model: &str, task: &str, prompt_hash: &str, scheme: &str) -> Fing
         batching_scheme: scheme.into(),
         threads: 2,
         prompt_format: None,
+        endpoint: None,
     }
 }
 

@@ -41,6 +41,33 @@ pub struct Fingerprint {
     /// How prompts were formatted when not plain text (chat template, system instruction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_format: Option<PromptFormat>,
+    /// The server scored through, when the model was not run in-process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointFingerprint>,
+}
+
+/// An OpenAI-compatible server that scored a unit: what identifies the weights and the
+/// engine behind it as far as the server tells, and every request parameter that could
+/// change a score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointFingerprint {
+    /// The base URL, `http://host:port/v1`.
+    pub base_url: String,
+    /// The `model` field of every request.
+    pub served_model: String,
+    /// `completions` or `chat`: the API generations went to.
+    pub api: String,
+    /// The served model's entry in `GET /models`, as canonical JSON (`max_model_len`,
+    /// `owned_by`, `root`… as the server reports them).
+    pub model_entry: String,
+    /// The `server` (or vendor version) header of the server's answers.
+    pub server_version: Option<String>,
+    /// How prompts were split into context and continuation tokens: the server's own
+    /// tokenizer through its token offsets, or a named local tokenizer with its sha256.
+    pub tokenizer: String,
+    /// The fixed request parameters, `name=value` sorted by name (echo, logprobs,
+    /// max_tokens, temperature, prompts per request…).
+    pub request_parameters: Vec<String>,
 }
 
 /// A prompt format other than lm-eval's plain text: the model's chat template (by sha256)
@@ -50,6 +77,9 @@ pub struct PromptFormat {
     /// sha256 of the chat template text (`None`: plain text with a system instruction).
     pub chat_template_sha256: Option<String>,
     pub system_instruction: Option<String>,
+    /// Few-shot examples as alternating chat turns (`--fewshot-as-multiturn`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fewshot_as_multiturn: bool,
 }
 
 impl Fingerprint {

@@ -20,7 +20,8 @@ pub mod stats;
 pub use bench::{BenchFingerprint, BenchPlanRecord, HostRole, TargetDescription};
 pub use closed_set::{ClosedSet, UnknownName};
 pub use fingerprint::{
-    sha256_hex, Fingerprint, PromptFormat, RunFingerprint, StreamHasher, TaskFingerprint,
+    sha256_hex, EndpointFingerprint, Fingerprint, PromptFormat, RunFingerprint, StreamHasher,
+    TaskFingerprint,
 };
 pub use host::Host;
 pub use hugging_face::{HfEnvironment, NoHfCache, DEFAULT_HF_ENDPOINT};

@@ -277,6 +277,7 @@ mod tests {
         candidate.prompt_format = Some(PromptFormat {
             chat_template_sha256: Some("tmpl".into()),
             system_instruction: None,
+            fewshot_as_multiturn: false,
         });
         candidate.task.prompt_hash = "templated".into();
         candidate.threads = 4;
@@ -333,6 +334,7 @@ mod tests {
         candidate.prompt_format = Some(PromptFormat {
             chat_template_sha256: None,
             system_instruction: Some("Be brief.".into()),
+            fewshot_as_multiturn: false,
         });
         let verdict = comparability(&fingerprint(), &candidate, ComparisonMode::Quantization);
         assert_eq!(fields(&verdict.refusals), [Field::PromptFormat]);

@@ -63,6 +63,7 @@ pub fn unit_fingerprint(
         batching_scheme: target.details.clone(),
         threads,
         prompt_format: None,
+        endpoint: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod item;
 mod prepare;
+mod retry;
 mod unit;
 
 pub use unit::ITEMS_PER_SECOND;
@@ -60,6 +61,9 @@ pub struct EvalOutcome {
     /// Metrics that were not computed (code execution for pass@k): "model × task: metric".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_scored: Vec<String>,
+    /// Failed request attempts to a remote backend, by cause (every one is stored).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_requests: BTreeMap<String, u64>,
 }
 
 /// Runs a plan, continuing the unfinished run with the same fingerprint if there is one.
@@ -159,6 +163,10 @@ async fn execute(
     store.set_run_status(&run_id, status, Utc::now()).await?;
     let results = result_rows(store, &run_id).await?;
     let not_scored = not_scored(plan, &prepared)?;
+    let mut failed_requests = BTreeMap::new();
+    for failure in store.request_failures(&run_id).await? {
+        *failed_requests.entry(failure.cause).or_insert(0) += 1;
+    }
     Ok(EvalOutcome {
         run_id,
         status: status.as_str().to_string(),
@@ -167,6 +175,7 @@ async fn execute(
         results,
         failures,
         not_scored,
+        failed_requests,
     })
 }
 
@@ -214,6 +223,16 @@ async fn run_model(
                     .set_unit_status(unit.unit_id, Status::Interrupted, Utc::now())
                     .await?;
                 return Ok(UnitEnd::Interrupted);
+            }
+            Err(error @ RunnerError::CircuitOpen { .. }) => {
+                // The server is failing: stop the whole run, resumable, not just this unit.
+                store
+                    .set_unit_status(unit.unit_id, Status::Interrupted, Utc::now())
+                    .await?;
+                store
+                    .set_run_status(run_id, Status::Interrupted, Utc::now())
+                    .await?;
+                return Err(error);
             }
             Err(error) => {
                 store

@@ -9,6 +9,7 @@
 //! goes through a [`ProgressSink`].
 
 pub mod bench_record;
+pub mod endpoint;
 pub mod eval;
 pub mod home;
 pub mod loader;
@@ -25,7 +26,8 @@ pub use loader::{
     load_options, BackendLoader, EngineFacts, FixedLoader, LlamaCppLoader, LoadedBackend,
 };
 pub use models::{chat_template_sha256, register, resolve_model};
-pub use plan::{EngineSettings, EvalPlan, ModelSpec, ProfilePlan};
+pub use endpoint::EndpointLoader;
+pub use plan::{EndpointSettings, EngineSettings, EvalPlan, ModelSpec, ProfilePlan, RetryPolicy};
 pub use profile::{profile_models, ModelProfile};
 pub use progress::{NoProgress, ProgressSink};
 
@@ -53,6 +55,31 @@ pub enum RunnerError {
     },
     #[error("no run with id {0} (see `yardstick runs list`)")]
     UnknownRun(String),
+    /// A task needs what the backend cannot do; nothing was scored.
+    #[error("refusing task {task}: it needs {need}, which {backend} cannot give: {reason}")]
+    Refused {
+        task: String,
+        need: yardstick_backend::Need,
+        backend: String,
+        reason: String,
+    },
+    /// Too many requests failed in a row: the run stops rather than hammer a failing server.
+    #[error(
+        "stopping: {failures} requests in a row failed (last: {last}); the server looks down or overloaded. Everything scored is kept; continue later with `yardstick eval --resume {run_id}`"
+    )]
+    CircuitOpen {
+        run_id: String,
+        failures: u32,
+        last: String,
+    },
+    #[error("connecting to {url}: {source}")]
+    Endpoint {
+        url: String,
+        #[source]
+        source: yardstick_backend_openai::OpenAiError,
+    },
+    #[error("the API key variable {0} is not set (from --api-key-env)")]
+    MissingApiKey(String),
     #[error("run {run_id} cannot be resumed: {reason}")]
     NotResumable { run_id: String, reason: String },
     #[error("profile: {0}")]

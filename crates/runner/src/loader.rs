@@ -18,6 +18,10 @@ pub struct LoadedBackend {
 pub struct EngineFacts {
     pub engine_version: String,
     pub batching_scheme: String,
+    /// The server scored through (remote backends only).
+    pub endpoint: Option<yardstick_core::EndpointFingerprint>,
+    /// What the backend cannot do, known before loading (a probed server's gaps).
+    pub unavailable: Vec<yardstick_backend::Unavailable>,
 }
 
 #[async_trait]
@@ -48,6 +52,8 @@ impl BackendLoader for LlamaCppLoader {
                 yardstick_backend_llamacpp::llama_system_info().trim()
             ),
             batching_scheme: yardstick_backend_llamacpp::batching_scheme(&load_options(engine)),
+            endpoint: None,
+            unavailable: Vec::new(),
         }
     }
 

@@ -62,6 +62,10 @@ pub struct EvalPlan {
     /// Render prompts with each model's chat template.
     #[serde(default)]
     pub apply_chat_template: bool,
+    /// With the chat template, few-shot examples as alternating user/assistant turns
+    /// (lm-eval's `--fewshot_as_multiturn`) instead of one user message.
+    #[serde(default)]
+    pub fewshot_as_multiturn: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_instruction: Option<String>,
     /// Bootstrap resamples for standard errors without a closed form.
@@ -71,6 +75,61 @@ pub struct EvalPlan {
     pub seed: u64,
     pub data_dir: PathBuf,
     pub engine: EngineSettings,
+    /// Score through an OpenAI-compatible server instead of in-process (the one model of
+    /// `models` names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointSettings>,
+    /// Items in flight at once (1: one after another, as in-process scoring runs).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// How failed requests to a remote backend are retried.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+}
+
+fn default_concurrency() -> u32 {
+    1
+}
+
+/// An OpenAI-compatible server to evaluate. The API key is never stored: only the name of
+/// the environment variable that holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointSettings {
+    /// `http://host:port/v1`.
+    pub base_url: String,
+    pub served_model: String,
+    /// `completions`, or `chat` (generations through `/chat/completions`, the server
+    /// applying its chat template).
+    pub api: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// Seconds one request may take.
+    pub timeout_seconds: f64,
+}
+
+/// Retries of failed requests (HTTP 429 and 5xx, timeouts, dropped or refused connections):
+/// exponential backoff with full jitter, honouring `Retry-After`; and the circuit breaker
+/// that stops a run after too many failures in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// The first backoff; each later one doubles, up to `max_backoff_ms`.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// Consecutive failed attempts (across all requests in flight) that stop the run.
+    pub circuit_breaker_failures: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            initial_backoff_ms: 500,
+            max_backoff_ms: 30_000,
+            circuit_breaker_failures: 20,
+        }
+    }
 }
 
 /// lm-eval's default `--bootstrap_iters`.

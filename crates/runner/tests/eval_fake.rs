@@ -28,6 +28,7 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
         num_fewshot: None,
         repeats: None,
         apply_chat_template: false,
+        fewshot_as_multiturn: false,
         system_instruction: None,
         bootstrap_iters: 1000,
         seed: 1234,
@@ -38,6 +39,9 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
             batch_tokens: 512,
             logits_rows: 64,
         },
+        endpoint: None,
+        concurrency: 1,
+        retry: Default::default(),
     }
 }
 
@@ -47,6 +51,8 @@ fn loader(backend: Arc<FakeBackend>) -> FixedLoader {
         facts: EngineFacts {
             engine_version: "fake-1".into(),
             batching_scheme: "fake-per-item".into(),
+            endpoint: None,
+            unavailable: Vec::new(),
         },
     }
 }

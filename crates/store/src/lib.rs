@@ -66,6 +66,7 @@
 
 mod column;
 mod error;
+mod failures;
 mod items;
 mod leaderboard;
 mod metrics;
@@ -75,6 +76,7 @@ mod runs;
 mod schema;
 
 pub use error::{Result, StoreError};
+pub use failures::RequestFailure;
 pub use items::RunItem;
 pub use leaderboard::{ProfileResults, UnitResults};
 pub use metrics::StoredMetric;

@@ -162,6 +162,18 @@ pub fn plain(messages: &[Message]) -> String {
         .collect()
 }
 
+/// lm-eval's `--fewshot_as_multiturn`: every message its own turn (role and content, the
+/// delimiters dropped), so few-shot examples are user/assistant exchanges.
+pub fn multi_turn(messages: &[Message]) -> Vec<ChatTurn> {
+    messages
+        .iter()
+        .map(|message| ChatTurn {
+            role: message.role.as_str().to_string(),
+            content: message.content.clone(),
+        })
+        .collect()
+}
+
 /// lm-eval's `multiturn_to_singleturn`: the system message, then everything else as one user
 /// message (the last delimiter dropped), then a final assistant message (a `gen_prefix`).
 pub fn single_turn(messages: &[Message]) -> Vec<ChatTurn> {

@@ -89,6 +89,7 @@ impl Backend for FakeBackend {
                 chat_template: false,
             },
             context_tokens: 1 << 20,
+            unavailable: Vec::new(),
         }
     }
 

@@ -52,6 +52,7 @@ pub fn fingerprint(model: &str, task: &str) -> FingerprintBuilder {
             batching_scheme: "one-per-choice".into(),
             threads: 2,
             prompt_format: None,
+            endpoint: None,
         },
     }
 }
@@ -170,6 +171,7 @@ mod tests {
         let format = PromptFormat {
             chat_template_sha256: Some("tmpl".into()),
             system_instruction: None,
+            fewshot_as_multiturn: false,
         };
         let built = fingerprint("m", "t")
             .model_sha256("ms")
@@ -209,6 +211,7 @@ mod tests {
             batching_scheme: "bs".into(),
             threads: 8,
             prompt_format: Some(format),
+            endpoint: None,
         };
         assert_eq!(built, expected);
         assert_eq!(

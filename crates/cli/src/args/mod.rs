@@ -424,10 +424,16 @@ pub struct EvalArgs {
     /// Render prompts with each model's own chat template (for instruct models).
     #[arg(long)]
     pub apply_chat_template: bool,
+    /// With --apply-chat-template: few-shot examples as alternating user/assistant turns
+    /// (lm-eval's --fewshot_as_multiturn) instead of one user message.
+    #[arg(long, requires = "apply_chat_template")]
+    pub fewshot_as_multiturn: bool,
     /// System instruction placed before each prompt (the system message with
     /// --apply-chat-template).
     #[arg(long)]
     pub system_instruction: Option<String>,
+    #[command(flatten)]
+    pub endpoint: EvalEndpointArgs,
     /// Bootstrap resamples for standard errors without a closed form (median, perplexity,
     /// BLEU, F1, MCC); BLEU uses at most 100, as lm-eval.
     #[arg(long, default_value_t = 100_000)]
@@ -448,6 +454,42 @@ pub struct EvalArgs {
     pub format: Format,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// `yardstick eval --endpoint`: scoring an OpenAI-compatible server.
+#[derive(Debug, Args)]
+pub struct EvalEndpointArgs {
+    /// Score the model an OpenAI-compatible server serves, at this base URL with the API
+    /// version (`http://127.0.0.1:8000/v1`), instead of a model in-process.
+    #[arg(long, requires = "served_model", conflicts_with = "models")]
+    pub endpoint: Option<String>,
+    /// The `model` field of every request (an id `/v1/models` lists).
+    #[arg(long, requires = "endpoint")]
+    pub served_model: Option<String>,
+    /// Name under which results are stored [default: the served model id].
+    #[arg(long, requires = "endpoint")]
+    pub model_name: Option<String>,
+    /// Environment variable holding the API key (sent as `Authorization: Bearer`); the key
+    /// itself is never stored.
+    #[arg(long, requires = "endpoint")]
+    pub api_key_env: Option<String>,
+    /// API for generations: `completions`, or `chat` (the server applies its own chat
+    /// template) [default: chat with --apply-chat-template, else completions].
+    #[arg(long, requires = "endpoint")]
+    pub api: Option<String>,
+    /// Items in flight at once [default: 4 with --endpoint, 1 in-process].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
+    /// Longest one request may take, in seconds.
+    #[arg(long, default_value_t = 600.0)]
+    pub request_timeout: f64,
+    /// Attempts per request (429, 5xx, timeouts and dropped connections are retried with
+    /// exponential backoff and jitter, honouring Retry-After).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+    /// Failed attempts in a row that stop the run (circuit breaker).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_failures_in_a_row: u32,
 }
 
 #[derive(Debug, Args)]

@@ -7,8 +7,10 @@ use crate::render::{value_with_stderr, Table};
 use anyhow::{bail, Context, Result};
 use tokio_util::sync::CancellationToken;
 use yardstick_runner::eval::ITEMS_PER_SECOND;
+use yardstick_backend_openai::Api;
 use yardstick_runner::{
-    resolve_model, resume_eval, run_eval, EvalContext, EvalOutcome, EvalPlan, Home, LlamaCppLoader,
+    resolve_model, resume_eval, run_eval, BackendLoader, EndpointLoader, EndpointSettings,
+    EvalContext, EvalOutcome, EvalPlan, Home, LlamaCppLoader, RetryPolicy,
 };
 
 pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
@@ -16,10 +18,23 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let bars = Bars::new(quiet);
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
-    let loader = LlamaCppLoader;
+    let endpoint = match &args.resume {
+        Some(run_id) => stored_endpoint(&store, run_id).await?,
+        None => endpoint_settings(&args)?,
+    };
+    let loader: Box<dyn BackendLoader> = match &endpoint {
+        None => Box::new(LlamaCppLoader),
+        Some(settings) => {
+            let loader = EndpointLoader::connect(settings).await?;
+            if !quiet {
+                eprint!("{}", probe_table(&loader));
+            }
+            Box::new(loader)
+        }
+    };
     let context = EvalContext {
         store: &store,
-        loader: &loader,
+        loader: loader.as_ref(),
         progress: &bars,
         cancel,
     };
@@ -27,7 +42,7 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     let outcome = if let Some(run_id) = &args.resume {
         resume_eval(run_id, &context).await?
     } else {
-        if args.models.is_empty() {
+        if args.models.is_empty() && endpoint.is_none() {
             bail!(
                 "no model given: use --model NAME (see `yardstick models list`) or --resume RUN_ID"
             );
@@ -46,6 +61,12 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         let mut models = Vec::new();
         for spec in &args.models {
             models.push(resolve_model(&store, home, spec).await?);
+        }
+        if let Some(settings) = &endpoint {
+            models.push(EndpointLoader::model_spec(
+                settings,
+                args.endpoint.model_name.as_deref(),
+            ));
         }
         if let Some(data_dir) = args.data_dir.as_ref().filter(|dir| !dir.is_dir()) {
             bail!(
@@ -71,11 +92,22 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             num_fewshot: args.num_fewshot,
             repeats: args.repeats,
             apply_chat_template: args.apply_chat_template,
+            fewshot_as_multiturn: args.fewshot_as_multiturn,
             system_instruction: args.system_instruction.clone(),
             bootstrap_iters: args.bootstrap_iters,
             seed: args.seed,
             data_dir,
             engine: engine_settings(&args.engine),
+            concurrency: args
+                .endpoint
+                .concurrency
+                .unwrap_or(if endpoint.is_some() { 4 } else { 1 }),
+            retry: RetryPolicy {
+                max_attempts: args.endpoint.max_attempts,
+                circuit_breaker_failures: args.endpoint.max_failures_in_a_row,
+                ..RetryPolicy::default()
+            },
+            endpoint,
         };
         run_eval(&plan, &context).await?
     };
@@ -86,6 +118,55 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     }
     print_outcome(&outcome, args.format)?;
     Ok(report_status(&outcome))
+}
+
+/// The server an `--endpoint` eval scores, from the flags.
+fn endpoint_settings(args: &EvalArgs) -> Result<Option<EndpointSettings>> {
+    let flags = &args.endpoint;
+    let (Some(base_url), Some(served_model)) = (&flags.endpoint, &flags.served_model) else {
+        return Ok(None);
+    };
+    let api = match &flags.api {
+        Some(api) => api.parse::<Api>()?,
+        None if args.apply_chat_template => Api::ChatCompletions,
+        None => Api::Completions,
+    };
+    if args.apply_chat_template && api == Api::Completions {
+        bail!("--apply-chat-template with --endpoint needs --api chat: a server applies its own chat template to /v1/chat/completions, and yardstick cannot render a remote model's template");
+    }
+    Ok(Some(EndpointSettings {
+        base_url: base_url.clone(),
+        served_model: served_model.clone(),
+        api: api.as_str().to_string(),
+        api_key_env: flags.api_key_env.clone(),
+        timeout_seconds: flags.request_timeout,
+    }))
+}
+
+/// The server a stored run scored, so `--resume` reconnects to it.
+async fn stored_endpoint(
+    store: &yardstick_store::Store,
+    run_id: &str,
+) -> Result<Option<EndpointSettings>> {
+    let Some(run) = store.run(run_id).await? else {
+        return Ok(None);
+    };
+    let plan: Option<EvalPlan> = serde_json::from_value(run.plan).ok();
+    Ok(plan.and_then(|plan| plan.endpoint))
+}
+
+/// What the scoring probe found, as a table.
+fn probe_table(loader: &EndpointLoader) -> String {
+    let probe = loader.probe();
+    let mut table = Table::new(&["capability", "support", "evidence"]);
+    for (label, finding) in probe.findings() {
+        table.push(vec![
+            label.to_string(),
+            finding.support.as_str().to_string(),
+            finding.reason.clone(),
+        ]);
+    }
+    format!("{}\n", table.render(Format::Table))
 }
 
 /// Reads a `--samples` file: a JSON object of task name -> list of item indices.
@@ -172,6 +253,17 @@ fn print_outcome(outcome: &EvalOutcome, format: Format) -> Result<()> {
 }
 
 fn report_status(outcome: &EvalOutcome) -> Outcome {
+    if !outcome.failed_requests.is_empty() {
+        let causes: Vec<String> = outcome
+            .failed_requests
+            .iter()
+            .map(|(cause, count)| format!("{cause} ×{count}"))
+            .collect();
+        eprintln!(
+            "failed request attempts (each stored with its cause and message): {}",
+            causes.join(", ")
+        );
+    }
     for not_scored in &outcome.not_scored {
         eprintln!("not scored: {not_scored}");
     }

@@ -23,8 +23,16 @@ pub(super) async fn run_item(
         item: index,
         source,
     };
-    let item = if plan.apply_chat_template {
-        let (inputs, add_generation_prompt) = item.chat_turns();
+    let (inputs, add_generation_prompt) = if plan.fewshot_as_multiturn {
+        item.chat_turns_multiturn()
+    } else {
+        item.chat_turns()
+    };
+    // A server's chat API applies the template itself: the conversation is sent as is.
+    let conversation = (plan.apply_chat_template && backend.renders_chat_itself())
+        .then(|| inputs.first().cloned())
+        .flatten();
+    let item = if plan.apply_chat_template && conversation.is_none() {
         let mut contexts = Vec::with_capacity(inputs.len());
         for turns in &inputs {
             contexts.push(
@@ -72,7 +80,11 @@ pub(super) async fn run_item(
                         seed: generation_seed(plan.seed, index, repeat),
                     }),
                 };
-                generations.push(backend.generate(request).await.map_err(failed)?.text);
+                let generation = match &conversation {
+                    Some(turns) => backend.generate_chat(turns, request).await,
+                    None => backend.generate(request).await,
+                };
+                generations.push(generation.map_err(failed)?.text);
             }
             task.score_generation(&item, &generations)?
         }

@@ -8,7 +8,8 @@ use crate::loader::EngineFacts;
 use crate::plan::{EvalPlan, ModelSpec};
 use crate::RunnerError;
 use yardstick_core::{Fingerprint, PromptFormat, RunFingerprint, TaskFingerprint};
-use yardstick_tasks::{GroupDefinition, TaskDefinition};
+use yardstick_backend::Need;
+use yardstick_tasks::{GroupDefinition, OutputType, TaskDefinition};
 
 pub(super) struct Prepared {
     pub(super) tasks: Vec<(TaskDefinition, TaskFingerprint)>,
@@ -58,6 +59,7 @@ pub(super) async fn prepare(
     .map_err(|error| RunnerError::Worker(error.to_string()))??;
 
     let facts = context.loader.engine_facts(&plan.engine);
+    refuse_what_cannot_be_scored(plan, &facts, &tasks)?;
     let fingerprint = run_fingerprint(plan, facts, &tasks);
     Ok(Prepared {
         tasks,
@@ -124,6 +126,7 @@ fn run_fingerprint(
                 batching_scheme: facts.batching_scheme.clone(),
                 threads: plan.engine.threads,
                 prompt_format: prompt_format(plan, model),
+                endpoint: facts.endpoint.clone(),
             })
         })
         .collect();
@@ -138,6 +141,48 @@ fn run_fingerprint(
     }
 }
 
+/// What a task asks of the backend.
+fn need_of(task: &TaskDefinition) -> Need {
+    match task.config().output_type {
+        OutputType::GenerateUntil => Need::Generate,
+        OutputType::LoglikelihoodRolling => Need::RollingLoglikelihood,
+        OutputType::MultipleChoice | OutputType::Loglikelihood => Need::Loglikelihood,
+    }
+}
+
+/// Refuses, before anything is stored, a task the backend cannot score honestly: a server
+/// without trustworthy prompt logprobs for a loglikelihood task, or a chat template a
+/// server applies only to generations.
+fn refuse_what_cannot_be_scored(
+    plan: &EvalPlan,
+    facts: &EngineFacts,
+    tasks: &[(TaskDefinition, TaskFingerprint)],
+) -> Result<(), RunnerError> {
+    let backend = match &facts.endpoint {
+        Some(endpoint) => format!("{} (model `{}`)", endpoint.base_url, endpoint.served_model),
+        None => "the in-process engine".to_string(),
+    };
+    for (task, _) in tasks {
+        let need = need_of(task);
+        let refused = |need: Need, reason: String| RunnerError::Refused {
+            task: task.name().to_string(),
+            need,
+            backend: backend.clone(),
+            reason,
+        };
+        if let Some(unavailable) = facts.unavailable.iter().find(|gap| gap.need == need) {
+            return Err(refused(need, unavailable.reason.clone()));
+        }
+        if plan.apply_chat_template && facts.endpoint.is_some() && need != Need::Generate {
+            return Err(refused(
+                Need::ChatTemplate,
+                "a server applies its chat template only to chat generations, which return no prompt logprobs; score this task without --apply-chat-template".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The prompt format of a model's units, when prompts are not lm-eval's plain text.
 fn prompt_format(plan: &EvalPlan, model: &ModelSpec) -> Option<PromptFormat> {
     if !plan.apply_chat_template && plan.system_instruction.is_none() {
@@ -150,6 +195,7 @@ fn prompt_format(plan: &EvalPlan, model: &ModelSpec) -> Option<PromptFormat> {
             None
         },
         system_instruction: plan.system_instruction.clone(),
+        fewshot_as_multiturn: plan.apply_chat_template && plan.fewshot_as_multiturn,
     })
 }
 

@@ -1,7 +1,9 @@
 //! One unit of an eval (a model on a task): its items not stored yet scored one by one,
 //! each written before the next, then the unit's metric records.
 
-use super::item::{run_item, stream_items};
+use super::item::stream_items;
+use super::retry::{Attempts, Breaker};
+use futures::StreamExt;
 use super::EvalContext;
 use crate::plan::{EvalPlan, ModelSpec};
 use crate::RunnerError;
@@ -36,16 +38,35 @@ pub(super) async fn run_unit(
         unit.items_total,
         done.len() as u64,
     );
-    let mut items = stream_items(task.clone(), plan, done);
+    let items = stream_items(task.clone(), plan, done);
+    let items = futures::stream::unfold(items, |mut items| async move {
+        items.recv().await.map(|item| (item, items))
+    });
+    let breaker = Breaker::default();
+    let attempts = Attempts {
+        plan,
+        store,
+        unit,
+        breaker: &breaker,
+    };
+    let attempts = &attempts;
+    let backend = backend.as_ref();
+    // Up to `concurrency` items in flight; each is stored as soon as it finishes, in
+    // whatever order they finish (resume reads which indices are stored).
+    let results = items
+        .map(|item| async move { attempts.run(task, item?, backend).await })
+        .buffer_unordered(plan.concurrency.max(1) as usize);
+    let mut results = std::pin::pin!(results);
     let started = Instant::now();
     let mut scored: u64 = 0;
-    while let Some(item) = items.recv().await {
-        let item = item?;
+    loop {
         let result = tokio::select! {
             biased;
             () = context.cancel.cancelled() => return Ok(UnitEnd::Interrupted),
-            result = run_item(plan, task, item, backend.as_ref()) => result?,
+            result = results.next() => result,
         };
+        let Some(result) = result else { break };
+        let result = result?;
         store.insert_item(unit.unit_id, &result).await?;
         scored += 1;
         context.progress.item_done(&model.name, task.name());

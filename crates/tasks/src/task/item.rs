@@ -98,6 +98,18 @@ impl TaskItem {
         (turns, self.gen_prefix.is_none())
     }
 
+    /// The chat messages of each input with few-shot examples as their own user and
+    /// assistant turns (lm-eval's `--fewshot_as_multiturn`); the bool as in
+    /// [`TaskItem::chat_turns`].
+    pub fn chat_turns_multiturn(&self) -> (Vec<Vec<ChatTurn>>, bool) {
+        let turns = self
+            .messages
+            .iter()
+            .map(|messages| context::multi_turn(messages))
+            .collect();
+        (turns, self.gen_prefix.is_none())
+    }
+
     /// The item with its contexts replaced by chat-template renderings of
     /// [`TaskItem::chat_turns`] (one per input). Multiple-choice continuations lose the
     /// target delimiter unless a `gen_prefix` without trailing whitespace precedes them, as

@@ -1,0 +1,442 @@
+//! [`OpenAiBackend`]: yardstick's [`Backend`] over an OpenAI-compatible server, for quality
+//! evaluation. Loglikelihoods come from the prompt's token logprobs (echo, or vLLM's
+//! `prompt_logprobs`), several prompts per request where the server takes a list;
+//! generations from `/v1/completions`, or `/v1/chat/completions` when the server applies
+//! the chat template. Each call is one attempt: a failure is a
+//! [`BackendError::Request`] with its cause, for the runner to retry or record.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use yardstick_backend::{
+    Backend, BackendDescription, BackendError, Capabilities, ChatMessage, ContinuationScore,
+    FinishReason, GenerateRequest, Generation, GenerationTiming, LoglikelihoodRequest,
+    RollingScore, Unavailable,
+};
+
+use crate::call::Answer;
+use crate::client::OpenAiClient;
+use crate::endpoint::Api;
+use crate::prompt_logprobs::{
+    is_prefix, parse_echo, parse_prompt_logprobs, score_continuation, Boundary, PromptToken,
+};
+
+/// Where a server gives prompt token logprobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogprobSource {
+    /// `echo: true, logprobs: 1, max_tokens: 0`.
+    Echo,
+    /// vLLM's `prompt_logprobs: 1` (with `max_tokens: 1`).
+    PromptLogprobs,
+}
+
+yardstick_core::closed_set!(LogprobSource, "logprob source", {
+    Echo => "echo",
+    PromptLogprobs => "prompt_logprobs",
+});
+
+/// How the backend talks to the server, as the scoring probe found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringSettings {
+    /// `None`: the server gives no usable prompt logprobs.
+    pub logprobs: Option<LogprobSource>,
+    /// Most prompts in one request (1 when the server refuses a prompt list).
+    pub prompts_per_request: usize,
+    /// The server puts a token (BOS) before every prompt, so a text's first token is scored.
+    pub prefix_token: bool,
+    /// The server's name and version header.
+    pub server_version: Option<String>,
+    /// `max_model_len` from `/models`, when listed.
+    pub context_tokens: Option<u32>,
+    /// Capabilities the probe found missing, with the reason.
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// A [`Backend`] on an OpenAI-compatible server.
+#[derive(Debug, Clone)]
+pub struct OpenAiBackend {
+    client: OpenAiClient,
+    settings: ScoringSettings,
+}
+
+impl OpenAiBackend {
+    pub fn new(client: OpenAiClient, settings: ScoringSettings) -> OpenAiBackend {
+        OpenAiBackend { client, settings }
+    }
+
+    pub fn settings(&self) -> &ScoringSettings {
+        &self.settings
+    }
+
+    /// The fixed parameters of scoring requests, `name=value`, for the fingerprint.
+    pub fn request_parameters(&self) -> Vec<String> {
+        let mut parameters = vec![
+            format!("api={}", self.client.endpoint.api),
+            format!("prompts_per_request={}", self.settings.prompts_per_request),
+            "temperature=0 (greedy generations)".to_string(),
+        ];
+        match self.settings.logprobs {
+            Some(LogprobSource::Echo) => {
+                parameters.push("loglikelihood=echo:true,logprobs:1,max_tokens:0".into());
+            }
+            Some(LogprobSource::PromptLogprobs) => {
+                parameters.push("loglikelihood=prompt_logprobs:1,max_tokens:1".into());
+            }
+            None => {}
+        }
+        parameters.sort();
+        parameters
+    }
+
+    fn request_failed(&self, what: impl Into<String>) -> BackendError {
+        BackendError::Request {
+            what: what.into(),
+            cause: "malformed".into(),
+            retryable: false,
+            retry_after: None,
+        }
+    }
+
+    /// Sends prompts in chunks of [`ScoringSettings::prompts_per_request`] and returns each
+    /// prompt's tokens, in order.
+    async fn prompt_tokens(
+        &self,
+        source: LogprobSource,
+        prompts: &[String],
+    ) -> Result<Vec<Vec<PromptToken>>, BackendError> {
+        let mut all = Vec::with_capacity(prompts.len());
+        for chunk in prompts.chunks(self.settings.prompts_per_request.max(1)) {
+            let prompt = if chunk.len() == 1 {
+                json!(chunk[0])
+            } else {
+                json!(chunk)
+            };
+            let mut body = json!({
+                "model": self.client.endpoint.served_model,
+                "prompt": prompt,
+                "temperature": 0,
+            });
+            let fields = match source {
+                LogprobSource::Echo => json!({"echo": true, "logprobs": 1, "max_tokens": 0}),
+                LogprobSource::PromptLogprobs => json!({"prompt_logprobs": 1, "max_tokens": 1}),
+            };
+            merge(&mut body, fields);
+            let answer = self
+                .client
+                .post_json(Api::Completions.path(), &body)
+                .await?;
+            let choices = ordered_choices(&answer, chunk.len())
+                .map_err(|error| self.request_failed(error))?;
+            for choice in choices {
+                let tokens = match source {
+                    LogprobSource::Echo => parse_echo(choice),
+                    LogprobSource::PromptLogprobs => {
+                        let ids = token_ids(choice);
+                        parse_prompt_logprobs(choice, ids.as_deref())
+                    }
+                }
+                .map_err(|error| self.request_failed(error))?;
+                all.push(tokens);
+            }
+        }
+        Ok(all)
+    }
+
+    fn refused(&self, what: &str) -> BackendError {
+        BackendError::Unsupported(format!("{what} on {}", self.client.endpoint.base_url))
+    }
+
+    fn generation_body(&self, request: &GenerateRequest) -> Map<String, Value> {
+        let mut body = Map::new();
+        body.insert("model".into(), json!(self.client.endpoint.served_model));
+        body.insert("max_tokens".into(), json!(request.max_tokens));
+        match &request.sampling {
+            None => {
+                body.insert("temperature".into(), json!(0));
+            }
+            Some(sampling) => {
+                body.insert("temperature".into(), json!(sampling.temperature));
+                body.insert("seed".into(), json!(sampling.seed));
+                if let Some(top_p) = sampling.top_p {
+                    body.insert("top_p".into(), json!(top_p));
+                }
+                if let Some(top_k) = sampling.top_k {
+                    body.insert("top_k".into(), json!(top_k));
+                }
+            }
+        }
+        if !request.stop.is_empty() {
+            body.insert("stop".into(), json!(request.stop));
+        }
+        if request.ignore_eos {
+            body.insert("ignore_eos".into(), json!(true));
+        }
+        body
+    }
+
+    async fn generation(
+        &self,
+        api: Api,
+        body: Map<String, Value>,
+        stop: &[String],
+    ) -> Result<Generation, BackendError> {
+        let started = Instant::now();
+        let answer = self.client.post_json(api.path(), &Value::Object(body)).await?;
+        let elapsed = started.elapsed();
+        let choice = ordered_choices(&answer, 1)
+            .map_err(|error| self.request_failed(error))?
+            .remove(0);
+        let text = match api {
+            Api::Completions => choice.get("text").and_then(Value::as_str),
+            Api::ChatCompletions => choice.pointer("/message/content").and_then(Value::as_str),
+        }
+        .ok_or_else(|| self.request_failed("the answer's choice has no text"))?;
+        // Servers cut at the stop sequence; cut again here for those that leave it in.
+        let cut = stop
+            .iter()
+            .filter(|stop| !stop.is_empty())
+            .filter_map(|stop| text.find(stop.as_str()))
+            .min();
+        let finish_reason = match (cut, choice.get("finish_reason").and_then(Value::as_str)) {
+            (Some(_), _) | (None, Some("stop")) => FinishReason::Stop,
+            _ => FinishReason::Length,
+        };
+        let text = cut.map_or(text, |at| &text[..at]).to_string();
+        let usage = |name: &str| {
+            answer
+                .json
+                .pointer(&format!("/usage/{name}"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as u32
+        };
+        Ok(Generation {
+            text,
+            prompt_tokens: usage("prompt_tokens"),
+            completion_tokens: usage("completion_tokens"),
+            finish_reason,
+            timing: GenerationTiming {
+                time_to_first_token: elapsed,
+                prefill: elapsed,
+                decode: std::time::Duration::ZERO,
+            },
+        })
+    }
+}
+
+/// Merges the fields of `extra` (an object) into `body`.
+fn merge(body: &mut Value, extra: Value) {
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+}
+
+/// The answer's choices ordered by `index`, exactly `expected` of them.
+fn ordered_choices(answer: &Answer, expected: usize) -> Result<Vec<&Value>, String> {
+    let mut choices: Vec<&Value> = answer
+        .json
+        .get("choices")
+        .and_then(Value::as_array)
+        .ok_or("the answer has no `choices` list")?
+        .iter()
+        .collect();
+    choices.sort_by_key(|choice| choice.get("index").and_then(Value::as_u64).unwrap_or(0));
+    if choices.len() != expected {
+        return Err(format!(
+            "{} choices for {expected} prompts",
+            choices.len()
+        ));
+    }
+    Ok(choices)
+}
+
+/// `prompt_token_ids` of a choice, when the server returns them.
+fn token_ids(choice: &Value) -> Option<Vec<u64>> {
+    choice
+        .get("prompt_token_ids")
+        .and_then(Value::as_array)
+        .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
+}
+
+/// lm-eval's `_encode_pair`: the context's trailing whitespace moves to the continuation.
+fn encode_pair(context: &str, continuation: &str) -> (String, String) {
+    let trimmed = context.trim_end();
+    let moved = &context[trimmed.len()..];
+    (trimmed.to_string(), format!("{moved}{continuation}"))
+}
+
+#[async_trait]
+impl Backend for OpenAiBackend {
+    fn describe(&self) -> BackendDescription {
+        let scheme = match self.settings.logprobs {
+            Some(source) => format!(
+                "openai-{source}-v1, {} prompts per request",
+                self.settings.prompts_per_request
+            ),
+            None => "openai-generation-only-v1".to_string(),
+        };
+        BackendDescription {
+            kind: "openai".into(),
+            engine_version: self
+                .settings
+                .server_version
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            batching_scheme: scheme,
+            threads: 0,
+            capabilities: Capabilities {
+                loglikelihood: self.settings.logprobs.is_some(),
+                generate: true,
+                tokenize: false,
+                chat_template: self.client.endpoint.api == Api::ChatCompletions,
+            },
+            context_tokens: self.settings.context_tokens.unwrap_or(0),
+            unavailable: self.settings.unavailable.clone(),
+        }
+    }
+
+    async fn loglikelihood(
+        &self,
+        request: LoglikelihoodRequest,
+    ) -> Result<Vec<ContinuationScore>, BackendError> {
+        let source = self
+            .settings
+            .logprobs
+            .ok_or_else(|| self.refused("score loglikelihoods (no prompt logprobs)"))?;
+        let pairs: Vec<(String, String)> = request
+            .pairs
+            .iter()
+            .map(|pair| encode_pair(&pair.context, &pair.continuation))
+            .collect();
+        let mut prompts: Vec<String> = pairs
+            .iter()
+            .map(|(context, continuation)| format!("{context}{continuation}"))
+            .collect();
+        // vLLM's prompt logprobs carry no offsets: the contexts alone are sent too, and a
+        // continuation starts after as many tokens as its context has, as lm-eval splits.
+        let mut contexts: Vec<String> = Vec::new();
+        if source == LogprobSource::PromptLogprobs {
+            for (context, _) in &pairs {
+                if !contexts.contains(context) {
+                    contexts.push(context.clone());
+                }
+            }
+            prompts.extend(contexts.iter().cloned());
+        }
+        let tokens = self.prompt_tokens(source, &prompts).await?;
+        let mut scores = Vec::with_capacity(pairs.len());
+        for (position, (context, _)) in pairs.iter().enumerate() {
+            let boundary = match source {
+                LogprobSource::Echo => Boundary::Characters(context.chars().count()),
+                LogprobSource::PromptLogprobs => {
+                    let at = contexts
+                        .iter()
+                        .position(|known| known == context)
+                        .map_or(0, |at| at + pairs.len());
+                    Boundary::Tokens(tokens[at].len())
+                }
+            };
+            let score = score_continuation(&tokens[position], boundary)
+                .map_err(|error| self.request_failed(format!("pair {position}: {error}")))?;
+            scores.push(ContinuationScore {
+                loglikelihood: score.loglikelihood,
+                is_greedy: score.is_greedy,
+                continuation_tokens: score.continuation_tokens,
+                context_tokens: score.context_tokens,
+            });
+        }
+        Ok(scores)
+    }
+
+    async fn loglikelihood_rolling(&self, text: &str) -> Result<RollingScore, BackendError> {
+        if let Some(reason) = self
+            .settings
+            .unavailable
+            .iter()
+            .find(|unavailable| unavailable.need == yardstick_backend::Need::RollingLoglikelihood)
+        {
+            return Err(self.refused(&format!("score whole texts: {}", reason.reason)));
+        }
+        let source = self
+            .settings
+            .logprobs
+            .ok_or_else(|| self.refused("score whole texts (no prompt logprobs)"))?;
+        let tokens = self
+            .prompt_tokens(source, &[text.to_string()])
+            .await?
+            .remove(0);
+        let skip = match source {
+            LogprobSource::Echo if is_prefix(&tokens) => 1,
+            LogprobSource::PromptLogprobs if self.settings.prefix_token => 1,
+            _ => {
+                return Err(self.refused(
+                    "score a text's first token (the server puts no BOS before the prompt)",
+                ))
+            }
+        };
+        let mut loglikelihood = 0.0;
+        for token in &tokens[skip..] {
+            loglikelihood += token
+                .logprob
+                .ok_or_else(|| self.request_failed("a token of the text has no logprob"))?;
+        }
+        Ok(RollingScore {
+            loglikelihood,
+            tokens: tokens.len() as u32,
+            windows: 1,
+        })
+    }
+
+    async fn generate(&self, request: GenerateRequest) -> Result<Generation, BackendError> {
+        let mut body = self.generation_body(&request);
+        body.insert("prompt".into(), json!(request.prompt));
+        self.generation(Api::Completions, body, &request.stop).await
+    }
+
+    fn renders_chat_itself(&self) -> bool {
+        self.client.endpoint.api == Api::ChatCompletions
+    }
+
+    async fn generate_chat(
+        &self,
+        messages: &[ChatMessage],
+        request: GenerateRequest,
+    ) -> Result<Generation, BackendError> {
+        let mut body = self.generation_body(&request);
+        body.insert("messages".into(), json!(messages));
+        self.generation(Api::ChatCompletions, body, &request.stop)
+            .await
+    }
+
+    async fn tokenize(&self, _text: &str, _add_special: bool) -> Result<Vec<u32>, BackendError> {
+        Err(self.refused("tokenize"))
+    }
+
+    async fn detokenize(&self, _tokens: &[u32]) -> Result<String, BackendError> {
+        Err(self.refused("detokenize"))
+    }
+
+    async fn apply_chat_template(
+        &self,
+        _messages: &[ChatMessage],
+        _add_generation_prompt: bool,
+    ) -> Result<String, BackendError> {
+        Err(self.refused(
+            "render a chat template client-side (the chat API applies the server's own template)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_context_whitespace_moves_to_the_continuation() {
+        assert_eq!(
+            encode_pair("Question: x\nAnswer: ", "yes"),
+            ("Question: x\nAnswer:".to_string(), " yes".to_string())
+        );
+        assert_eq!(encode_pair("a", " b"), ("a".to_string(), " b".to_string()));
+    }
+}

@@ -1,0 +1,355 @@
+//! Whether a server's prompt logprobs can be trusted for scoring, found by asking it before
+//! any item is scored ([`probe_scoring`]). A server that cannot give them, or gives them
+//! wrong, is refused for loglikelihood tasks rather than scored at chance:
+//!
+//! 1. a greedy one-token generation after a fixed prompt `P`, with its logprob;
+//! 2. echo of `P + token` (as a prompt list when the server takes one): the tokens must
+//!    spell the prompt at their offsets, and the last token's logprob must equal the one
+//!    the server gave when it generated it (a shift by one position, seen in
+//!    llama-cpp-python's server for models without BOS, fails this);
+//! 3. without echo, vLLM's `prompt_logprobs`, checked the same way.
+
+use serde_json::{json, Value};
+use yardstick_backend::{BackendError, Need, Unavailable};
+
+use crate::call::Answer;
+use crate::client::OpenAiClient;
+use crate::endpoint::{Api, Endpoint};
+use crate::error::OpenAiError;
+use crate::probe::{Finding, Support};
+use crate::prompt_logprobs::{is_prefix, parse_echo, parse_prompt_logprobs, reproduces};
+use crate::scorer::{LogprobSource, OpenAiBackend, ScoringSettings};
+
+/// The prompt of the checks: plain ASCII text with an obvious next word.
+const PROBE_PROMPT: &str = "The capital of France is";
+/// The most an echoed logprob may differ from the generation's for the same token (nats):
+/// the same weights in a different batch shape differ by far less; a shifted position by
+/// far more.
+const ALIGNMENT_TOLERANCE: f64 = 0.05;
+
+/// What [`probe_scoring`] found, and the settings the backend uses.
+#[derive(Debug, Clone)]
+pub struct ScoringProbe {
+    /// The served model's entry in `GET /models` (`Null` when not listed).
+    pub model_entry: Value,
+    pub generation: Finding,
+    pub echo: Finding,
+    pub prompt_logprobs: Finding,
+    pub prompt_lists: Finding,
+    pub aligned: Finding,
+    pub prefix_token: Finding,
+    pub settings: ScoringSettings,
+}
+
+impl ScoringProbe {
+    /// Every finding with its label, in the order they are printed.
+    pub fn findings(&self) -> [(&'static str, &Finding); 6] {
+        [
+            ("greedy generation with logprobs", &self.generation),
+            ("echo + prompt logprobs (spelled)", &self.echo),
+            ("vLLM prompt_logprobs", &self.prompt_logprobs),
+            ("logprobs aligned with generation", &self.aligned),
+            ("several prompts per request", &self.prompt_lists),
+            ("prefix token (BOS) before prompts", &self.prefix_token),
+        ]
+    }
+}
+
+/// Connects to a server for quality evaluation: probes it, then builds the backend.
+pub async fn connect(endpoint: Endpoint) -> Result<(OpenAiBackend, ScoringProbe), OpenAiError> {
+    let client = OpenAiClient::new(endpoint)?;
+    let probe = probe_scoring(&client).await?;
+    Ok((OpenAiBackend::new(client, probe.settings.clone()), probe))
+}
+
+/// Probes the server's scoring capabilities. Fails only when nothing answers or the key is
+/// refused; every other answer is a finding.
+pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAiError> {
+    let (model_entry, server_version) = model_entry(client).await?;
+    let context_tokens = model_entry
+        .get("max_model_len")
+        .and_then(Value::as_u64)
+        .map(|length| length as u32);
+
+    // 1. The greedy next token and its logprob.
+    let body = json!({
+        "model": client.endpoint.served_model, "prompt": PROBE_PROMPT,
+        "max_tokens": 1, "logprobs": 1, "temperature": 0,
+    });
+    let generated = match client.post_json(Api::Completions.path(), &body).await {
+        Ok(answer) => Ok(first_generated_token(&answer)),
+        Err(error) => Err(refused_or_unknown(client, &error)?),
+    };
+    let (generation, next) = match generated {
+        Ok(Some((token, logprob))) => (
+            Finding::new(
+                Support::Yes,
+                format!("next token {token:?} at logprob {logprob:.4}"),
+            ),
+            Some((token, logprob)),
+        ),
+        Ok(None) => (
+            Finding::new(Support::No, "the generation carried no token logprobs"),
+            None,
+        ),
+        Err(finding) => (finding, None),
+    };
+    let prompt = match &next {
+        Some((token, _)) => format!("{PROBE_PROMPT}{token}"),
+        None => PROBE_PROMPT.to_string(),
+    };
+
+    // 2. Echo, as a list of two prompts first.
+    let prompt_lists;
+    let echo;
+    let mut aligned = Finding::new(Support::Unknown, "no prompt logprobs to check");
+    let mut prefix_token = Finding::new(Support::Unknown, "no prompt logprobs to check");
+    let mut source = None;
+    let echo_body = |prompt: Value| {
+        json!({
+            "model": client.endpoint.served_model, "prompt": prompt,
+            "echo": true, "logprobs": 1, "max_tokens": 0, "temperature": 0,
+        })
+    };
+    let listed = client
+        .post_json(
+            Api::Completions.path(),
+            &echo_body(json!([prompt, PROBE_PROMPT])),
+        )
+        .await;
+    let single = match listed {
+        Ok(answer) if choice_count(&answer) == 2 => {
+            prompt_lists = Finding::new(Support::Yes, "two prompts gave two choices");
+            Ok(answer)
+        }
+        other => {
+            prompt_lists = Finding::new(
+                Support::No,
+                match &other {
+                    Ok(answer) => format!("two prompts gave {} choices", choice_count(answer)),
+                    Err(error) => format!("a prompt list was refused: {error}"),
+                },
+            );
+            client
+                .post_json(Api::Completions.path(), &echo_body(json!(prompt)))
+                .await
+        }
+    };
+    match single.map(|answer| first_choice(&answer).map(parse_echo)) {
+        Err(error) => echo = refused_or_unknown(client, &error)?,
+        Ok(None) => echo = Finding::new(Support::No, "the answer has no choices"),
+        Ok(Some(Err(reason))) => echo = Finding::new(Support::No, reason),
+        Ok(Some(Ok(tokens))) => match reproduces(&tokens, &prompt) {
+            Err(reason) => echo = Finding::new(Support::No, reason),
+            Ok(()) => {
+                echo = Finding::new(
+                    Support::Yes,
+                    format!("{} tokens spell the prompt at their offsets", tokens.len()),
+                );
+                aligned = alignment(tokens.last().and_then(|token| token.logprob), &next);
+                prefix_token = prefix_finding(is_prefix(&tokens), &tokens[0].text);
+                source = Some(LogprobSource::Echo);
+            }
+        },
+    }
+
+    // 3. vLLM's prompt logprobs, when echo gave nothing usable.
+    let mut prompt_logprobs = Finding::new(Support::Unknown, "not needed: echo works");
+    if source.is_none() {
+        let body = json!({
+            "model": client.endpoint.served_model, "prompt": prompt,
+            "prompt_logprobs": 1, "max_tokens": 1, "temperature": 0,
+        });
+        prompt_logprobs = match client.post_json(Api::Completions.path(), &body).await {
+            Err(error) => refused_or_unknown(client, &error)?,
+            Ok(answer) => match first_choice(&answer).map(|choice| parse_prompt_logprobs(choice, None)) {
+                None => Finding::new(Support::No, "the answer has no choices"),
+                Some(Err(reason)) => Finding::new(Support::No, reason),
+                Some(Ok(tokens)) => {
+                    aligned = alignment(tokens.last().and_then(|token| token.logprob), &next);
+                    prefix_token = Finding::new(
+                        Support::Unknown,
+                        "prompt_logprobs do not show whether a BOS was added",
+                    );
+                    source = Some(LogprobSource::PromptLogprobs);
+                    Finding::new(Support::Yes, format!("{} prompt positions", tokens.len()))
+                }
+            },
+        };
+    }
+
+    let mut unavailable = Vec::new();
+    let mut lacks = |need: Need, reason: String| unavailable.push(Unavailable { need, reason });
+    if generation.support == Support::No && generation.reason.starts_with("HTTP") {
+        lacks(Need::Generate, format!("generation failed: {}", generation.reason));
+    }
+    let usable = match source {
+        None => {
+            lacks(
+                Need::Loglikelihood,
+                format!(
+                    "the server gives no prompt token logprobs (echo: {}; prompt_logprobs: {})",
+                    echo.reason, prompt_logprobs.reason
+                ),
+            );
+            None
+        }
+        Some(_) if aligned.support != Support::Yes => {
+            lacks(
+                Need::Loglikelihood,
+                format!("its prompt logprobs cannot be trusted: {}", aligned.reason),
+            );
+            None
+        }
+        Some(source) => Some(source),
+    };
+    if usable.is_none() {
+        lacks(
+            Need::RollingLoglikelihood,
+            "the server gives no usable prompt token logprobs".into(),
+        );
+    } else if prefix_token.support != Support::Yes {
+        lacks(
+            Need::RollingLoglikelihood,
+            format!(
+                "a text's first token cannot be scored: {}",
+                prefix_token.reason
+            ),
+        );
+    }
+    let settings = ScoringSettings {
+        logprobs: usable,
+        prompts_per_request: if prompt_lists.support == Support::Yes {
+            16
+        } else {
+            1
+        },
+        prefix_token: prefix_token.support == Support::Yes,
+        server_version,
+        context_tokens,
+        unavailable,
+    };
+    Ok(ScoringProbe {
+        model_entry,
+        generation,
+        echo,
+        prompt_logprobs,
+        prompt_lists,
+        aligned,
+        prefix_token,
+        settings,
+    })
+}
+
+/// The served model's `/models` entry and the server's version header.
+async fn model_entry(client: &OpenAiClient) -> Result<(Value, Option<String>), OpenAiError> {
+    let url = crate::client::endpoint_url(&client.endpoint, "models")?;
+    let unreachable = |reason: String| OpenAiError::Unreachable {
+        url: url.to_string(),
+        reason,
+    };
+    let response = tokio::time::timeout(client.endpoint.timeout, client.http.get(url.clone()).send())
+        .await
+        .map_err(|_| unreachable("no answer in time".into()))?
+        .map_err(|error| unreachable(crate::client::error_chain(&error)))?;
+    let status = response.status().as_u16();
+    let server = crate::call::server_version(response.headers());
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    client.check_authorized(&url, status, &body)?;
+    let entry = body
+        .get("data")
+        .and_then(Value::as_array)
+        .and_then(|models| {
+            models
+                .iter()
+                .find(|model| model.get("id").and_then(Value::as_str) == Some(&client.endpoint.served_model))
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    Ok((entry, server))
+}
+
+/// A failed probe request as a finding; a refused key stops the probe.
+fn refused_or_unknown(client: &OpenAiClient, error: &BackendError) -> Result<Finding, OpenAiError> {
+    if let BackendError::Request { cause, what, .. } = error {
+        if cause == "http_401" || cause == "http_403" {
+            return Err(OpenAiError::Unauthorized {
+                url: client.endpoint.base_url.clone(),
+                status: cause[5..].parse().unwrap_or(401),
+                key_sent: client.endpoint.api_key.is_some(),
+                message: what.clone(),
+            });
+        }
+        if cause == "connection_refused" {
+            return Err(OpenAiError::Unreachable {
+                url: client.endpoint.base_url.clone(),
+                reason: what.clone(),
+            });
+        }
+        let support = if cause.starts_with("http_4") {
+            Support::No
+        } else {
+            Support::Unknown
+        };
+        return Ok(Finding::new(support, what.clone()));
+    }
+    Ok(Finding::new(Support::Unknown, error.to_string()))
+}
+
+fn choice_count(answer: &Answer) -> usize {
+    answer
+        .json
+        .get("choices")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
+}
+
+fn first_choice(answer: &Answer) -> Option<&Value> {
+    let choices = answer.json.get("choices")?.as_array()?;
+    choices
+        .iter()
+        .find(|choice| choice.get("index").and_then(Value::as_u64).unwrap_or(0) == 0)
+}
+
+/// The generated token's text and logprob.
+fn first_generated_token(answer: &Answer) -> Option<(String, f64)> {
+    let logprobs = first_choice(answer)?.get("logprobs")?;
+    let token = logprobs.pointer("/tokens/0")?.as_str()?.to_string();
+    let logprob = logprobs.pointer("/token_logprobs/0")?.as_f64()?;
+    Some((token, logprob))
+}
+
+fn alignment(echoed: Option<f64>, generated: &Option<(String, f64)>) -> Finding {
+    match (echoed, generated) {
+        (_, None) => Finding::new(
+            Support::Unknown,
+            "no generation logprob to check the prompt logprobs against",
+        ),
+        (None, Some(_)) => Finding::new(Support::No, "the prompt's last token has no logprob"),
+        (Some(echoed), Some((token, generated))) => {
+            let difference = (echoed - generated).abs();
+            let text = format!(
+                "last prompt token {token:?}: {echoed:.4} in the prompt, {generated:.4} when generated"
+            );
+            if difference <= ALIGNMENT_TOLERANCE {
+                Finding::new(Support::Yes, text)
+            } else {
+                Finding::new(
+                    Support::No,
+                    format!("{text} (off by {difference:.3} nats: shifted or misaligned)"),
+                )
+            }
+        }
+    }
+}
+
+fn prefix_finding(prefix: bool, first: &str) -> Finding {
+    if prefix {
+        Finding::new(Support::Yes, format!("the server adds {first:?}"))
+    } else {
+        Finding::new(
+            Support::No,
+            "the prompt's first token has no logprob (the server adds no BOS)",
+        )
+    }
+}
