@@ -33,21 +33,20 @@ impl OpenAiClient {
             let text = response.text().await?;
             Ok::<_, reqwest::Error>((status, headers, text))
         };
-        let (status, headers, text) = match tokio::time::timeout(self.endpoint.timeout, exchange)
-            .await
-        {
-            Err(_) => {
-                return Err(failure(
-                    &what,
-                    "timeout",
-                    format!("no complete answer within {:?}", self.endpoint.timeout),
-                    true,
-                    None,
-                ))
-            }
-            Ok(Err(error)) => return Err(transport_failure(&what, &error)),
-            Ok(Ok(answer)) => answer,
-        };
+        let (status, headers, text) =
+            match tokio::time::timeout(self.endpoint.timeout, exchange).await {
+                Err(_) => {
+                    return Err(failure(
+                        &what,
+                        "timeout",
+                        format!("no complete answer within {:?}", self.endpoint.timeout),
+                        true,
+                        None,
+                    ))
+                }
+                Ok(Err(error)) => return Err(transport_failure(&what, &error)),
+                Ok(Ok(answer)) => answer,
+            };
         let json: Result<Value, _> = serde_json::from_str(&text);
         if !(200..300).contains(&status) {
             let body = json.unwrap_or(Value::String(text));

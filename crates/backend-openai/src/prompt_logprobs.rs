@@ -178,7 +178,10 @@ pub enum Boundary {
 
 /// Sums the continuation's logprobs. Fails when a continuation token has no logprob (an
 /// empty context on a server that adds no prefix token), or there is no continuation.
-pub fn score_continuation(tokens: &[PromptToken], boundary: Boundary) -> Result<SplitScore, String> {
+pub fn score_continuation(
+    tokens: &[PromptToken],
+    boundary: Boundary,
+) -> Result<SplitScore, String> {
     let start = match boundary {
         Boundary::Tokens(count) => count,
         Boundary::Characters(length) => {
@@ -270,15 +273,15 @@ mod tests {
 
     #[test]
     fn echo_splits_at_the_context_length_in_characters() {
-        let tokens = parse_echo(&echo_choice()).unwrap();
+        let tokens = parse_echo(&echo_choice()).expect("ok");
         assert!(is_prefix(&tokens));
-        reproduces(&tokens, "The cat sat").unwrap();
-        let score = score_continuation(&tokens, Boundary::Characters(3)).unwrap();
+        reproduces(&tokens, "The cat sat").expect("ok");
+        let score = score_continuation(&tokens, Boundary::Characters(3)).expect("ok");
         assert_eq!(score.loglikelihood, -1.75);
         assert!(score.is_greedy);
         assert_eq!((score.context_tokens, score.continuation_tokens), (2, 2));
         // An empty context: everything after the BOS, which conditions the first token.
-        let whole = score_continuation(&tokens, Boundary::Characters(0)).unwrap();
+        let whole = score_continuation(&tokens, Boundary::Characters(0)).expect("ok");
         assert_eq!(whole.loglikelihood, -3.75);
         assert!(!whole.is_greedy, "`The` is not the top token");
     }
@@ -289,13 +292,13 @@ mod tests {
             "tokens": ["The", " cat"], "token_logprobs": [null, -1.5],
             "top_logprobs": [null, {" cat": -1.5}], "text_offset": [0, 3]
         }});
-        let tokens = parse_echo(&choice).unwrap();
+        let tokens = parse_echo(&choice).expect("ok");
         assert!(!is_prefix(&tokens));
-        let error = score_continuation(&tokens, Boundary::Characters(0)).unwrap_err();
+        let error = score_continuation(&tokens, Boundary::Characters(0)).expect_err("an error");
         assert!(error.contains("no logprob"), "{error}");
         assert_eq!(
             score_continuation(&tokens, Boundary::Characters(3))
-                .unwrap()
+                .expect("ok")
                 .loglikelihood,
             -1.5
         );
@@ -303,18 +306,19 @@ mod tests {
 
     #[test]
     fn tokens_that_do_not_spell_the_prompt_are_caught() {
-        let tokens = parse_echo(&echo_choice()).unwrap();
-        let error = reproduces(&tokens, "The cat sat down").unwrap_err();
+        let tokens = parse_echo(&echo_choice()).expect("ok");
+        let error = reproduces(&tokens, "The cat sat down").expect_err("an error");
         assert!(error.contains("spell"), "{error}");
         let mut shifted = echo_choice();
         shifted["logprobs"]["text_offset"] = json!([0, 0, 4, 7]);
-        let error = reproduces(&parse_echo(&shifted).unwrap(), "The cat sat").unwrap_err();
+        let error =
+            reproduces(&parse_echo(&shifted).expect("ok"), "The cat sat").expect_err("an error");
         assert!(error.contains("offset 4"), "{error}");
     }
 
     #[test]
     fn missing_logprobs_say_the_server_ignored_echo() {
-        let error = parse_echo(&json!({"text": "x", "logprobs": null})).unwrap_err();
+        let error = parse_echo(&json!({"text": "x", "logprobs": null})).expect_err("an error");
         assert!(error.contains("ignored echo"), "{error}");
     }
 
@@ -328,14 +332,14 @@ mod tests {
              "32": {"logprob": -1.0, "rank": 1, "decoded_token": "A"}},
             {"8415": {"logprob": -1.5, "rank": 1, "decoded_token": " cat"}},
         ]});
-        let tokens = parse_prompt_logprobs(&choice, None).unwrap();
+        let tokens = parse_prompt_logprobs(&choice, None).expect("ok");
         assert_eq!(tokens[1].logprob, Some(-2.0));
         assert_eq!(tokens[1].is_top, Some(false));
         assert_eq!(tokens[2].is_top, Some(true));
         // With the ids, the named entry is taken.
-        let tokens = parse_prompt_logprobs(&choice, Some(&[1, 32, 8415])).unwrap();
+        let tokens = parse_prompt_logprobs(&choice, Some(&[1, 32, 8415])).expect("ok");
         assert_eq!(tokens[1].logprob, Some(-1.0));
-        let score = score_continuation(&tokens, Boundary::Tokens(2)).unwrap();
+        let score = score_continuation(&tokens, Boundary::Tokens(2)).expect("ok");
         assert_eq!(score.loglikelihood, -1.5);
     }
 }

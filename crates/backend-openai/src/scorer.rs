@@ -182,7 +182,10 @@ impl OpenAiBackend {
         stop: &[String],
     ) -> Result<Generation, BackendError> {
         let started = Instant::now();
-        let answer = self.client.post_json(api.path(), &Value::Object(body)).await?;
+        let answer = self
+            .client
+            .post_json(api.path(), &Value::Object(body))
+            .await?;
         let elapsed = started.elapsed();
         let choice = ordered_choices(&answer, 1)
             .map_err(|error| self.request_failed(error))?
@@ -242,10 +245,7 @@ fn ordered_choices(answer: &Answer, expected: usize) -> Result<Vec<&Value>, Stri
         .collect();
     choices.sort_by_key(|choice| choice.get("index").and_then(Value::as_u64).unwrap_or(0));
     if choices.len() != expected {
-        return Err(format!(
-            "{} choices for {expected} prompts",
-            choices.len()
-        ));
+        return Err(format!("{} choices for {expected} prompts", choices.len()));
     }
     Ok(choices)
 }
@@ -349,11 +349,10 @@ impl Backend for OpenAiBackend {
     }
 
     async fn loglikelihood_rolling(&self, text: &str) -> Result<RollingScore, BackendError> {
-        if let Some(reason) = self
-            .settings
-            .unavailable
-            .iter()
-            .find(|unavailable| unavailable.need == yardstick_backend::Need::RollingLoglikelihood)
+        if let Some(reason) =
+            self.settings.unavailable.iter().find(|unavailable| {
+                unavailable.need == yardstick_backend::Need::RollingLoglikelihood
+            })
         {
             return Err(self.refused(&format!("score whole texts: {}", reason.reason)));
         }

@@ -162,26 +162,31 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
         });
         prompt_logprobs = match client.post_json(Api::Completions.path(), &body).await {
             Err(error) => refused_or_unknown(client, &error)?,
-            Ok(answer) => match first_choice(&answer).map(|choice| parse_prompt_logprobs(choice, None)) {
-                None => Finding::new(Support::No, "the answer has no choices"),
-                Some(Err(reason)) => Finding::new(Support::No, reason),
-                Some(Ok(tokens)) => {
-                    aligned = alignment(tokens.last().and_then(|token| token.logprob), &next);
-                    prefix_token = Finding::new(
-                        Support::Unknown,
-                        "prompt_logprobs do not show whether a BOS was added",
-                    );
-                    source = Some(LogprobSource::PromptLogprobs);
-                    Finding::new(Support::Yes, format!("{} prompt positions", tokens.len()))
+            Ok(answer) => {
+                match first_choice(&answer).map(|choice| parse_prompt_logprobs(choice, None)) {
+                    None => Finding::new(Support::No, "the answer has no choices"),
+                    Some(Err(reason)) => Finding::new(Support::No, reason),
+                    Some(Ok(tokens)) => {
+                        aligned = alignment(tokens.last().and_then(|token| token.logprob), &next);
+                        prefix_token = Finding::new(
+                            Support::Unknown,
+                            "prompt_logprobs do not show whether a BOS was added",
+                        );
+                        source = Some(LogprobSource::PromptLogprobs);
+                        Finding::new(Support::Yes, format!("{} prompt positions", tokens.len()))
+                    }
                 }
-            },
+            }
         };
     }
 
     let mut unavailable = Vec::new();
     let mut lacks = |need: Need, reason: String| unavailable.push(Unavailable { need, reason });
     if generation.support == Support::No && generation.reason.starts_with("HTTP") {
-        lacks(Need::Generate, format!("generation failed: {}", generation.reason));
+        lacks(
+            Need::Generate,
+            format!("generation failed: {}", generation.reason),
+        );
     }
     let usable = match source {
         None => {
@@ -248,10 +253,11 @@ async fn model_entry(client: &OpenAiClient) -> Result<(Value, Option<String>), O
         url: url.to_string(),
         reason,
     };
-    let response = tokio::time::timeout(client.endpoint.timeout, client.http.get(url.clone()).send())
-        .await
-        .map_err(|_| unreachable("no answer in time".into()))?
-        .map_err(|error| unreachable(crate::client::error_chain(&error)))?;
+    let response =
+        tokio::time::timeout(client.endpoint.timeout, client.http.get(url.clone()).send())
+            .await
+            .map_err(|_| unreachable("no answer in time".into()))?
+            .map_err(|error| unreachable(crate::client::error_chain(&error)))?;
     let status = response.status().as_u16();
     let server = crate::call::server_version(response.headers());
     let body: Value = response.json().await.unwrap_or(Value::Null);
@@ -260,9 +266,9 @@ async fn model_entry(client: &OpenAiClient) -> Result<(Value, Option<String>), O
         .get("data")
         .and_then(Value::as_array)
         .and_then(|models| {
-            models
-                .iter()
-                .find(|model| model.get("id").and_then(Value::as_str) == Some(&client.endpoint.served_model))
+            models.iter().find(|model| {
+                model.get("id").and_then(Value::as_str) == Some(&client.endpoint.served_model)
+            })
         })
         .cloned()
         .unwrap_or(Value::Null);

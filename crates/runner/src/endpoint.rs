@@ -39,12 +39,13 @@ impl EndpointLoader {
             )));
         }
         endpoint.timeout = Duration::from_secs_f64(settings.timeout_seconds);
-        let (backend, probe) = yardstick_backend_openai::connect(endpoint)
-            .await
-            .map_err(|source| RunnerError::Endpoint {
-                url: settings.base_url.clone(),
-                source,
-            })?;
+        let (backend, probe) =
+            yardstick_backend_openai::connect(endpoint)
+                .await
+                .map_err(|source| RunnerError::Endpoint {
+                    url: settings.base_url.clone(),
+                    source,
+                })?;
         let model_entry = serde_json::to_string(&probe.model_entry).unwrap_or_default();
         let description = backend.describe();
         let tokenizer = match backend.settings().logprobs {

@@ -20,13 +20,13 @@ pub mod profile;
 pub mod progress;
 
 pub use bench_record::{store_point, unit_fingerprint, unit_task, BuiltWorkload};
+pub use endpoint::EndpointLoader;
 pub use eval::{resume_eval, run_eval, EvalContext, EvalOutcome, ResultRow};
 pub use home::Home;
 pub use loader::{
     load_options, BackendLoader, EngineFacts, FixedLoader, LlamaCppLoader, LoadedBackend,
 };
 pub use models::{chat_template_sha256, register, resolve_model};
-pub use endpoint::EndpointLoader;
 pub use plan::{EndpointSettings, EngineSettings, EvalPlan, ModelSpec, ProfilePlan, RetryPolicy};
 pub use profile::{profile_models, ModelProfile};
 pub use progress::{NoProgress, ProgressSink};

@@ -77,7 +77,11 @@ impl Store {
                 let attempt: i64 = row.try_get(2).map_err(database(action))?;
                 Ok(RequestFailure {
                     unit_id: row.try_get(0).map_err(database(action))?,
-                    item_index: from_i64(row.try_get(1).map_err(database(action))?, "item index", action)?,
+                    item_index: from_i64(
+                        row.try_get(1).map_err(database(action))?,
+                        "item index",
+                        action,
+                    )?,
                     attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
                     cause: row.try_get(3).map_err(database(action))?,
                     message: row.try_get(4).map_err(database(action))?,

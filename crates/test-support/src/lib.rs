@@ -12,3 +12,4 @@ pub mod fingerprint;
 pub mod fixtures;
 pub mod llama_server;
 pub mod mock_openai;
+pub mod mock_scoring;

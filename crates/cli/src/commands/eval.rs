@@ -6,8 +6,8 @@ use crate::progress::Bars;
 use crate::render::{value_with_stderr, Table};
 use anyhow::{bail, Context, Result};
 use tokio_util::sync::CancellationToken;
-use yardstick_runner::eval::ITEMS_PER_SECOND;
 use yardstick_backend_openai::Api;
+use yardstick_runner::eval::ITEMS_PER_SECOND;
 use yardstick_runner::{
     resolve_model, resume_eval, run_eval, BackendLoader, EndpointLoader, EndpointSettings,
     EvalContext, EvalOutcome, EvalPlan, Home, LlamaCppLoader, RetryPolicy,
@@ -98,10 +98,11 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             seed: args.seed,
             data_dir,
             engine: engine_settings(&args.engine),
-            concurrency: args
-                .endpoint
-                .concurrency
-                .unwrap_or(if endpoint.is_some() { 4 } else { 1 }),
+            concurrency: args.endpoint.concurrency.unwrap_or(if endpoint.is_some() {
+                4
+            } else {
+                1
+            }),
             retry: RetryPolicy {
                 max_attempts: args.endpoint.max_attempts,
                 circuit_breaker_failures: args.endpoint.max_failures_in_a_row,

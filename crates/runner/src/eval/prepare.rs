@@ -7,8 +7,8 @@ use super::EvalContext;
 use crate::loader::EngineFacts;
 use crate::plan::{EvalPlan, ModelSpec};
 use crate::RunnerError;
-use yardstick_core::{Fingerprint, PromptFormat, RunFingerprint, TaskFingerprint};
 use yardstick_backend::Need;
+use yardstick_core::{Fingerprint, PromptFormat, RunFingerprint, TaskFingerprint};
 use yardstick_tasks::{GroupDefinition, OutputType, TaskDefinition};
 
 pub(super) struct Prepared {

@@ -8,10 +8,11 @@ use crate::plan::{EvalPlan, RetryPolicy};
 use crate::RunnerError;
 use chrono::Utc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 use yardstick_backend::{Backend, BackendError};
 use yardstick_core::ItemResult;
-use yardstick_store::{RequestFailure, RunUnit, Store};
+use yardstick_store::{RequestFailure, RunUnit};
 use yardstick_tasks::{TaskDefinition, TaskItem};
 
 /// Failures in a row across the unit's items in flight; a success resets it.
@@ -20,15 +21,27 @@ pub(super) struct Breaker {
     consecutive: AtomicU32,
 }
 
-/// What an item needs to be retried and its failures recorded.
+/// What an item needs to be retried, and where its failed attempts go.
 pub(super) struct Attempts<'a> {
     pub(super) plan: &'a EvalPlan,
-    pub(super) store: &'a Store,
     pub(super) unit: &'a RunUnit,
     pub(super) breaker: &'a Breaker,
+    /// Failed attempts not stored yet. The item futures run inside a buffered stream and
+    /// must not wait for the store themselves (the loop polling them may hold its
+    /// connection); the loop stores what collects here after each item, and before it
+    /// returns an error, so no failure is lost with a future dropped mid-retry.
+    pub(super) failures: &'a Mutex<Vec<RequestFailure>>,
 }
 
 impl Attempts<'_> {
+    /// Takes the failed attempts collected so far.
+    pub(super) fn take_failures(&self) -> Vec<RequestFailure> {
+        self.failures
+            .lock()
+            .map(|mut failures| std::mem::take(&mut *failures))
+            .unwrap_or_default()
+    }
+
     /// Runs the item, retrying failed requests as the plan's policy says.
     pub(super) async fn run(
         &self,
@@ -63,18 +76,19 @@ impl Attempts<'_> {
             let in_a_row = self.breaker.consecutive.fetch_add(1, Ordering::SeqCst) + 1;
             let tripped = in_a_row >= policy.circuit_breaker_failures.max(1);
             let retried = *retryable && attempt < policy.max_attempts && !tripped;
-            self.store
-                .insert_request_failure(&RequestFailure {
-                    unit_id: self.unit.unit_id,
-                    item_index: index,
-                    attempt,
-                    cause: cause.clone(),
-                    message: what.clone(),
-                    retry_after_ms: retry_after.map(|wait| wait.as_millis() as u64),
-                    retried,
-                    occurred_at: Utc::now(),
-                })
-                .await?;
+            let failure = RequestFailure {
+                unit_id: self.unit.unit_id,
+                item_index: index,
+                attempt,
+                cause: cause.clone(),
+                message: what.clone(),
+                retry_after_ms: retry_after.map(|wait| wait.as_millis() as u64),
+                retried,
+                occurred_at: Utc::now(),
+            };
+            if let Ok(mut failures) = self.failures.lock() {
+                failures.push(failure);
+            }
             if tripped {
                 return Err(RunnerError::CircuitOpen {
                     run_id: self.unit.run_id.clone(),
@@ -107,8 +121,8 @@ pub(super) fn backoff(
         .initial_backoff_ms
         .saturating_mul(doubling)
         .min(policy.max_backoff_ms);
-    let fraction = (mix(seed ^ item.rotate_left(17) ^ u64::from(attempt)) >> 11) as f64
-        / (1u64 << 53) as f64;
+    let fraction =
+        (mix(seed ^ item.rotate_left(17) ^ u64::from(attempt)) >> 11) as f64 / (1u64 << 53) as f64;
     let jittered = Duration::from_millis((ceiling as f64 * fraction).round() as u64);
     jittered.max(retry_after.unwrap_or(Duration::ZERO))
 }
@@ -142,7 +156,10 @@ mod tests {
                 longest = longest.max(wait);
             }
         }
-        assert!(longest > Duration::from_millis(500), "jitter spans the range");
+        assert!(
+            longest > Duration::from_millis(500),
+            "jitter spans the range"
+        );
         // Seeded: the same inputs wait the same.
         assert_eq!(
             backoff(&policy, 3, None, 7, 4),

@@ -3,11 +3,11 @@
 
 use super::item::stream_items;
 use super::retry::{Attempts, Breaker};
-use futures::StreamExt;
 use super::EvalContext;
 use crate::plan::{EvalPlan, ModelSpec};
 use crate::RunnerError;
 use chrono::Utc;
+use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Instant;
 use yardstick_backend::Backend;
@@ -43,11 +43,12 @@ pub(super) async fn run_unit(
         items.recv().await.map(|item| (item, items))
     });
     let breaker = Breaker::default();
+    let failures = std::sync::Mutex::new(Vec::new());
     let attempts = Attempts {
         plan,
-        store,
         unit,
         breaker: &breaker,
+        failures: &failures,
     };
     let attempts = &attempts;
     let backend = backend.as_ref();
@@ -65,6 +66,9 @@ pub(super) async fn run_unit(
             () = context.cancel.cancelled() => return Ok(UnitEnd::Interrupted),
             result = results.next() => result,
         };
+        for failure in attempts.take_failures() {
+            store.insert_request_failure(&failure).await?;
+        }
         let Some(result) = result else { break };
         let result = result?;
         store.insert_item(unit.unit_id, &result).await?;
