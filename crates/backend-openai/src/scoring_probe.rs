@@ -317,12 +317,22 @@ fn first_choice(answer: &Answer) -> Option<&Value> {
         .find(|choice| choice.get("index").and_then(Value::as_u64).unwrap_or(0) == 0)
 }
 
-/// The generated token's text and logprob.
+/// The generated token's text and logprob, in the legacy shape (`tokens`,
+/// `token_logprobs`) or the chat-style `content` list llama.cpp's server also uses.
 fn first_generated_token(answer: &Answer) -> Option<(String, f64)> {
     let logprobs = first_choice(answer)?.get("logprobs")?;
-    let token = logprobs.pointer("/tokens/0")?.as_str()?.to_string();
-    let logprob = logprobs.pointer("/token_logprobs/0")?.as_f64()?;
-    Some((token, logprob))
+    let legacy = || {
+        let token = logprobs.pointer("/tokens/0")?.as_str()?.to_string();
+        let logprob = logprobs.pointer("/token_logprobs/0")?.as_f64()?;
+        Some((token, logprob))
+    };
+    let content = || {
+        let first = logprobs.pointer("/content/0")?;
+        let token = first.get("token")?.as_str()?.to_string();
+        let logprob = first.get("logprob")?.as_f64()?;
+        Some((token, logprob))
+    };
+    legacy().or_else(content)
 }
 
 fn alignment(echoed: Option<f64>, generated: &Option<(String, f64)>) -> Finding {

@@ -60,11 +60,17 @@ pub async fn run(args: ProbeArgs) -> Result<Outcome> {
     let report = yardstick_backend_openai::probe(&endpoint)
         .await
         .with_context(|| format!("probing {}", endpoint.base_url))?;
+    // What `eval --endpoint` checks before scoring, and what it would refuse.
+    let client = OpenAiClient::new(endpoint.clone())?;
+    let scoring = yardstick_backend_openai::probe_scoring(&client)
+        .await
+        .with_context(|| format!("probing {} for scoring", endpoint.base_url))?;
     match args.format {
         Format::Json => {
             let findings: serde_json::Map<String, serde_json::Value> = report
                 .findings()
                 .into_iter()
+                .chain(scoring.findings())
                 .map(|(label, finding)| {
                     (
                         label.to_string(),
@@ -77,10 +83,26 @@ pub async fn run(args: ProbeArgs) -> Result<Outcome> {
                 "served_model": endpoint.served_model,
                 "api": endpoint.api.as_str(),
                 "findings": findings,
+                "eval_refuses": scoring.settings.unavailable.iter().map(|gap| {
+                    json!({ "capability": gap.need.as_str(), "reason": gap.reason })
+                }).collect::<Vec<_>>(),
             });
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        _ => print!("{report}"),
+        _ => {
+            print!("{report}");
+            println!("\nfor quality evaluation (eval --endpoint):");
+            for (label, finding) in scoring.findings() {
+                println!(
+                    "  {label:34}  {:7}  {}",
+                    finding.support.as_str(),
+                    finding.reason
+                );
+            }
+            for gap in &scoring.settings.unavailable {
+                println!("  refused: {} tasks: {}", gap.need, gap.reason);
+            }
+        }
     }
     Ok(Outcome::Success)
 }
