@@ -199,9 +199,11 @@ async fn run_model(
         aggregate_groups(store, run_id, &model.name, &prepared.groups).await?;
         return Ok(UnitEnd::Finished);
     }
-    context
-        .progress
-        .message(&format!("{}: loading {}", model.name, model.path.display()));
+    let what = match &plan.endpoint {
+        Some(endpoint) => format!("scoring through {}", endpoint.base_url),
+        None => format!("loading {}", model.path.display()),
+    };
+    context.progress.message(&format!("{}: {what}", model.name));
     let loaded = context.loader.load(model, &plan.engine).await?;
     for (task, unit) in units {
         if unit.status == Status::Complete {
