@@ -6,8 +6,8 @@
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
 use yardstick_runner::{
-    run_eval, EndpointLoader, EndpointSettings, EngineSettings, EvalContext, EvalOutcome, EvalPlan,
-    NoProgress, RetryPolicy, RunnerError,
+    resume_eval, run_eval, EndpointLoader, EndpointSettings, EngineSettings, EvalContext,
+    EvalOutcome, EvalPlan, NoProgress, RetryPolicy, RunnerError,
 };
 use yardstick_store::Store;
 use yardstick_test_support::fixtures::require_datasets;
@@ -298,6 +298,24 @@ async fn a_server_that_goes_down_trips_the_circuit_breaker_and_the_run_can_resum
     let units = store.units(&runs[0].run_id).await.expect("units");
     let kept = store.items(units[0].unit_id).await.expect("items").len();
     assert!((1..20).contains(&kept), "{kept} items kept");
+
+    // Back up: the run resumes where it stopped, every item once, scores unchanged.
+    mock.recover();
+    let loader = EndpointLoader::connect(&settings(&mock, "completions"))
+        .await
+        .expect("connect");
+    let context = EvalContext {
+        store: &store,
+        loader: &loader,
+        progress: &NoProgress,
+        cancel: CancellationToken::new(),
+    };
+    let outcome = resume_eval(&runs[0].run_id, &context)
+        .await
+        .expect("resume");
+    assert_eq!(outcome.status, "complete");
+    assert!(outcome.resumed);
+    assert_formula_scores(&store, &data, &outcome, 20).await;
 }
 
 #[tokio::test]

@@ -125,6 +125,7 @@ impl ScoringMock {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let state = Arc::new(MockState {
+            down_from: AtomicU64::new(self.down_from.unwrap_or(u64::MAX)),
             mock: self,
             requests: AtomicU64::new(0),
         });
@@ -162,6 +163,11 @@ impl RunningMock {
     pub fn requests(&self) -> u64 {
         self.state.requests.load(Ordering::SeqCst)
     }
+
+    /// The server is up again: no more 503s from [`ScoringMock::down_from`].
+    pub fn recover(&self) {
+        self.state.down_from.store(u64::MAX, Ordering::SeqCst);
+    }
 }
 
 impl Drop for RunningMock {
@@ -174,6 +180,7 @@ impl Drop for RunningMock {
 struct MockState {
     mock: ScoringMock,
     requests: AtomicU64,
+    down_from: AtomicU64,
 }
 
 fn with_server(mut response: Response<Body>) -> Response<Body> {
@@ -212,7 +219,7 @@ fn fault(state: &MockState) -> Option<Response<Body>> {
             json!({"error": {"message": message, "type": "mock"}}),
         )
     };
-    if state.mock.down_from.is_some_and(|from| number >= from) {
+    if number >= state.down_from.load(Ordering::SeqCst) {
         return Some(error(StatusCode::SERVICE_UNAVAILABLE, "the mock is down"));
     }
     let (_, fault) = state.mock.faults.iter().find(|(at, _)| *at == number)?;
