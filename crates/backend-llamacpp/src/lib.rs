@@ -88,7 +88,9 @@ mod engine;
 mod generated_text;
 mod generation;
 mod loglikelihood;
+mod logprobs;
 mod options;
+mod prompt_logprobs;
 mod sampling;
 mod scoring;
 mod version;
@@ -111,7 +113,11 @@ use crate::chat_template::ChatTemplate;
 use crate::command::Command;
 use crate::engine::EngineStats;
 
-pub use crate::command::TokenEvent;
+pub use crate::command::{GenerationOptions, PromptInput, TokenEvent};
+pub use crate::logprobs::{
+    character_count, text_offsets, PromptLogprobs, PromptToken, TokenLogprob, TokenLogprobs,
+    MAX_TOP_LOGPROBS,
+};
 pub use crate::options::LoadOptions;
 pub use crate::version::{llama_cpp_version, llama_system_info, LLAMA_CPP_SYS_VERSION};
 pub use crate::vocab::GgufVocabulary;
@@ -240,7 +246,49 @@ impl LlamaCppBackend {
         request: GenerateRequest,
         events: tokio::sync::mpsc::UnboundedSender<TokenEvent>,
     ) -> Result<Generation, BackendError> {
-        self.ask(|reply| Command::GenerateStreaming(request, events, reply))
+        self.generate_streaming_with(request, GenerationOptions::default(), events)
+            .await
+    }
+
+    /// [`LlamaCppBackend::generate_streaming`] with what [`GenerationOptions`] adds: each
+    /// event's log-probabilities (from the logits the token was chosen from, with the
+    /// scoring formula), `min_tokens`, a prompt given as token ids. With the default
+    /// options it is exactly `generate_streaming` (greedy tokens bit-identical).
+    pub async fn generate_streaming_with(
+        &self,
+        request: GenerateRequest,
+        options: GenerationOptions,
+        events: tokio::sync::mpsc::UnboundedSender<TokenEvent>,
+    ) -> Result<Generation, BackendError> {
+        self.ask(|reply| Command::GenerateStreaming(request, options, events, reply))
+            .await
+    }
+
+    /// Every token of `text` with its log-probability given the tokens before it and the
+    /// `top` (at most [`MAX_TOP_LOGPROBS`]) most likely tokens at its position: what an
+    /// OpenAI server returns for `echo` with `logprobs`. The text is tokenized as scoring
+    /// tokenizes it (special tokens parsed, BOS per the GGUF metadata: then the first token
+    /// is that BOS, marked [`PromptToken::added`], at offset 0 with no logprob) and read
+    /// from an empty KV cache, alone like a scoring request; each value is
+    /// `logit[token] - logsumexp(logits)` as in [`Backend::loglikelihood`], so the sum over
+    /// a continuation's tokens is that continuation's score.
+    pub async fn prompt_logprobs(
+        &self,
+        text: &str,
+        top: u32,
+    ) -> Result<PromptLogprobs, BackendError> {
+        self.prompt_logprobs_of(PromptInput::Text(text.to_string()), top)
+            .await
+    }
+
+    /// [`LlamaCppBackend::prompt_logprobs`] of a prompt given as text or as token ids
+    /// (used as given: no BOS is added).
+    pub async fn prompt_logprobs_of(
+        &self,
+        prompt: PromptInput,
+        top: u32,
+    ) -> Result<PromptLogprobs, BackendError> {
+        self.ask(|reply| Command::PromptLogprobs { prompt, top, reply })
             .await
     }
 
