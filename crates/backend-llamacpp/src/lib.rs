@@ -115,8 +115,8 @@ use crate::engine::EngineStats;
 
 pub use crate::command::{GenerationOptions, PromptInput, TokenEvent};
 pub use crate::logprobs::{
-    character_count, text_offsets, PromptLogprobs, PromptToken, TokenLogprob, TokenLogprobs,
-    MAX_TOP_LOGPROBS,
+    character_count, text_offsets, PromptLogprobs, PromptToken, TextOffsets, TokenLogprob,
+    TokenLogprobs, MAX_TOP_LOGPROBS,
 };
 pub use crate::options::LoadOptions;
 pub use crate::version::{llama_cpp_version, llama_system_info, LLAMA_CPP_SYS_VERSION};

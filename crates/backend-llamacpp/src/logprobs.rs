@@ -84,20 +84,36 @@ pub(crate) fn top_tokens(row: &[f32], count: usize) -> Vec<usize> {
 /// character split across tokens starts at that character). Characters are counted by
 /// their UTF-8 lead bytes, so the counts match Python's `len` of valid UTF-8 text.
 pub fn text_offsets<'piece>(pieces: impl IntoIterator<Item = &'piece [u8]>) -> Vec<usize> {
-    let mut characters = 0usize;
+    let mut offsets = TextOffsets::default();
     pieces
         .into_iter()
-        .map(|piece| {
-            let continues = piece.first().is_some_and(|&byte| is_continuation(byte));
-            let offset = if continues {
-                characters.saturating_sub(1)
-            } else {
-                characters
-            };
-            characters += piece.iter().filter(|&&byte| !is_continuation(byte)).count();
-            offset
-        })
+        .map(|piece| offsets.next(piece))
         .collect()
+}
+
+/// [`text_offsets`] one piece at a time (a stream's tokens), from a starting character.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOffsets {
+    characters: usize,
+}
+
+impl TextOffsets {
+    /// Offsets of pieces that follow `characters` characters of text.
+    pub fn starting_at(characters: usize) -> TextOffsets {
+        TextOffsets { characters }
+    }
+
+    /// Where `piece` starts; then counts its characters.
+    pub fn next(&mut self, piece: &[u8]) -> usize {
+        let continues = piece.first().is_some_and(|&byte| is_continuation(byte));
+        let offset = if continues {
+            self.characters.saturating_sub(1)
+        } else {
+            self.characters
+        };
+        self.characters += character_count(piece);
+        offset
+    }
 }
 
 /// Characters in `bytes` as [`text_offsets`] counts them.
@@ -140,5 +156,10 @@ mod tests {
             String::from_utf8(text).expect("utf-8").chars().count()
         );
         assert!(text_offsets(Vec::<&[u8]>::new()).is_empty());
+        let mut after_prompt = TextOffsets::starting_at(10);
+        assert_eq!(after_prompt.next(b"ab"), 10);
+        assert_eq!(after_prompt.next(&euro[..1]), 12);
+        assert_eq!(after_prompt.next(&euro[1..]), 12);
+        assert_eq!(after_prompt.next(b"c"), 13);
     }
 }
