@@ -75,6 +75,21 @@
 //! A 4-choice item costs one context prefill, in one `llama_decode` call
 //! (`loglikelihood::four_choices_prefill_the_shared_context_once`).
 //!
+//! # Prompt and token logprobs (what `yardstick serve` returns)
+//!
+//! [`LlamaCppBackend::prompt_logprobs`] gives every token of a prompt its log-probability
+//! given the tokens before it, tokenized as step 1 tokenizes (an added BOS is reported
+//! first, at offset 0, without a logprob), read like a scoring request (step 2: alone, from
+//! an empty KV cache; step 5: split by `batch_tokens` and `logits_rows`), each value with
+//! step 6's formula; offsets are in characters (Python's `len`). For a (context,
+//! continuation) pair the continuation tokens' values sum to the pair's loglikelihood
+//! scored alone, bit for bit, since the model reads the same tokens in the same calls
+//! (`prompt_logprobs::a_long_pair_scored_alone_equals_its_prompt_logprobs_bit_for_bit`).
+//! Among the other pairs of its item, which share one call, a pair's score can differ from
+//! that (up to 0.16 nats measured here): the CPU kernels round a row differently by the
+//! shape of its call. [`LlamaCppBackend::generate_streaming_with`] reports each generated
+//! token's logprob and alternatives from the row it was chosen from, with the same formula.
+//!
 //! # Versions
 //!
 //! [`llama_cpp_version`] names the `llama-cpp-sys-2` release (which pins the vendored

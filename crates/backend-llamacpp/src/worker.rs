@@ -3,7 +3,8 @@
 //! side only sends and awaits, so it never blocks.
 //!
 //! Commands are served in arrival order. Generations run side by side, up to
-//! `LoadOptions::parallel` of them ([`crate::batcher`]); a scoring command waits until every
+//! `LoadOptions::parallel` of them ([`crate::batcher`]); a scoring command (loglikelihoods,
+//! rolling loglikelihoods, prompt logprobs) waits until every
 //! running generation has finished and then runs alone (its scheme needs the whole KV cache),
 //! and the commands behind it wait for it. Tokenizing needs no KV cache and is answered at
 //! once.
