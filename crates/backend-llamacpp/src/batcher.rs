@@ -87,11 +87,12 @@ impl Generations {
         }
         let entries = self.next_batch(engine.settings.batch_tokens);
         let model = engine.model;
+        let end_of_generation = engine.end_of_generation.clone();
         let active = &mut self.active;
         let result = guarded("generating", || {
             engine.decode_entries("generating", &entries, &[], |entry, row| {
                 if let Some(generation) = entry.owner.and_then(|owner| active.get_mut(owner)) {
-                    generation.accept_logits(model, row);
+                    generation.accept_logits(model, &end_of_generation, row);
                 }
                 Ok(())
             })

@@ -91,6 +91,37 @@ mod tests {
     }
 
     #[test]
+    fn qwen_template_from_the_transformers_fixture_renders_byte_for_byte() {
+        // The GGUF's template and transformers' renderings of it (see
+        // tests/fixtures/chat_template/make_fixture.py); runs without the model file.
+        let fixture: serde_json::Value = serde_json::from_str(include_str!(
+            "../tests/fixtures/chat_template/qwen2.5-coder-0.5b-instruct.json"
+        ))
+        .expect("the fixture is JSON");
+        let text = |value: &serde_json::Value| value.as_str().expect("a string").to_string();
+        let special = &fixture["provenance"]["special_tokens"];
+        let template = ChatTemplate::parse(
+            text(&fixture["chat_template"]),
+            text(&special["bos_token"]),
+            text(&special["eos_token"]),
+        )
+        .expect("parses");
+        let cases = fixture["cases"].as_array().expect("cases");
+        for case in cases {
+            let messages: Vec<ChatMessage> = case["messages"]
+                .as_array()
+                .expect("messages")
+                .iter()
+                .map(|m| message(&text(&m["role"]), &text(&m["content"])))
+                .collect();
+            let rendered = template
+                .render(&messages, case["add_generation_prompt"] == true)
+                .expect("renders");
+            assert_eq!(rendered, text(&case["rendered"]), "{}", case["name"]);
+        }
+    }
+
+    #[test]
     fn raise_exception_and_parse_errors_are_reported() {
         let template = ChatTemplate::parse(
             "{{ raise_exception('roles must alternate') }}".to_string(),

@@ -10,12 +10,44 @@ use yardstick_backend::{
     RollingScore,
 };
 
+use crate::logprobs::{PromptLogprobs, TokenLogprobs};
+
 /// One generated token as the engine produced it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TokenEvent {
     pub token: u32,
     /// When it was sampled (its logits computed and the choice made).
     pub sampled_at: Instant,
+    /// The generated text this token made final: text is held back while it is an
+    /// incomplete UTF-8 character or could be the start of a stop sequence, so the events'
+    /// texts in order are always a prefix of the finished [`Generation::text`] (the rest
+    /// of which is the text still held back when the generation ended).
+    pub text: String,
+    /// The token's log-probability and the most likely alternatives, when
+    /// [`GenerationOptions::logprobs`] asked for them.
+    pub logprobs: Option<TokenLogprobs>,
+}
+
+/// What a generation reports and honours beyond its [`GenerateRequest`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GenerationOptions {
+    /// Give every [`TokenEvent`] the token's log-probability and this many most likely
+    /// alternatives (at most [`crate::MAX_TOP_LOGPROBS`]).
+    pub logprobs: Option<u32>,
+    /// End-of-generation tokens are not chosen before this many tokens were generated
+    /// (vLLM's `min_tokens`: their logits are masked for the choice, not for logprobs).
+    pub min_tokens: u32,
+    /// Generate from these tokens exactly as given (no BOS added) instead of tokenizing
+    /// the request's prompt.
+    pub prompt_tokens: Option<Vec<u32>>,
+}
+
+/// A prompt to score token by token: text (tokenized as scoring tokenizes it) or token ids
+/// used as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptInput {
+    Text(String),
+    Tokens(Vec<u32>),
 }
 
 /// What the async side learns once the model is loaded.
@@ -38,9 +70,15 @@ pub(crate) enum Command {
     Generate(GenerateRequest, Reply<Generation>),
     GenerateStreaming(
         GenerateRequest,
+        GenerationOptions,
         tokio::sync::mpsc::UnboundedSender<TokenEvent>,
         Reply<Generation>,
     ),
+    PromptLogprobs {
+        prompt: PromptInput,
+        top: u32,
+        reply: Reply<PromptLogprobs>,
+    },
     Rolling(String, Reply<RollingScore>),
     Tokenize {
         text: String,

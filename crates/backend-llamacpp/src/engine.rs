@@ -61,6 +61,9 @@ pub(crate) struct Engine<'model> {
     /// lm-eval's `prefix_token_id`: BOS, else EOS. The context of an empty-context pair.
     pub prefix_token: Option<Token>,
     pub n_vocab: usize,
+    /// Every end-of-generation token (EOS, EOT, …), masked while a generation has not yet
+    /// reached its `min_tokens`.
+    pub end_of_generation: Vec<Token>,
     pub stats: Arc<EngineStats>,
 }
 
@@ -97,6 +100,9 @@ impl<'model> Engine<'model> {
             bos,
             prefix_token: bos.or(eos),
             n_vocab: usize::try_from(vocab.n_tokens()).unwrap_or(0),
+            end_of_generation: (0..vocab.n_tokens())
+                .filter(|&token| vocab.is_eog(LlamaToken(token)))
+                .collect(),
             stats,
         }
     }
@@ -125,6 +131,12 @@ impl<'model> Engine<'model> {
     /// `add_bos`, BOS is prepended unless the text already starts with BOS's text (as
     /// lm-eval's `tok_encode` does for rendered chat templates). EOS is never added.
     pub fn encode(&self, text: &str, add_bos: bool) -> Vec<Token> {
+        self.encode_marked(text, add_bos).0
+    }
+
+    /// [`Engine::encode`], and whether it prepended BOS (the first token is then not part of
+    /// the text).
+    pub fn encode_marked(&self, text: &str, add_bos: bool) -> (Vec<Token>, bool) {
         let vocab = self.model.vocab();
         let mut tokens = Vec::new();
         if let (true, Some(bos)) = (add_bos, self.bos) {
@@ -133,26 +145,33 @@ impl<'model> Engine<'model> {
                 tokens.push(bos);
             }
         }
+        let added_bos = !tokens.is_empty();
         let body = vocab.tokenize(text.as_bytes(), false, true);
         tokens.extend(body.into_iter().map(|token| token.0));
+        (tokens, added_bos)
+    }
+
+    /// Token ids given by a caller, checked against the vocabulary; `what` names them.
+    pub fn checked_tokens(&self, tokens: &[u32], what: &str) -> Result<Vec<Token>, BackendError> {
         tokens
+            .iter()
+            .enumerate()
+            .map(|(index, &token)| match i32::try_from(token) {
+                Ok(id) if usize::try_from(token).is_ok_and(|token| token < self.n_vocab) => Ok(id),
+                _ => Err(BackendError::Tokenize {
+                    what: format!("token {index} of {} {what}", tokens.len()),
+                    reason: format!("id {token} is outside the vocabulary of {}", self.n_vocab),
+                }),
+            })
+            .collect()
     }
 
     pub fn detokenize(&self, tokens: &[u32]) -> Result<String, BackendError> {
-        let mut llama_tokens = Vec::with_capacity(tokens.len());
-        for (index, &token) in tokens.iter().enumerate() {
-            match i32::try_from(token) {
-                Ok(id) if usize::try_from(token).is_ok_and(|token| token < self.n_vocab) => {
-                    llama_tokens.push(LlamaToken(id));
-                }
-                _ => {
-                    return Err(BackendError::Tokenize {
-                        what: format!("token {index} of {} for detokenizing", tokens.len()),
-                        reason: format!("id {token} is outside the vocabulary of {}", self.n_vocab),
-                    })
-                }
-            }
-        }
+        let llama_tokens: Vec<LlamaToken> = self
+            .checked_tokens(tokens, "for detokenizing")?
+            .into_iter()
+            .map(LlamaToken)
+            .collect();
         let bytes = self.model.vocab().detokenize(&llama_tokens, false, true);
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }

@@ -1,6 +1,7 @@
 //! The text of a generation as it grows token by token: token pieces are bytes that may split
-//! a UTF-8 character, and a stop sequence may span several tokens. Pure, so tested without a
-//! model.
+//! a UTF-8 character, and a stop sequence may span several tokens. What a stream may send
+//! at once ([`GeneratedText::take_ready`]) holds back an incomplete character and a tail
+//! that could still become a stop sequence. Pure, so tested without a model.
 
 /// Generated text plus the stop sequences to watch for.
 #[derive(Debug, Clone)]
@@ -10,6 +11,10 @@ pub(crate) struct GeneratedText {
     pending: Vec<u8>,
     stops: Vec<String>,
     longest_stop: usize,
+    /// Bytes of `text` already handed out by [`GeneratedText::take_ready`].
+    emitted: usize,
+    /// A stop sequence was found: the text is final.
+    stopped: bool,
 }
 
 impl GeneratedText {
@@ -26,7 +31,42 @@ impl GeneratedText {
             pending: Vec::new(),
             stops,
             longest_stop,
+            emitted: 0,
+            stopped: false,
         }
+    }
+
+    /// The text that became final since the last call: all of it but an incomplete
+    /// character and the longest tail that is the start of a stop sequence (nothing is held
+    /// back once a stop was found). The pieces handed out, in order, are always a prefix of
+    /// [`GeneratedText::finish`]'s text.
+    pub fn take_ready(&mut self) -> String {
+        let held_back = if self.stopped {
+            0
+        } else {
+            self.stop_prefix_len()
+        };
+        let end = self.text.len().saturating_sub(held_back).max(self.emitted);
+        let ready = self
+            .text
+            .get(self.emitted..end)
+            .unwrap_or_default()
+            .to_string();
+        self.emitted = end;
+        ready
+    }
+
+    /// Length of the longest tail of the text that is a proper prefix of a stop sequence.
+    fn stop_prefix_len(&self) -> usize {
+        self.stops
+            .iter()
+            .filter_map(|stop| {
+                (1..stop.len())
+                    .rev()
+                    .find(|&len| stop.is_char_boundary(len) && self.text.ends_with(&stop[..len]))
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// Appends one token's bytes. Returns true when a stop sequence now occurs; the text is
@@ -35,7 +75,8 @@ impl GeneratedText {
         let checked_len = self.text.len();
         self.pending.extend_from_slice(piece);
         self.decode_pending(false);
-        self.cut_at_stop(checked_len)
+        self.stopped = self.cut_at_stop(checked_len);
+        self.stopped
     }
 
     /// The final text (an incomplete trailing character becomes U+FFFD).
@@ -141,6 +182,38 @@ mod tests {
         assert!(!text.push(&euro[2..]));
         assert!(!text.push(&[0xff, b'a', 0xe2]));
         assert_eq!(text.finish(), "€\u{fffd}a\u{fffd}");
+    }
+
+    #[test]
+    fn ready_text_holds_back_stop_prefixes_and_split_characters() {
+        let euro = "€".as_bytes();
+        let mut text = GeneratedText::new(&stops(&["\n\nQ:", "END"]));
+        let mut streamed = String::new();
+        let mut push = |text: &mut GeneratedText, piece: &[u8]| {
+            let stopped = text.push(piece);
+            streamed.push_str(&text.take_ready());
+            (stopped, streamed.clone())
+        };
+        assert_eq!(push(&mut text, b"Paris"), (false, "Paris".to_string()));
+        assert_eq!(push(&mut text, b" E"), (false, "Paris ".to_string()));
+        assert_eq!(push(&mut text, b"x\n"), (false, "Paris Ex".to_string()));
+        assert_eq!(push(&mut text, &euro[..2]), (false, "Paris Ex".to_string()));
+        assert_eq!(
+            push(&mut text, &euro[2..]),
+            (false, "Paris Ex\n€".to_string())
+        );
+        assert_eq!(push(&mut text, b"\n\n"), (false, "Paris Ex\n€".to_string()));
+        assert_eq!(
+            push(&mut text, b"Q: next"),
+            (true, "Paris Ex\n€".to_string())
+        );
+        assert_eq!(text.finish(), "Paris Ex\n€");
+
+        // Held back at the end without a stop: the finished text has it.
+        let mut text = GeneratedText::new(&stops(&["END"]));
+        assert!(!text.push(b"THE EN"));
+        assert_eq!(text.take_ready(), "THE ");
+        assert_eq!(text.finish(), "THE EN");
     }
 
     #[test]

@@ -11,14 +11,17 @@ use yardstick_backend::{
     BackendError, FinishReason, GenerateRequest, Generation, GenerationTiming,
 };
 
-use crate::command::{Reply, TokenEvent};
+use crate::command::{GenerationOptions, Reply, TokenEvent};
 use crate::generated_text::GeneratedText;
+use crate::logprobs::{TokenLogprobs, MAX_TOP_LOGPROBS};
+use crate::prompt_logprobs::{token_logprob_of, top_logprobs};
 use crate::sampling::TokenSampler;
-use crate::scoring::{argmax, Token};
+use crate::scoring::{argmax, summarize_row, Token};
 
 /// A generation request the worker has taken and tokenized, waiting for a sequence.
 pub(crate) struct PreparedGeneration {
     request: GenerateRequest,
+    options: GenerationOptions,
     prompt: Vec<Token>,
     /// When the worker took the request: the generation's clock starts here, so time spent
     /// waiting for a free sequence counts in its time to first token.
@@ -32,6 +35,7 @@ impl PreparedGeneration {
     /// answered with its error and a request for no tokens at once. `None`: answered.
     pub fn new(
         request: GenerateRequest,
+        options: GenerationOptions,
         prompt: Result<Vec<Token>, BackendError>,
         window: usize,
         received: Instant,
@@ -47,6 +51,7 @@ impl PreparedGeneration {
         };
         let prepared = PreparedGeneration {
             request,
+            options,
             prompt,
             received,
             events,
@@ -115,6 +120,7 @@ impl PreparedGeneration {
             sampler: self.request.sampling.map(TokenSampler::new),
             text: GeneratedText::new(&self.request.stop),
             request: self.request,
+            options: self.options,
             prompt: self.prompt,
             prompt_read: 0,
             pending: None,
@@ -138,6 +144,7 @@ pub(crate) struct ActiveGeneration {
     /// KV cells reserved for it ([`PreparedGeneration::cells`]).
     pub cells: usize,
     request: GenerateRequest,
+    options: GenerationOptions,
     prompt: Vec<Token>,
     /// Prompt tokens already given to `llama_decode`.
     prompt_read: usize,
@@ -213,45 +220,68 @@ impl ActiveGeneration {
 
     /// Chooses the next token from this generation's logits row and handles it: EOS, the
     /// token event, stop sequences and `max_tokens` may end the generation.
-    pub fn accept_logits(&mut self, model: &LlamaModel, row: &[f32]) {
+    /// `end_of_generation` lists the tokens masked before `min_tokens`.
+    pub fn accept_logits(&mut self, model: &LlamaModel, end_of_generation: &[Token], row: &[f32]) {
         if self.first_token_at.is_none() {
             self.prefill_finished = Some(Instant::now());
         }
+        let masked;
+        let choose_from = if !self.request.ignore_eos
+            && self.completion_tokens < self.options.min_tokens
+            && !end_of_generation.is_empty()
+        {
+            masked = mask(row, end_of_generation);
+            &masked[..]
+        } else {
+            row
+        };
         let chosen = match self.sampler.as_mut() {
-            None => greedy_token(row),
+            None => greedy_token(choose_from),
             Some(sampler) => sampler
-                .sample(row)
+                .sample(choose_from)
                 .and_then(|index| Token::try_from(index).ok())
                 .ok_or_else(no_logits),
         };
         let now = Instant::now();
         self.first_token_at.get_or_insert(now);
         self.last_token_at = Some(now);
-        match chosen {
-            Ok(token) => self.accept_token(model, token, now),
-            Err(error) => self.outcome = Some(Err(error)),
+        let logprobs = match (chosen.as_ref(), self.options.logprobs) {
+            (Ok(&token), Some(top)) => Some(logprobs_of(model, row, token, top)),
+            _ => None,
+        };
+        match (chosen, logprobs.transpose()) {
+            (Ok(token), Ok(logprobs)) => self.accept_token(model, token, logprobs, now),
+            (Err(error), _) | (_, Err(error)) => self.outcome = Some(Err(error)),
         }
     }
 
-    fn accept_token(&mut self, model: &LlamaModel, token: Token, sampled_at: Instant) {
+    fn accept_token(
+        &mut self,
+        model: &LlamaModel,
+        token: Token,
+        logprobs: Option<TokenLogprobs>,
+        sampled_at: Instant,
+    ) {
         let vocab = model.vocab();
         if !self.request.ignore_eos && vocab.is_eog(LlamaToken(token)) {
             self.outcome = Some(Ok(FinishReason::EndOfSequence));
             return;
         }
         self.completion_tokens += 1;
+        let stopped = self
+            .text
+            .push(&vocab.token_to_piece(LlamaToken(token), false, None));
         if let Some(events) = &self.events {
             // A receiver that went away only stops the events; an abandoned reply stops the
             // generation (see `abandoned`).
             let _ = events.send(TokenEvent {
                 token: token as u32,
                 sampled_at,
+                text: self.text.take_ready(),
+                logprobs,
             });
         }
-        if self
-            .text
-            .push(&vocab.token_to_piece(LlamaToken(token), false, None))
-        {
+        if stopped {
             self.outcome = Some(Ok(FinishReason::Stop));
         } else if self.completion_tokens >= self.request.max_tokens {
             self.outcome = Some(Ok(FinishReason::Length));
@@ -293,6 +323,39 @@ impl ActiveGeneration {
         });
         let _ = self.reply.send(result);
     }
+}
+
+/// `row` with the logits of `tokens` pushed to the lowest finite value, so neither greedy
+/// choice nor sampling picks them (an infinity would make the row unusable).
+fn mask(row: &[f32], tokens: &[Token]) -> Vec<f32> {
+    let mut masked = row.to_vec();
+    for &token in tokens {
+        if let Some(logit) = usize::try_from(token)
+            .ok()
+            .and_then(|index| masked.get_mut(index))
+        {
+            *logit = f32::MIN;
+        }
+    }
+    masked
+}
+
+/// The chosen token's log-probability and the `top` most likely tokens, from the raw row.
+fn logprobs_of(
+    model: &LlamaModel,
+    row: &[f32],
+    token: Token,
+    top: u32,
+) -> Result<TokenLogprobs, BackendError> {
+    let summary = summarize_row(row).ok_or_else(|| BackendError::Inference {
+        what: "generating with logprobs".to_string(),
+        reason: "the logits are not finite".to_string(),
+    })?;
+    let top = usize::try_from(top.min(MAX_TOP_LOGPROBS)).unwrap_or(0);
+    Ok(TokenLogprobs {
+        chosen: token_logprob_of(model, row, summary, token),
+        top: top_logprobs(model, row, summary, top),
+    })
 }
 
 fn greedy_token(row: &[f32]) -> Result<Token, BackendError> {

@@ -75,6 +75,21 @@
 //! A 4-choice item costs one context prefill, in one `llama_decode` call
 //! (`loglikelihood::four_choices_prefill_the_shared_context_once`).
 //!
+//! # Prompt and token logprobs (what `yardstick serve` returns)
+//!
+//! [`LlamaCppBackend::prompt_logprobs`] gives every token of a prompt its log-probability
+//! given the tokens before it, tokenized as step 1 tokenizes (an added BOS is reported
+//! first, at offset 0, without a logprob), read like a scoring request (step 2: alone, from
+//! an empty KV cache; step 5: split by `batch_tokens` and `logits_rows`), each value with
+//! step 6's formula; offsets are in characters (Python's `len`). For a (context,
+//! continuation) pair the continuation tokens' values sum to the pair's loglikelihood
+//! scored alone, bit for bit, since the model reads the same tokens in the same calls
+//! (`prompt_logprobs::a_long_pair_scored_alone_equals_its_prompt_logprobs_bit_for_bit`).
+//! Among the other pairs of its item, which share one call, a pair's score can differ from
+//! that (up to 0.16 nats measured here): the CPU kernels round a row differently by the
+//! shape of its call. [`LlamaCppBackend::generate_streaming_with`] reports each generated
+//! token's logprob and alternatives from the row it was chosen from, with the same formula.
+//!
 //! # Versions
 //!
 //! [`llama_cpp_version`] names the `llama-cpp-sys-2` release (which pins the vendored
@@ -88,7 +103,9 @@ mod engine;
 mod generated_text;
 mod generation;
 mod loglikelihood;
+mod logprobs;
 mod options;
+mod prompt_logprobs;
 mod sampling;
 mod scoring;
 mod version;
@@ -111,7 +128,11 @@ use crate::chat_template::ChatTemplate;
 use crate::command::Command;
 use crate::engine::EngineStats;
 
-pub use crate::command::TokenEvent;
+pub use crate::command::{GenerationOptions, PromptInput, TokenEvent};
+pub use crate::logprobs::{
+    character_count, text_offsets, PromptLogprobs, PromptToken, TextOffsets, TokenLogprob,
+    TokenLogprobs, MAX_TOP_LOGPROBS,
+};
 pub use crate::options::LoadOptions;
 pub use crate::version::{llama_cpp_version, llama_system_info, LLAMA_CPP_SYS_VERSION};
 pub use crate::vocab::GgufVocabulary;
@@ -240,7 +261,49 @@ impl LlamaCppBackend {
         request: GenerateRequest,
         events: tokio::sync::mpsc::UnboundedSender<TokenEvent>,
     ) -> Result<Generation, BackendError> {
-        self.ask(|reply| Command::GenerateStreaming(request, events, reply))
+        self.generate_streaming_with(request, GenerationOptions::default(), events)
+            .await
+    }
+
+    /// [`LlamaCppBackend::generate_streaming`] with what [`GenerationOptions`] adds: each
+    /// event's log-probabilities (from the logits the token was chosen from, with the
+    /// scoring formula), `min_tokens`, a prompt given as token ids. With the default
+    /// options it is exactly `generate_streaming` (greedy tokens bit-identical).
+    pub async fn generate_streaming_with(
+        &self,
+        request: GenerateRequest,
+        options: GenerationOptions,
+        events: tokio::sync::mpsc::UnboundedSender<TokenEvent>,
+    ) -> Result<Generation, BackendError> {
+        self.ask(|reply| Command::GenerateStreaming(request, options, events, reply))
+            .await
+    }
+
+    /// Every token of `text` with its log-probability given the tokens before it and the
+    /// `top` (at most [`MAX_TOP_LOGPROBS`]) most likely tokens at its position: what an
+    /// OpenAI server returns for `echo` with `logprobs`. The text is tokenized as scoring
+    /// tokenizes it (special tokens parsed, BOS per the GGUF metadata: then the first token
+    /// is that BOS, marked [`PromptToken::added`], at offset 0 with no logprob) and read
+    /// from an empty KV cache, alone like a scoring request; each value is
+    /// `logit[token] - logsumexp(logits)` as in [`Backend::loglikelihood`], so the sum over
+    /// a continuation's tokens is that continuation's score.
+    pub async fn prompt_logprobs(
+        &self,
+        text: &str,
+        top: u32,
+    ) -> Result<PromptLogprobs, BackendError> {
+        self.prompt_logprobs_of(PromptInput::Text(text.to_string()), top)
+            .await
+    }
+
+    /// [`LlamaCppBackend::prompt_logprobs`] of a prompt given as text or as token ids
+    /// (used as given: no BOS is added).
+    pub async fn prompt_logprobs_of(
+        &self,
+        prompt: PromptInput,
+        top: u32,
+    ) -> Result<PromptLogprobs, BackendError> {
+        self.ask(|reply| Command::PromptLogprobs { prompt, top, reply })
             .await
     }
 

@@ -289,12 +289,22 @@ impl Default for ScoreAccumulator {
 impl ScoreAccumulator {
     /// Adds the score of `target` under `row` (summarised as `summary`).
     pub fn add(&mut self, row: &[f32], summary: RowSummary, target: Token) {
-        let index = usize::try_from(target).unwrap_or(usize::MAX);
-        let logit = row.get(index).copied().map_or(f64::NEG_INFINITY, f64::from);
-        self.loglikelihood += logit - summary.log_normalizer;
-        self.is_greedy &= summary.argmax == index;
+        self.loglikelihood += token_logprob(row, summary, target);
+        self.is_greedy &= usize::try_from(target).is_ok_and(|index| index == summary.argmax);
         self.scored_tokens += 1;
     }
+}
+
+/// The log-probability (natural log) of `token` under `row` (summarised as `summary`):
+/// `logit[token] - logsumexp(logits)`. The one formula every score, prompt logprob and
+/// generated-token logprob is computed with; −∞ for an id outside the row.
+pub(crate) fn token_logprob(row: &[f32], summary: RowSummary, token: Token) -> f64 {
+    let logit = usize::try_from(token)
+        .ok()
+        .and_then(|index| row.get(index))
+        .copied()
+        .map_or(f64::NEG_INFINITY, f64::from);
+    logit - summary.log_normalizer
 }
 
 #[cfg(test)]

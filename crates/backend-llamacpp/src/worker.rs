@@ -3,7 +3,8 @@
 //! side only sends and awaits, so it never blocks.
 //!
 //! Commands are served in arrival order. Generations run side by side, up to
-//! `LoadOptions::parallel` of them ([`crate::batcher`]); a scoring command waits until every
+//! `LoadOptions::parallel` of them ([`crate::batcher`]); a scoring command (loglikelihoods,
+//! rolling loglikelihoods, prompt logprobs) waits until every
 //! running generation has finished and then runs alone (its scheme needs the whole KV cache),
 //! and the commands behind it wait for it. Tokenizing needs no KV cache and is answered at
 //! once.
@@ -21,9 +22,10 @@ use tokio::sync::oneshot;
 use yardstick_backend::{BackendError, GenerateRequest, Generation};
 
 use crate::batcher::Generations;
-use crate::command::{Command, ModelFacts, Ready, Reply, TokenEvent};
+use crate::command::{Command, GenerationOptions, ModelFacts, Ready, Reply, TokenEvent};
 use crate::engine::{guarded, llama_backend, Engine, EngineStats};
 use crate::generation::PreparedGeneration;
+use crate::logprobs::MAX_TOP_LOGPROBS;
 use crate::options::LoadOptions;
 
 /// llama.cpp's flash-attention policy (`LLAMA_FLASH_ATTN_TYPE_DISABLED`). Off: ggml's CPU
@@ -178,15 +180,17 @@ impl Engine<'_> {
     fn take(&mut self, command: Command, waiting: &mut VecDeque<Waiting>) {
         let received = Instant::now();
         let prepared = match command {
-            Command::Generate(request, reply) => self.prepare(request, received, None, reply),
-            Command::GenerateStreaming(request, events, reply) => {
-                self.prepare(request, received, Some(events), reply)
+            Command::Generate(request, reply) => {
+                self.prepare(request, GenerationOptions::default(), received, None, reply)
+            }
+            Command::GenerateStreaming(request, options, events, reply) => {
+                self.prepare(request, options, received, Some(events), reply)
             }
             Command::Tokenize { .. } | Command::Detokenize(..) => {
                 self.handle(command);
                 return;
             }
-            Command::Loglikelihood(..) | Command::Rolling(..) => {
+            Command::Loglikelihood(..) | Command::Rolling(..) | Command::PromptLogprobs { .. } => {
                 waiting.push_back(Waiting::Scoring(command));
                 return;
             }
@@ -199,15 +203,19 @@ impl Engine<'_> {
     fn prepare(
         &self,
         request: GenerateRequest,
+        options: GenerationOptions,
         received: Instant,
         events: Option<tokio::sync::mpsc::UnboundedSender<TokenEvent>>,
         reply: Reply<Generation>,
     ) -> Option<PreparedGeneration> {
         let prompt = guarded("tokenizing the generation prompt", || {
-            Ok(self.encode(&request.prompt, self.add_bos))
+            match &options.prompt_tokens {
+                Some(tokens) => self.checked_tokens(tokens, "of the generation prompt"),
+                None => Ok(self.encode(&request.prompt, self.add_bos)),
+            }
         });
         let window = self.settings.window;
-        PreparedGeneration::new(request, prompt, window, received, events, reply)
+        PreparedGeneration::new(request, options, prompt, window, received, events, reply)
     }
 
     fn handle(&mut self, command: Command) {
@@ -221,8 +229,15 @@ impl Engine<'_> {
             Command::Generate(_, reply) => {
                 let _ = reply.send(Err(misrouted("a generation")));
             }
-            Command::GenerateStreaming(_, _, reply) => {
+            Command::GenerateStreaming(_, _, _, reply) => {
                 let _ = reply.send(Err(misrouted("a streaming generation")));
+            }
+            Command::PromptLogprobs { prompt, top, reply } => {
+                let top = usize::try_from(top.min(MAX_TOP_LOGPROBS)).unwrap_or(0);
+                let result = guarded("scoring the tokens of a prompt", || {
+                    self.prompt_logprobs(&prompt, top)
+                });
+                let _ = reply.send(result);
             }
             Command::Rolling(text, reply) => {
                 let result = guarded("scoring a rolling loglikelihood", || {

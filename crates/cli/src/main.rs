@@ -42,6 +42,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Profile(args) => commands::profile::run(args, &home, quiet).await,
         Command::Probe(args) => commands::probe::run(args).await,
         Command::Bench(args) => commands::bench::run(*args, &home, quiet).await,
+        Command::Serve(args) => commands::serve::run(args, &home).await,
         Command::Leaderboard(args) => commands::leaderboard::run(args, &home).await,
         Command::Export(args) => commands::export::run(args, &home).await,
         Command::Runs(command) => commands::runs::run(command, &home).await,

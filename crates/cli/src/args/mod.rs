@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use yardstick_runner::EngineSettings;
 
-pub use serving::{BenchArgs, EndpointArgs, ItlArg, PlotFormatArg, ProbeArgs};
+pub use serving::{BenchArgs, EndpointArgs, ItlArg, PlotFormatArg, ProbeArgs, ServeArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +49,9 @@ pub enum Command {
     /// Load-test a served model or the in-process engine: TTFT, TPOT, ITL, latency,
     /// throughput and goodput at fixed concurrency, open-loop rates, sweeps or an SLO search.
     Bench(Box<BenchArgs>),
+    /// Serve a model over an OpenAI-compatible HTTP API (/v1/models, /v1/completions with
+    /// echo + logprobs, /v1/chat/completions; streaming) with the in-process engine.
+    Serve(ServeArgs),
     /// Models × tasks table of the best recent results, with speed columns.
     Leaderboard(LeaderboardArgs),
     /// Export a run's per-item results.

@@ -1,4 +1,4 @@
-//! Arguments of the serving commands: `probe` and `bench`.
+//! Arguments of the serving commands: `probe`, `bench` and `serve`.
 
 use std::path::PathBuf;
 
@@ -164,4 +164,26 @@ pub struct BenchArgs {
     /// [default: 4].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub parallel: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Model name (registered or catalog) or a path to a .gguf file.
+    #[arg(long, short = 'm')]
+    pub model: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0: any free port; the URL is printed).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Most generations decoded side by side (continuous batching); more requests wait.
+    /// 1 makes every generation the engine's solo one (bit-identical to in-process runs).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub parallel: u32,
+    /// The name clients send as `model` [default: the model's registered name].
+    #[arg(long)]
+    pub served_model_name: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }

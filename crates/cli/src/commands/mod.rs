@@ -15,6 +15,7 @@ pub mod recommend;
 pub mod regress;
 pub mod report;
 pub mod runs;
+pub mod serve;
 pub mod tasks;
 
 use crate::args::EngineArgs;
