@@ -75,9 +75,9 @@ pub(crate) enum Command {
         Reply<Generation>,
     ),
     PromptLogprobs {
-        prompt: PromptInput,
+        prompts: Vec<PromptInput>,
         top: u32,
-        reply: Reply<PromptLogprobs>,
+        reply: Reply<Vec<PromptLogprobs>>,
     },
     Rolling(String, Reply<RollingScore>),
     Tokenize {

@@ -303,8 +303,28 @@ impl LlamaCppBackend {
         prompt: PromptInput,
         top: u32,
     ) -> Result<PromptLogprobs, BackendError> {
-        self.ask(|reply| Command::PromptLogprobs { prompt, top, reply })
-            .await
+        let mut all = self.prompt_logprobs_list(vec![prompt], top).await?;
+        all.pop().ok_or_else(|| BackendError::Inference {
+            what: "scoring the tokens of a prompt".to_string(),
+            reason: "no answer for the prompt".to_string(),
+        })
+    }
+
+    /// [`LlamaCppBackend::prompt_logprobs_of`] of several prompts at once, laid out as one
+    /// scoring request's pairs are (grouped, each group's shared token prefix read once):
+    /// an item's choices sent together are read in the batches in-process scoring uses, so
+    /// their continuations' logprobs sum to the same scores.
+    pub async fn prompt_logprobs_list(
+        &self,
+        prompts: Vec<PromptInput>,
+        top: u32,
+    ) -> Result<Vec<PromptLogprobs>, BackendError> {
+        self.ask(|reply| Command::PromptLogprobs {
+            prompts,
+            top,
+            reply,
+        })
+        .await
     }
 
     async fn ask<T>(

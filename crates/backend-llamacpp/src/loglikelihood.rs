@@ -136,40 +136,7 @@ impl Engine<'_> {
         let prefix_len = group.prefix_len;
         self.context.clear_kv_cache();
 
-        let sequence_of = |member: usize| {
-            i32::try_from(member).map_err(|_| BackendError::Inference {
-                what: "scoring a loglikelihood request".to_string(),
-                reason: format!("pair {member} of a group has no sequence id"),
-            })
-        };
-        // Sequence 0 (the first pair) and every other pair that reads past the prefix.
-        let mut shared = vec![0];
-        for (member, pair) in members.iter().enumerate().skip(1) {
-            if pair.input_len() > prefix_len {
-                shared.push(sequence_of(member)?);
-            }
-        }
-        let mut entries: Vec<BatchEntry> = (0..prefix_len)
-            .map(|position| BatchEntry {
-                token: members[0].input_token(position),
-                position,
-                sequence: None,
-                logits: members.iter().any(|pair| pair.scores_position(position)),
-                owner: None,
-            })
-            .collect();
-        for (member, pair) in members.iter().enumerate() {
-            let sequence = sequence_of(member)?;
-            for position in prefix_len..pair.input_len() {
-                entries.push(BatchEntry {
-                    token: pair.input_token(position),
-                    position,
-                    sequence: Some(sequence),
-                    logits: pair.scores_position(position),
-                    owner: Some(member),
-                });
-            }
-        }
+        let (entries, shared) = group_layout(members, prefix_len)?;
 
         let what = format!("scoring pairs {:?} of a loglikelihood request", group.pairs);
         let score_row = |entry: &BatchEntry, row: &[f32]| {
@@ -202,4 +169,54 @@ impl Engine<'_> {
         }
         Ok(())
     }
+}
+
+/// The batch entries of one group, from an empty KV cache: the shared prefix once, each
+/// token tagged with the sequence of the first pair and of every pair that reads past the
+/// prefix (stored once, attended to by all of them), then every pair's remaining tokens in
+/// its own sequence; logits where a pair scores the position. Also the sequences of the
+/// shared prefix. Scoring and prompt logprobs lay a group out with this one function, so
+/// the same prompts are read in the same batches by both.
+pub(crate) fn group_layout(
+    members: &[PairTokens],
+    prefix_len: usize,
+) -> Result<(Vec<BatchEntry>, Vec<i32>), BackendError> {
+    let sequence_of = |member: usize| {
+        i32::try_from(member).map_err(|_| BackendError::Inference {
+            what: "laying out a group of pairs".to_string(),
+            reason: format!("pair {member} of a group has no sequence id"),
+        })
+    };
+    let Some(first) = members.first() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    // Sequence 0 (the first pair) and every other pair that reads past the prefix.
+    let mut shared = vec![0];
+    for (member, pair) in members.iter().enumerate().skip(1) {
+        if pair.input_len() > prefix_len {
+            shared.push(sequence_of(member)?);
+        }
+    }
+    let mut entries: Vec<BatchEntry> = (0..prefix_len)
+        .map(|position| BatchEntry {
+            token: first.input_token(position),
+            position,
+            sequence: None,
+            logits: members.iter().any(|pair| pair.scores_position(position)),
+            owner: None,
+        })
+        .collect();
+    for (member, pair) in members.iter().enumerate() {
+        let sequence = sequence_of(member)?;
+        for position in prefix_len..pair.input_len() {
+            entries.push(BatchEntry {
+                token: pair.input_token(position),
+                position,
+                sequence: Some(sequence),
+                logits: pair.scores_position(position),
+                owner: Some(member),
+            });
+        }
+    }
+    Ok((entries, shared))
 }

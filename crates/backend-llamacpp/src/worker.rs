@@ -232,10 +232,14 @@ impl Engine<'_> {
             Command::GenerateStreaming(_, _, _, reply) => {
                 let _ = reply.send(Err(misrouted("a streaming generation")));
             }
-            Command::PromptLogprobs { prompt, top, reply } => {
+            Command::PromptLogprobs {
+                prompts,
+                top,
+                reply,
+            } => {
                 let top = usize::try_from(top.min(MAX_TOP_LOGPROBS)).unwrap_or(0);
-                let result = guarded("scoring the tokens of a prompt", || {
-                    self.prompt_logprobs(&prompt, top)
+                let result = guarded("scoring the tokens of prompts", || {
+                    self.prompt_logprobs(&prompts, top)
                 });
                 let _ = reply.send(result);
             }

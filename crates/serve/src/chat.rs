@@ -59,6 +59,7 @@ pub(crate) async fn chat_completions(
         echo: false,
         logprobs: params.logprobs,
         generation,
+        echoed: None,
     };
     let envelope = state.envelope("chatcmpl");
     let logprobs = params.logprobs.is_some();

@@ -26,6 +26,36 @@ pub(crate) struct ChoiceRequest {
     pub logprobs: Option<u32>,
     /// `max_tokens` is filled.
     pub generation: GenerationParams,
+    /// The echoed prompt's logprobs, already computed with the request's other prompts
+    /// ([`echo_together`]).
+    pub echoed: Option<PromptLogprobs>,
+}
+
+/// Computes the echoed prompts' logprobs of a request's choices in one engine command, laid
+/// out as one scoring request (shared prefix once): a multiple-choice item's choices sent as
+/// one prompt list are read exactly as in-process scoring reads them.
+pub(crate) async fn echo_together(
+    backend: &LlamaCppBackend,
+    choices: &mut [ChoiceRequest],
+) -> Result<(), ServeError> {
+    let Some(top) = choices.first().and_then(|choice| choice.logprobs) else {
+        return Ok(());
+    };
+    if choices.len() < 2 || !choices.iter().all(|choice| choice.echo) {
+        return Ok(());
+    }
+    let inputs = choices
+        .iter()
+        .map(|choice| match &choice.prompt {
+            Prompt::Text(text) => PromptInput::Text(text.clone()),
+            Prompt::Tokens(tokens) => PromptInput::Tokens(tokens.clone()),
+        })
+        .collect();
+    let echoed = backend.prompt_logprobs_list(inputs, top).await?;
+    for (choice, logprobs) in choices.iter_mut().zip(echoed) {
+        choice.echoed = Some(logprobs);
+    }
+    Ok(())
 }
 
 /// What happened to a choice, in order.
@@ -79,7 +109,7 @@ pub(crate) fn spawn_choices(
 /// Runs one choice, handing each event to `send` (false: nobody listens any more).
 async fn run(
     backend: &LlamaCppBackend,
-    choice: ChoiceRequest,
+    mut choice: ChoiceRequest,
     send: impl Fn(ChoiceEvent) -> bool,
 ) -> Result<(), ServeError> {
     let input = match &choice.prompt {
@@ -88,9 +118,10 @@ async fn run(
     };
     let mut prompt_tokens = None;
     if choice.echo {
-        let logprobs = match choice.logprobs {
-            Some(top) => Some(backend.prompt_logprobs_of(input.clone(), top).await?),
-            None => None,
+        let logprobs = match (choice.echoed.take(), choice.logprobs) {
+            (Some(echoed), _) => Some(echoed),
+            (None, Some(top)) => Some(backend.prompt_logprobs_of(input.clone(), top).await?),
+            (None, None) => None,
         };
         prompt_tokens = logprobs.as_ref().map(|logprobs| logprobs.tokens.len());
         let text = match (&choice.prompt, &logprobs) {

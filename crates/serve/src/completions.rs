@@ -10,7 +10,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio_util::task::AbortOnDropHandle;
 use yardstick_backend_llamacpp::TextOffsets;
 
-use crate::choice::{run_all, spawn_choices, ChoiceEvent, ChoiceRequest, Message};
+use crate::choice::{echo_together, run_all, spawn_choices, ChoiceEvent, ChoiceRequest, Message};
 use crate::error::ServeError;
 use crate::fields::Fields;
 use crate::params::{check_model, CompletionParams};
@@ -36,8 +36,11 @@ pub(crate) async fn completions(
             echo: params.echo,
             logprobs: params.logprobs,
             generation: params.generation.clone(),
+            echoed: None,
         })
         .collect();
+    let mut choices: Vec<ChoiceRequest> = choices;
+    echo_together(state.backend(), &mut choices).await?;
     let logprobs = params.logprobs.is_some();
     if !params.stream.stream {
         let results = run_all(state.backend(), choices).await?;
