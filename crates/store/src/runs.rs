@@ -159,6 +159,9 @@ pub struct RunUnit {
     pub status: Status,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The deployment the unit measured (`None` only between its creation and
+    /// [`Store::set_unit_deployment`]).
+    pub deployment_id: Option<String>,
 }
 
 const RUN_COLUMNS: &str =
@@ -166,7 +169,7 @@ const RUN_COLUMNS: &str =
 
 /// The columns of a [`RunUnit`] from `run_units AS u`, with the stored item count.
 pub(crate) const UNIT_COLUMNS: &str = "u.unit_id, u.run_id, u.model, u.task, u.fingerprint, \
-     u.fingerprint_id, u.items_total, u.status, u.started_at, u.finished_at, \
+     u.fingerprint_id, u.items_total, u.status, u.started_at, u.finished_at, u.deployment_id, \
      (SELECT COUNT(*) FROM items AS i WHERE i.unit_id = u.unit_id) AS items_completed";
 
 impl Store {
@@ -419,6 +422,7 @@ pub(crate) fn unit_from_row(row: &SqliteRow) -> Result<RunUnit> {
         status: parse_name(&status, action)?,
         started_at: row.try_get("started_at").map_err(database(action))?,
         finished_at: row.try_get("finished_at").map_err(database(action))?,
+        deployment_id: row.try_get("deployment_id").map_err(database(action))?,
     })
 }
 
