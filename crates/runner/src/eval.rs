@@ -252,7 +252,8 @@ async fn run_model(
     Ok(UnitEnd::Finished)
 }
 
-/// The model's unit of every task, created in the store or, on resume, found there.
+/// The model's unit of every task, created in the store or, on resume, found there, each
+/// attached to the model's deployment.
 async fn open_units<'a>(
     prepared: &'a Prepared,
     run_id: &str,
@@ -278,6 +279,15 @@ async fn open_units<'a>(
                 started_at: Utc::now(),
             })
             .await?;
+        if let Some((_, deployment)) = prepared
+            .deployments
+            .iter()
+            .find(|(name, _)| name == &model.name)
+        {
+            store
+                .set_unit_deployment(unit.unit_id, &deployment.deployment_id)
+                .await?;
+        }
         units.push((task, unit));
     }
     Ok(units)

@@ -9,6 +9,7 @@
 //! goes through a [`ProgressSink`].
 
 pub mod bench_record;
+pub mod deployment;
 pub mod endpoint;
 pub mod eval;
 pub mod home;
@@ -20,6 +21,7 @@ pub mod profile;
 pub mod progress;
 
 pub use bench_record::{store_point, unit_fingerprint, unit_task, BuiltWorkload};
+pub use deployment::DeploymentFlags;
 pub use endpoint::EndpointLoader;
 pub use eval::{resume_eval, run_eval, EvalContext, EvalOutcome, ResultRow};
 pub use home::Home;
