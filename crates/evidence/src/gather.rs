@@ -175,12 +175,32 @@ async fn runs_newest_first(store: &Store, kind: RunKind) -> Result<Vec<Run>, Evi
 
 /// The newest complete eval unit of `model` for every task it was evaluated on (none: empty).
 pub async fn latest_eval_units(store: &Store, model: &str) -> Result<Vec<EvalUnit>, EvidenceError> {
+    latest_eval_units_where(store, |unit| unit.model == model).await
+}
+
+/// The newest complete eval unit of any of these deployments (by id) for every task they
+/// were evaluated on (none: empty).
+pub async fn latest_deployment_eval_units(
+    store: &Store,
+    deployment_ids: &BTreeSet<String>,
+) -> Result<Vec<EvalUnit>, EvidenceError> {
+    latest_eval_units_where(store, |unit| {
+        unit.deployment_id
+            .as_ref()
+            .is_some_and(|id| deployment_ids.contains(id))
+    })
+    .await
+}
+
+/// The newest complete eval unit that `keep` accepts for every task.
+async fn latest_eval_units_where(
+    store: &Store,
+    keep: impl Fn(&RunUnit) -> bool,
+) -> Result<Vec<EvalUnit>, EvidenceError> {
     let mut found: BTreeMap<String, EvalUnit> = BTreeMap::new();
     for run in &runs_newest_first(store, RunKind::Eval).await? {
         let wanted = |unit: &RunUnit| {
-            unit.model == model
-                && unit.status == Status::Complete
-                && !found.contains_key(&unit.task)
+            keep(unit) && unit.status == Status::Complete && !found.contains_key(&unit.task)
         };
         for unit in eval_units_where(store, run, wanted).await? {
             found.insert(unit.unit.task.clone(), unit);
@@ -232,18 +252,22 @@ pub async fn latest_comparable_benches(
     Ok(best.map(|(i, j)| (left[i].clone(), right[j].clone())))
 }
 
-/// The newest bench run (complete or not) of each configuration — a model on a target with
-/// its engine settings — newest first; runs without units are skipped.
+/// The newest bench run (complete or not) of each configuration — a deployment (units
+/// without one: a model on a target with its engine settings) — newest first; runs without
+/// units are skipped.
 pub async fn newest_configurations(store: &Store) -> Result<Vec<BenchRun>, EvidenceError> {
     let mut seen = BTreeSet::new();
     let mut configurations = Vec::new();
     for run in &runs_newest_first(store, RunKind::Bench).await? {
         let units = bench_units(store, run).await?;
         let Some(first) = units.first() else { continue };
-        let key = (
-            first.unit.model.clone(),
-            first.unit.fingerprint.batching_scheme.clone(),
-        );
+        let key = match &first.unit.deployment_id {
+            Some(deployment) => (deployment.clone(), String::new()),
+            None => (
+                first.unit.model.clone(),
+                first.unit.fingerprint.batching_scheme.clone(),
+            ),
+        };
         if seen.insert(key) {
             configurations.push((run.run_id.clone(), units));
         }

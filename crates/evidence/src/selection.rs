@@ -1,7 +1,8 @@
 //! What the decision commands select from the store: the two sides of a comparison (two
-//! runs, or two models' newest results), and the runs of a regression check.
+//! runs, or two models' newest results), the runs of a regression check, and the quality
+//! of each deployment to join with its speed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use yardstick_core::{Host, MetricRecord};
 use yardstick_store::{Run, RunKind, RunUnit, Store};
@@ -162,6 +163,79 @@ pub async fn model_scores(
         scores.insert(model, scores_by_task(&groups, &leaves));
     }
     Ok(scores)
+}
+
+/// The quality of deployments, as the leaderboard scores it, for joining with their speed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeploymentScores {
+    /// Task scores by deployment id (groups counted once), from the newest complete eval
+    /// units of the deployment; empty when neither it nor a deployment of the same weights
+    /// and engine was evaluated.
+    pub scores: BTreeMap<String, BTreeMap<String, MetricRecord>>,
+    /// Each deployment's name, by id.
+    pub names: BTreeMap<String, String>,
+    /// Deployments without eval results of their own whose scores are those of other
+    /// deployments serving the same weights on the same engine at the same quantization
+    /// (other hardware or serving settings): by id, those deployments' names.
+    pub borrowed_from: BTreeMap<String, Vec<String>>,
+}
+
+/// Each deployment's task scores (see [`DeploymentScores`]): its own eval units', else
+/// those of the deployments with the same weights, engine and quantization — a score is a
+/// function of the item alone, whatever the hardware and slot count. A served model never
+/// borrows from a local file: its weights are unknown.
+pub async fn deployment_scores(
+    store: &Store,
+    deployment_ids: impl IntoIterator<Item = String>,
+) -> Result<DeploymentScores, EvidenceError> {
+    let groups = top_level_groups()?;
+    let all = store.deployments().await?;
+    let mut result = DeploymentScores::default();
+    for id in deployment_ids {
+        if result.scores.contains_key(&id) {
+            continue;
+        }
+        let Some(deployment) = all.iter().find(|stored| stored.deployment_id == id) else {
+            continue;
+        };
+        result.names.insert(id.clone(), deployment.name.clone());
+        let own = BTreeSet::from([id.clone()]);
+        let mut units = gather::latest_deployment_eval_units(store, &own).await?;
+        if units.is_empty() {
+            let siblings: BTreeSet<String> = all
+                .iter()
+                .filter(|other| {
+                    other.deployment_id != id
+                        && other.identity.same_weights_and_engine(&deployment.identity)
+                })
+                .map(|other| other.deployment_id.clone())
+                .collect();
+            if !siblings.is_empty() {
+                units = gather::latest_deployment_eval_units(store, &siblings).await?;
+            }
+            let sources: BTreeSet<&str> = units
+                .iter()
+                .filter_map(|unit| unit.unit.deployment_id.as_deref())
+                .filter_map(|source| {
+                    all.iter()
+                        .find(|stored| stored.deployment_id == source)
+                        .map(|stored| stored.name.as_str())
+                })
+                .collect();
+            if !sources.is_empty() {
+                result.borrowed_from.insert(
+                    id.clone(),
+                    sources.into_iter().map(str::to_string).collect(),
+                );
+            }
+        }
+        let leaves: BTreeMap<String, Vec<MetricRecord>> = units
+            .into_iter()
+            .map(|unit| (unit.unit.task, vec![unit.metric]))
+            .collect();
+        result.scores.insert(id, scores_by_task(&groups, &leaves));
+    }
+    Ok(result)
 }
 
 /// One run of a report, with everything the report shows of it.

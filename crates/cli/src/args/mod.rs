@@ -1,11 +1,13 @@
 //! Command-line arguments (clap derive). Parsing only: commands turn these into plans.
 
+mod deployments;
 mod serving;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use yardstick_runner::EngineSettings;
 
+pub use deployments::{DeploymentArgs, DeploymentsCommand};
 pub use serving::{BenchArgs, EndpointArgs, ItlArg, PlotFormatArg, ProbeArgs};
 
 #[derive(Debug, Parser)]
@@ -56,6 +58,10 @@ pub enum Command {
     /// List runs and show one run's results.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// List deployments (a model served by an engine, at a quantization, on hardware, with
+    /// serving settings) and show one with its runs.
+    #[command(subcommand)]
+    Deployments(DeploymentsCommand),
     /// Write a report over stored runs: report.html (self-contained), report.pdf and
     /// report.json with the runs, quality scores, serving numbers and fingerprints.
     Report(ReportArgs),
@@ -434,6 +440,8 @@ pub struct EvalArgs {
     pub system_instruction: Option<String>,
     #[command(flatten)]
     pub endpoint: EvalEndpointArgs,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
     /// Bootstrap resamples for standard errors without a closed form (median, perplexity,
     /// BLEU, F1, MCC); BLEU uses at most 100, as lm-eval.
     #[arg(long, default_value_t = 100_000)]
