@@ -401,3 +401,63 @@ async fn bench_against_a_real_llama_server_gets_exact_prompt_and_output_lengths(
         }
     }
 }
+
+/// A bench of a server attaches its units to the served deployment: named and described by
+/// the flags, matched again by a later bench of the same server and served model, shown by
+/// `deployments show`; `--hardware` is refused in-process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_of_a_server_belongs_to_the_served_deployment() {
+    let server = MockServer::start(mock_script()).await.expect("mock");
+    let home = tempfile::tempdir().expect("home");
+    let dataset = home.path().join("prompts.jsonl");
+    std::fs::write(&dataset, "{\"prompt\": \"hello\", \"max_tokens\": 4}\n").expect("dataset");
+    let bench = |extra: &[&str]| {
+        let mut command = yardstick(home.path());
+        command.args([
+            "bench",
+            "--endpoint",
+            &server.base_url(),
+            "--served-model",
+            "mock-model",
+            "--dataset",
+            dataset.to_str().expect("utf-8"),
+            "--warmup",
+            "0",
+            "--concurrency",
+            "1",
+            "--requests",
+            "2",
+            "--hardware",
+            "1x H100 80GB",
+        ]);
+        command.args(extra);
+        command
+    };
+    let output = run(bench(&["--deployment", "mock-h100"])).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let output = run(bench(&[])).await;
+    assert!(output.status.success(), "{}", text(&output));
+
+    let mut show = yardstick(home.path());
+    show.args(["deployments", "show", "mock-h100", "--format", "json"]);
+    let output = run(show).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["identity"]["model"]["kind"], "served");
+    assert_eq!(json["identity"]["model"]["served_model"], "mock-model");
+    assert_eq!(
+        json["identity"]["model"]["base_url"],
+        server.base_url().trim_end_matches('/')
+    );
+    assert_eq!(json["identity"]["engine"]["kind"], "openai-compatible");
+    assert_eq!(json["identity"]["hardware"]["described"], "1x H100 80GB");
+    let runs = json["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2, "both benches: {json}");
+    assert!(runs.iter().all(|run| run["kind"] == "bench"));
+
+    let mut in_process = yardstick(home.path());
+    in_process.args(["bench", "--model", "nothing.gguf", "--hardware", "1x H100"]);
+    let output = run(in_process).await;
+    assert!(!output.status.success());
+    assert!(text(&output).contains("--hardware"), "{}", text(&output));
+}

@@ -46,6 +46,9 @@ pub struct Capabilities {
 }
 
 pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driven> {
+    if args.endpoint.endpoint.is_none() {
+        args.deployment.flags().check_in_process()?;
+    }
     let model = match &args.model {
         Some(spec) => Some(resolve_model(store, home, spec).await?),
         None => None,
@@ -83,7 +86,6 @@ pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driv
             "--no-stream applies to --endpoint only: the in-process engine always streams tokens"
         );
     }
-    args.deployment.flags().check_in_process()?;
     let engine = engine_settings(&args.engine);
     let options = LoadOptions {
         parallel: args.parallel.unwrap_or(DEFAULT_PARALLEL),
