@@ -186,3 +186,40 @@ async fn deployments_are_listed_and_shown_with_their_runs() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("deployments list"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_takes_each_deployments_own_results() {
+    let home = tempfile::tempdir().expect("home");
+    fixture(home.path()).await;
+
+    let mut command = yardstick(home.path());
+    command.args([
+        "compare",
+        "--deployment",
+        "qwen-h100",
+        "--deployment",
+        &local().id(),
+        "--json",
+    ]);
+    let output = run(command).await;
+    success(&output);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["baseline"], "qwen-h100");
+    let task = &json["tasks"][0];
+    assert_eq!(task["task"], "arc_easy");
+    // The served eval's 5/20 against the in-process GGUF's 20/20.
+    assert_eq!(task["baseline_mean"], 0.25, "{task}");
+    assert_eq!(task["candidate_mean"], 1.0, "{task}");
+
+    let mut command = yardstick(home.path());
+    command.args([
+        "compare",
+        "--deployment",
+        "qwen-h100",
+        "--deployment",
+        "nope",
+    ]);
+    let output = run(command).await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--deployment nope"));
+}

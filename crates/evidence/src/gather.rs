@@ -214,13 +214,33 @@ pub type BenchRun = (String, Vec<BenchUnit>);
 
 /// A model's complete bench runs, newest first, with their units of that model.
 pub async fn bench_runs_of(store: &Store, model: &str) -> Result<Vec<BenchRun>, EvidenceError> {
+    bench_runs_where(store, |unit| unit.model == model).await
+}
+
+/// A deployment's complete bench runs (by its id), newest first, with their units of it.
+pub async fn bench_runs_of_deployment(
+    store: &Store,
+    deployment_id: &str,
+) -> Result<Vec<BenchRun>, EvidenceError> {
+    bench_runs_where(store, |unit| {
+        unit.deployment_id.as_deref() == Some(deployment_id)
+    })
+    .await
+}
+
+/// Complete bench runs, newest first, with their units that `keep` accepts (runs with none
+/// left out).
+async fn bench_runs_where(
+    store: &Store,
+    keep: impl Fn(&RunUnit) -> bool,
+) -> Result<Vec<BenchRun>, EvidenceError> {
     let mut found = Vec::new();
     for run in &runs_newest_first(store, RunKind::Bench).await? {
         if run.status != Status::Complete {
             continue;
         }
         let mut units = bench_units(store, run).await?;
-        units.retain(|unit| unit.unit.model == model);
+        units.retain(|unit| keep(&unit.unit));
         if !units.is_empty() {
             found.push((run.run_id.clone(), units));
         }
@@ -238,6 +258,16 @@ pub async fn latest_comparable_benches(
 ) -> Result<Option<(BenchRun, BenchRun)>, EvidenceError> {
     let left = bench_runs_of(store, baseline).await?;
     let right = bench_runs_of(store, candidate).await?;
+    Ok(newest_comparable_pair(&left, &right, mode))
+}
+
+/// Of two sides' bench runs (newest first), the newest pair with a load point comparable in
+/// `mode`, trying the newer runs first.
+pub fn newest_comparable_pair(
+    left: &[BenchRun],
+    right: &[BenchRun],
+    mode: ComparisonMode,
+) -> Option<(BenchRun, BenchRun)> {
     let mut best: Option<(usize, usize)> = None;
     for (i, (_, left_units)) in left.iter().enumerate() {
         for (j, (_, right_units)) in right.iter().enumerate() {
@@ -249,7 +279,7 @@ pub async fn latest_comparable_benches(
             }
         }
     }
-    Ok(best.map(|(i, j)| (left[i].clone(), right[j].clone())))
+    best.map(|(i, j)| (left[i].clone(), right[j].clone()))
 }
 
 /// The newest bench run (complete or not) of each configuration — a deployment (units

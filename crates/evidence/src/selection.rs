@@ -28,8 +28,9 @@ pub enum Sides {
         baseline: Vec<BenchUnit>,
         candidate: Vec<BenchUnit>,
     },
-    /// Two models: each one's newest complete eval unit per task (when both have some) and
-    /// the newest pair of their bench runs with a comparable load point (when there is one).
+    /// Two models, or two deployments (named by their names): each one's newest complete
+    /// eval unit per task (when both have some) and the newest pair of their bench runs with
+    /// a comparable load point (when there is one).
     Models {
         names: (String, String),
         evals: Option<(Vec<EvalUnit>, Vec<EvalUnit>)>,
@@ -75,6 +76,57 @@ pub async fn comparison_sides(
             models.len()
         ))),
     }
+}
+
+/// Reads the sides named by exactly two deployments (names or ids, baseline first): each
+/// one's newest complete eval unit per task and the newest pair of their bench runs with a
+/// comparable load point — quality and speed of the same deployment, never of another
+/// deployment of the same model.
+pub async fn deployment_sides(
+    store: &Store,
+    deployments: &[String],
+    mode: ComparisonMode,
+) -> Result<Sides, EvidenceError> {
+    let [baseline, candidate] = deployments else {
+        return Err(EvidenceError::Refused(format!(
+            "give exactly two --deployment (baseline then candidate), not {}",
+            deployments.len()
+        )));
+    };
+    let (left_name, left_evals, left_benches) = deployment_side(store, baseline).await?;
+    let (right_name, right_evals, right_benches) = deployment_side(store, candidate).await?;
+    let evals =
+        (!left_evals.is_empty() && !right_evals.is_empty()).then_some((left_evals, right_evals));
+    let benches = gather::newest_comparable_pair(&left_benches, &right_benches, mode);
+    if evals.is_none() && benches.is_none() {
+        return Err(EvidenceError::Refused(format!(
+            "--deployment {left_name} --deployment {right_name}: no eval results of both deployments and no comparable bench runs of both (`yardstick deployments list` shows what each has)"
+        )));
+    }
+    Ok(Sides::Models {
+        names: (left_name, right_name),
+        evals,
+        benches,
+    })
+}
+
+/// One side of [`deployment_sides`]: the deployment's name, its newest eval units and its
+/// bench runs.
+async fn deployment_side(
+    store: &Store,
+    name: &str,
+) -> Result<(String, Vec<EvalUnit>, Vec<BenchRun>), EvidenceError> {
+    let deployment = store
+        .deployment(name)
+        .await?
+        .ok_or_else(|| EvidenceError::Missing {
+            what: format!("--deployment {name}"),
+            reason: "no such deployment (`yardstick deployments list` shows them)".to_string(),
+        })?;
+    let ids = BTreeSet::from([deployment.deployment_id.clone()]);
+    let evals = gather::latest_deployment_eval_units(store, &ids).await?;
+    let benches = gather::bench_runs_of_deployment(store, &deployment.deployment_id).await?;
+    Ok((deployment.name, evals, benches))
 }
 
 /// Two runs by id (each named by its flag) that must be of the same kind.

@@ -254,6 +254,10 @@ pub struct CompareArgs {
     /// baseline first (e.g. the base model, then its fine-tune).
     #[arg(long = "model", value_name = "MODEL")]
     pub models: Vec<String>,
+    /// A deployment to compare (name or id, see `yardstick deployments list`) on its own
+    /// newest eval results and bench runs: give it twice, baseline first.
+    #[arg(long = "deployment", value_name = "DEPLOYMENT", conflicts_with_all = ["runs", "models"])]
+    pub deployments: Vec<String>,
     /// What the comparison is about, the one difference allowed between the two:
     /// models (base vs fine-tuned, or any two models), quantization, few-shot, engine.
     #[arg(long, default_value = "models")]
