@@ -18,6 +18,7 @@ pub mod memory;
 pub mod models;
 pub mod plan;
 pub mod profile;
+pub mod profile_record;
 pub mod progress;
 
 pub use bench_record::{store_point, unit_fingerprint, unit_task, BuiltWorkload};
@@ -31,6 +32,7 @@ pub use loader::{
 pub use models::{chat_template_sha256, register, resolve_model};
 pub use plan::{EndpointSettings, EngineSettings, EvalPlan, ModelSpec, ProfilePlan, RetryPolicy};
 pub use profile::{profile_models, ModelProfile};
+pub use profile_record::{profile_deployments, store_profile};
 pub use progress::{NoProgress, ProgressSink};
 
 /// Errors of the runner. Item-level backend failures name the task and item.

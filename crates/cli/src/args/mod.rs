@@ -524,6 +524,8 @@ pub struct ProfileArgs {
     /// Measured model loads (after one discarded cold load).
     #[arg(long, default_value_t = 3)]
     pub loads: u32,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]
