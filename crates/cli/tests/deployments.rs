@@ -223,3 +223,22 @@ async fn compare_takes_each_deployments_own_results() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--deployment nope"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cost_names_the_deployment_it_prices() {
+    let home = tempfile::tempdir().expect("home");
+    fixture(home.path()).await;
+    let mut command = yardstick(home.path());
+    command.args([
+        "cost",
+        "--run",
+        "bench-served",
+        "--usd-per-hour",
+        "1",
+        "--json",
+    ]);
+    let output = run(command).await;
+    success(&output);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["deployment"], "qwen-h100", "{json}");
+}
