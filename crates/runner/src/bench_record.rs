@@ -81,17 +81,17 @@ pub async fn store_point(
     let mut fingerprint = fingerprint.clone();
     fingerprint.task.task = task.clone();
     let unit = store
-        .create_unit(&NewRunUnit {
-            run_id: run_id.to_string(),
-            model: fingerprint.model.clone(),
-            task: task.clone(),
-            fingerprint,
-            items_total: result.timings.len() as u64,
-            started_at: Utc::now(),
-        })
-        .await?;
-    store
-        .set_unit_deployment(unit.unit_id, deployment_id)
+        .create_unit_of(
+            &NewRunUnit {
+                run_id: run_id.to_string(),
+                model: fingerprint.model.clone(),
+                task: task.clone(),
+                fingerprint,
+                items_total: result.timings.len() as u64,
+                started_at: Utc::now(),
+            },
+            Some(deployment_id),
+        )
         .await?;
     let records = result
         .timings

@@ -269,25 +269,24 @@ async fn open_units<'a>(
             .find(|unit| unit.model == model.name && &unit.task == task_fingerprint)
             .cloned()
             .ok_or_else(|| RunnerError::Plan("fingerprint missing for a unit".into()))?;
-        let unit = store
-            .create_unit(&NewRunUnit {
-                run_id: run_id.to_string(),
-                model: model.name.clone(),
-                task: task.name().to_string(),
-                fingerprint,
-                items_total: task_fingerprint.items,
-                started_at: Utc::now(),
-            })
-            .await?;
-        if let Some((_, deployment)) = prepared
+        let deployment = prepared
             .deployments
             .iter()
             .find(|(name, _)| name == &model.name)
-        {
-            store
-                .set_unit_deployment(unit.unit_id, &deployment.deployment_id)
-                .await?;
-        }
+            .map(|(_, deployment)| deployment.deployment_id.as_str());
+        let unit = store
+            .create_unit_of(
+                &NewRunUnit {
+                    run_id: run_id.to_string(),
+                    model: model.name.clone(),
+                    task: task.name().to_string(),
+                    fingerprint,
+                    items_total: task_fingerprint.items,
+                    started_at: Utc::now(),
+                },
+                deployment,
+            )
+            .await?;
         units.push((task, unit));
     }
     Ok(units)

@@ -67,17 +67,17 @@ pub async fn store_profile(
             ))
         })?;
     let unit = store
-        .create_unit(&NewRunUnit {
-            run_id: run_id.to_string(),
-            model: model.name.clone(),
-            task: PROFILE_UNIT.to_string(),
-            fingerprint: unit_fingerprint(plan, facts, model),
-            items_total: 0,
-            started_at: Utc::now(),
-        })
-        .await?;
-    store
-        .set_unit_deployment(unit.unit_id, &deployment.deployment_id)
+        .create_unit_of(
+            &NewRunUnit {
+                run_id: run_id.to_string(),
+                model: model.name.clone(),
+                task: PROFILE_UNIT.to_string(),
+                fingerprint: unit_fingerprint(plan, facts, model),
+                items_total: 0,
+                started_at: Utc::now(),
+            },
+            Some(&deployment.deployment_id),
+        )
         .await?;
     store
         .set_unit_status(unit.unit_id, Status::Complete, Utc::now())

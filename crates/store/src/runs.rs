@@ -254,6 +254,16 @@ impl Store {
     /// model and task (as stored: status and times unchanged) when resuming. Fails if that
     /// unit has a different fingerprint.
     pub async fn create_unit(&self, unit: &NewRunUnit) -> Result<RunUnit> {
+        self.create_unit_of(unit, None).await
+    }
+
+    /// [`Store::create_unit`], attaching the unit to a deployment in the same transaction
+    /// (a resumed unit is attached again), so no reader ever sees it without one.
+    pub async fn create_unit_of(
+        &self,
+        unit: &NewRunUnit,
+        deployment_id: Option<&str>,
+    ) -> Result<RunUnit> {
         let action = || {
             format!(
                 "creating unit {} × {} of run {}",
@@ -281,6 +291,20 @@ impl Store {
         .execute(&mut *transaction)
         .await
         .map_err(database(action))?;
+        if let Some(deployment_id) = deployment_id {
+            sqlx::query(
+                "UPDATE run_units SET deployment_id = ? \
+                 WHERE run_id = ? AND model = ? AND task = ? AND fingerprint_id = ?",
+            )
+            .bind(deployment_id)
+            .bind(&unit.run_id)
+            .bind(&unit.model)
+            .bind(&unit.task)
+            .bind(&fingerprint_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database(action))?;
+        }
         let sql = format!(
             "SELECT {UNIT_COLUMNS} FROM run_units AS u \
              WHERE u.run_id = ? AND u.model = ? AND u.task = ?"

@@ -177,9 +177,30 @@ async fn units_attach_to_deployments_and_summaries_count_them() {
         Err(StoreError::NotFound { .. })
     ));
 
+    // Created attached, in one transaction; a resumed unit is attached again.
+    let attached = store
+        .create_unit_of(
+            &new_unit("eval-1", "qwen", "boolq", 1, 0),
+            Some(&deployment.deployment_id),
+        )
+        .await
+        .expect("attached unit");
+    assert_eq!(
+        attached.deployment_id.as_deref(),
+        Some(deployment.deployment_id.as_str())
+    );
+    let resumed = store
+        .create_unit_of(
+            &new_unit("eval-1", "qwen", "boolq", 1, 0),
+            Some(&deployment.deployment_id),
+        )
+        .await
+        .expect("the same unit");
+    assert_eq!(resumed.unit_id, attached.unit_id);
+
     let summaries = store.deployment_summaries().await.expect("summaries");
     assert_eq!(summaries.len(), 1);
-    assert_eq!(summaries[0].eval_units, 1);
+    assert_eq!(summaries[0].eval_units, 2);
     assert_eq!(summaries[0].bench_units, 1);
     assert_eq!(summaries[0].latest_run.as_deref(), Some("bench-1"));
     let units = store
@@ -187,7 +208,7 @@ async fn units_attach_to_deployments_and_summaries_count_them() {
         .await
         .expect("units");
     let runs: Vec<&str> = units.iter().map(|unit| unit.run_id.as_str()).collect();
-    assert_eq!(runs, ["bench-1", "eval-1"]);
+    assert_eq!(runs, ["bench-1", "eval-1", "eval-1"]);
 }
 
 /// A database as schema 4 left it: the migrations up to 0004 and the widened `runs`.
