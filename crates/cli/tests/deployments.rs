@@ -242,3 +242,57 @@ async fn cost_names_the_deployment_it_prices() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(json["deployment"], "qwen-h100", "{json}");
 }
+
+/// A model evaluated through a server and in-process is two leaderboard rows, named by
+/// deployment; a model with one deployment keeps its own name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leaderboard_has_a_row_per_deployment_of_a_model() {
+    let home = tempfile::tempdir().expect("home");
+    fixture(home.path()).await;
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    let in_process = Deployment::in_process(
+        "qwen",
+        &"ef".repeat(32),
+        "b6000",
+        None,
+        Hardware::default(),
+        ServingSettings::default(),
+    );
+    eval_run(
+        &store,
+        "eval-qwen-local",
+        "qwen",
+        &[("arc_easy", "p", vec![0.0; 20])],
+    )
+    .await;
+    attach(&store, "eval-qwen-local", &in_process, Some("qwen-local")).await;
+    store.close().await;
+
+    let mut command = yardstick(home.path());
+    command.args(["leaderboard", "--format", "json"]);
+    let output = run(command).await;
+    success(&output);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let mut rows: Vec<(String, f64)> = json["quality"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .map(|cell| {
+            (
+                cell["model"].as_str().expect("a row").to_string(),
+                cell["value"].as_f64().expect("a value"),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        rows,
+        [
+            ("qwen-gguf".to_string(), 1.0),
+            ("qwen-h100".to_string(), 0.25),
+            ("qwen-local".to_string(), 0.0)
+        ]
+    );
+}
