@@ -303,6 +303,8 @@ pub struct ReportRun {
     pub bench_units: Vec<BenchUnit>,
     /// Bench runs: the machine measured on, when recorded.
     pub host: Option<Host>,
+    /// The names of the deployments its units measured, in the order first met.
+    pub deployments: Vec<String>,
 }
 
 /// What a report is built from: its runs in the order given, and each evaluated model's
@@ -331,6 +333,12 @@ pub async fn report_evidence(
             })?;
         runs.push(run);
     }
+    let names: BTreeMap<String, String> = store
+        .deployments()
+        .await?
+        .into_iter()
+        .map(|deployment| (deployment.deployment_id, deployment.name))
+        .collect();
     let mut report_runs = Vec::new();
     // Model → leaf task → its records, later runs replacing earlier ones.
     let mut leaf_records: BTreeMap<String, BTreeMap<String, Vec<MetricRecord>>> = BTreeMap::new();
@@ -355,7 +363,18 @@ pub async fn report_evidence(
                 }
             }
         }
+        let mut deployments: Vec<String> = Vec::new();
+        for name in units
+            .iter()
+            .filter_map(|unit| unit.deployment_id.as_ref())
+            .filter_map(|id| names.get(id))
+        {
+            if !deployments.contains(name) {
+                deployments.push(name.clone());
+            }
+        }
         report_runs.push(ReportRun {
+            deployments,
             host: gather::host_of(&run)?,
             run,
             units,
