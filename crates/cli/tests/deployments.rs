@@ -180,6 +180,20 @@ async fn deployments_are_listed_and_shown_with_their_runs() {
     assert_eq!(runs.len(), 2);
     assert!(runs.contains(&"eval-served") && runs.contains(&"bench-served"));
 
+    // Renamed; a name another deployment has is refused, naming both.
+    let mut command = yardstick(home.path());
+    command.args(["deployments", "rename", "qwen-h100", "qwen-prod"]);
+    success(&run(command).await);
+    let mut command = yardstick(home.path());
+    command.args(["deployments", "rename", &local().id(), "qwen-prod"]);
+    let output = run(command).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&served().id()) && stderr.contains(&local().id()),
+        "{stderr}"
+    );
+
     let mut command = yardstick(home.path());
     command.args(["deployments", "show", "nothing-here"]);
     let output = run(command).await;

@@ -36,6 +36,8 @@ pub enum DeploymentsCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Rename a deployment (by name or id); a name another deployment has is refused.
+    Rename { name: String, new_name: String },
     /// Show one deployment (by name or id): its identity and its runs.
     Show {
         name: String,

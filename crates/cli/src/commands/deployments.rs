@@ -1,4 +1,4 @@
-//! `yardstick deployments list|show`.
+//! `yardstick deployments list|show|rename`.
 
 use std::collections::BTreeMap;
 
@@ -50,6 +50,10 @@ pub async fn run(command: DeploymentsCommand, home: &Home) -> Result<Outcome> {
                 ]);
             }
             println!("{}", table.render(format));
+        }
+        DeploymentsCommand::Rename { name, new_name } => {
+            store.rename_deployment(&name, &new_name).await?;
+            println!("deployment {name} is now {new_name}");
         }
         DeploymentsCommand::Show { name, format } => {
             let Some(deployment) = store.deployment(&name).await? else {
