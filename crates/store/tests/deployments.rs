@@ -348,6 +348,15 @@ async fn units_of_an_older_database_get_deployments_derived_from_their_fingerpri
         &served_point,
     )
     .await;
+    // A bench run whose fingerprint does not read: its unit's own fingerprint decides.
+    insert_run(
+        &mut connection,
+        "bench-3",
+        "bench",
+        "{\"host_role\": \"server\"}",
+    )
+    .await;
+    insert_unit(&mut connection, "bench-3", "gemma", "bench:c=1#0", &point).await;
     connection.close().await.expect("close");
 
     let store = Store::open(&path).await.expect("open with deployments");
@@ -381,6 +390,11 @@ async fn units_of_an_older_database_get_deployments_derived_from_their_fingerpri
     assert!(arc.identity.hardware.is_unknown());
     assert_eq!(arc.name, "gemma Q4_K_M · llamacpp b1");
 
+    let odd = unit_deployment("bench-3", "bench:c=1#0").await;
+    assert_eq!(
+        odd.deployment_id, arc.deployment_id,
+        "without its run's target and host, the unit's fingerprint is the eval's"
+    );
     let bench = unit_deployment("bench-1", "bench:c=1#0").await;
     assert_ne!(bench.deployment_id, arc.deployment_id);
     assert!(bench.identity.same_weights_and_engine(&arc.identity));

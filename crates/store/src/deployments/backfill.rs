@@ -13,7 +13,7 @@
 //! - a bench unit run in-process: the model's sha256, llama.cpp's version, the quantization,
 //!   the recorded host, the thread count and the target's engine details.
 
-use crate::error::{database, json, Result};
+use crate::error::{database, Result};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use yardstick_core::deployment::{Hardware, ServingSettings};
@@ -51,14 +51,19 @@ pub(crate) async fn backfill(pool: &SqlitePool) -> Result<()> {
         let kind: String = row.try_get("kind").map_err(database(unit_action))?;
         let started_at: DateTime<Utc> = row.try_get("started_at").map_err(database(unit_action))?;
         let fingerprint: String = row.try_get("fingerprint").map_err(database(unit_action))?;
-        let fingerprint: Fingerprint =
-            serde_json::from_str(&fingerprint).map_err(json(unit_action))?;
+        // A unit whose fingerprint cannot be read cannot be read at all (`Store::units`
+        // fails on it); it keeps no deployment rather than making the store unopenable.
+        let Ok(fingerprint) = serde_json::from_str::<Fingerprint>(&fingerprint) else {
+            continue;
+        };
+        // A bench run's fingerprint that does not read adds nothing to the unit's own.
         let bench = if kind == "bench" {
             let run: String = row
                 .try_get("run_fingerprint")
                 .map_err(database(unit_action))?;
-            let run: serde_json::Value = serde_json::from_str(&run).map_err(json(unit_action))?;
-            Some(BenchFingerprint::from_json(&run).map_err(json(unit_action))?)
+            serde_json::from_str::<serde_json::Value>(&run)
+                .ok()
+                .and_then(|run| BenchFingerprint::from_json(&run).ok())
         } else {
             None
         };
