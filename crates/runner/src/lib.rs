@@ -2,8 +2,9 @@
 //! backends through a [`BackendLoader`], streams task items, scores them, writes every
 //! finished item to the store before starting the next, resumes unfinished runs, and turns
 //! per-item results into metric records. It resolves the models runs name ([`models`], in
-//! the data directory [`Home`]) and stores finished bench points ([`bench_record`]), so the
-//! CLI and a service do both alike.
+//! the data directory [`Home`]) and stores finished bench points ([`bench_record`]) and
+//! profiles ([`profile_record`]), every unit attached to the [`deployment`] it measured, so
+//! the CLI and a service do both alike.
 //!
 //! It must not parse flags or print: the CLI builds plans and renders outcomes; progress
 //! goes through a [`ProgressSink`].
