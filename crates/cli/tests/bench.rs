@@ -358,6 +358,29 @@ async fn bench_in_process_streams_tokens_from_the_real_model() {
             .windows(2)
             .all(|pair| pair[0].arrived <= pair[1].arrived));
     }
+    // The unit belongs to the GGUF's in-process deployment on this machine, with the load
+    // settings it ran with.
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    let run = store.list_runs().await.expect("runs").remove(0);
+    let unit = store.units(&run.run_id).await.expect("units").remove(0);
+    let deployment = store
+        .deployment(unit.deployment_id.as_deref().expect("attached"))
+        .await
+        .expect("read")
+        .expect("stored");
+    let identity = &deployment.identity;
+    assert_eq!(identity.engine.kind, yardstick_core::EngineKind::LlamaCpp);
+    assert_eq!(identity.quantization.as_deref(), Some("Q4_K_M"));
+    assert_eq!(identity.serving.parallel, Some(2));
+    assert_eq!(identity.serving.threads, Some(2));
+    assert!(identity.hardware.memory_gib.is_some(), "{identity:?}");
+    assert!(
+        deployment.name.contains("Q4_K_M · llamacpp"),
+        "{}",
+        deployment.name
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -400,6 +423,20 @@ async fn bench_against_a_real_llama_server_gets_exact_prompt_and_output_lengths(
             assert_eq!(record.completion_tokens.expect("usage").count, 12);
         }
     }
+    // A served deployment, whatever file gave the tokenizer: its weights, quantization and
+    // hardware are the server's.
+    let mut list = yardstick(home.path());
+    list.args(["deployments", "list", "--format", "json"]);
+    let output = run(list).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let rows = json.as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{json}");
+    let identity = &rows[0]["identity"];
+    assert_eq!(identity["model"]["kind"], "served", "{identity}");
+    assert_eq!(identity["engine"]["kind"], "openai-compatible");
+    assert!(identity["quantization"].is_null());
+    assert_eq!(rows[0]["bench_units"], 2);
 }
 
 /// A bench of a server attaches its units to the served deployment: named and described by
