@@ -41,4 +41,4 @@ pub use error::OpenAiError;
 pub use probe::{probe, Finding, ProbeReport, Support};
 pub use request::{ChatTurn, LoadRequest};
 pub use scorer::{LogprobSource, OpenAiBackend, ScoringSettings};
-pub use scoring_probe::{connect, probe_scoring, ScoringProbe};
+pub use scoring_probe::{connect, probe_scoring, server_version, ScoringProbe};

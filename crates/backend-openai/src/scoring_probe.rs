@@ -246,6 +246,12 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
     })
 }
 
+/// The server's name and version as its headers give them (`server`, or a vendor header),
+/// from its answer to `GET /models`: what identifies the engine of a served deployment.
+pub async fn server_version(client: &OpenAiClient) -> Result<Option<String>, OpenAiError> {
+    Ok(model_entry(client).await?.1)
+}
+
 /// The served model's `/models` entry and the server's version header.
 async fn model_entry(client: &OpenAiClient) -> Result<(Value, Option<String>), OpenAiError> {
     let url = crate::client::endpoint_url(&client.endpoint, "models")?;

@@ -46,6 +46,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Leaderboard(args) => commands::leaderboard::run(args, &home).await,
         Command::Export(args) => commands::export::run(args, &home).await,
         Command::Runs(command) => commands::runs::run(command, &home).await,
+        Command::Deployments(command) => commands::deployments::run(command, &home).await,
         Command::Report(args) => commands::report::run(args, &home, quiet).await,
         Command::Compare(args) => commands::compare::run(args, &home).await,
         Command::Regress(args) => commands::regress::run(args, &home).await,

@@ -358,6 +358,29 @@ async fn bench_in_process_streams_tokens_from_the_real_model() {
             .windows(2)
             .all(|pair| pair[0].arrived <= pair[1].arrived));
     }
+    // The unit belongs to the GGUF's in-process deployment on this machine, with the load
+    // settings it ran with.
+    let store = Store::open(&home.path().join("yardstick.db"))
+        .await
+        .expect("store");
+    let run = store.list_runs().await.expect("runs").remove(0);
+    let unit = store.units(&run.run_id).await.expect("units").remove(0);
+    let deployment = store
+        .deployment(unit.deployment_id.as_deref().expect("attached"))
+        .await
+        .expect("read")
+        .expect("stored");
+    let identity = &deployment.identity;
+    assert_eq!(identity.engine.kind, yardstick_core::EngineKind::LlamaCpp);
+    assert_eq!(identity.quantization.as_deref(), Some("Q4_K_M"));
+    assert_eq!(identity.serving.parallel, Some(2));
+    assert_eq!(identity.serving.threads, Some(2));
+    assert!(identity.hardware.memory_gib.is_some(), "{identity:?}");
+    assert!(
+        deployment.name.contains("Q4_K_M · llamacpp"),
+        "{}",
+        deployment.name
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -400,4 +423,78 @@ async fn bench_against_a_real_llama_server_gets_exact_prompt_and_output_lengths(
             assert_eq!(record.completion_tokens.expect("usage").count, 12);
         }
     }
+    // A served deployment, whatever file gave the tokenizer: its weights, quantization and
+    // hardware are the server's.
+    let mut list = yardstick(home.path());
+    list.args(["deployments", "list", "--format", "json"]);
+    let output = run(list).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let rows = json.as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{json}");
+    let identity = &rows[0]["identity"];
+    assert_eq!(identity["model"]["kind"], "served", "{identity}");
+    assert_eq!(identity["engine"]["kind"], "openai-compatible");
+    assert!(identity["quantization"].is_null());
+    assert_eq!(rows[0]["bench_units"], 2);
+}
+
+/// A bench of a server attaches its units to the served deployment: named and described by
+/// the flags, matched again by a later bench of the same server and served model, shown by
+/// `deployments show`; `--hardware` is refused in-process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_of_a_server_belongs_to_the_served_deployment() {
+    let server = MockServer::start(mock_script()).await.expect("mock");
+    let home = tempfile::tempdir().expect("home");
+    let dataset = home.path().join("prompts.jsonl");
+    std::fs::write(&dataset, "{\"prompt\": \"hello\", \"max_tokens\": 4}\n").expect("dataset");
+    let bench = |extra: &[&str]| {
+        let mut command = yardstick(home.path());
+        command.args([
+            "bench",
+            "--endpoint",
+            &server.base_url(),
+            "--served-model",
+            "mock-model",
+            "--dataset",
+            dataset.to_str().expect("utf-8"),
+            "--warmup",
+            "0",
+            "--concurrency",
+            "1",
+            "--requests",
+            "2",
+            "--hardware",
+            "1x H100 80GB",
+        ]);
+        command.args(extra);
+        command
+    };
+    let output = run(bench(&["--deployment", "mock-h100"])).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let output = run(bench(&[])).await;
+    assert!(output.status.success(), "{}", text(&output));
+
+    let mut show = yardstick(home.path());
+    show.args(["deployments", "show", "mock-h100", "--format", "json"]);
+    let output = run(show).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["identity"]["model"]["kind"], "served");
+    assert_eq!(json["identity"]["model"]["served_model"], "mock-model");
+    assert_eq!(
+        json["identity"]["model"]["base_url"],
+        server.base_url().trim_end_matches('/')
+    );
+    assert_eq!(json["identity"]["engine"]["kind"], "openai-compatible");
+    assert_eq!(json["identity"]["hardware"]["described"], "1x H100 80GB");
+    let runs = json["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2, "both benches: {json}");
+    assert!(runs.iter().all(|run| run["kind"] == "bench"));
+
+    let mut in_process = yardstick(home.path());
+    in_process.args(["bench", "--model", "nothing.gguf", "--hardware", "1x H100"]);
+    let output = run(in_process).await;
+    assert!(!output.status.success());
+    assert!(text(&output).contains("--hardware"), "{}", text(&output));
 }

@@ -1,7 +1,8 @@
 //! Pure types shared by every yardstick crate: metric records (one schema for quality,
 //! speed, memory and later cost), run fingerprints (eval units, and bench runs with the
 //! machine that measured), per-item results, the statistics used to summarise them (means,
-//! standard errors, percentiles), the one facility for closed-set enums ([`closed_set!`])
+//! standard errors, percentiles), deployments (what a user chooses among: model, engine,
+//! quantization, hardware, serving settings), the one facility for closed-set enums ([`closed_set!`])
 //! and the Hugging Face settings resolved from an environment the caller passes in
 //! ([`HfEnvironment`]).
 //!
@@ -10,6 +11,7 @@
 
 pub mod bench;
 pub mod closed_set;
+pub mod deployment;
 pub mod fingerprint;
 pub mod host;
 pub mod hugging_face;
@@ -19,6 +21,7 @@ pub mod stats;
 
 pub use bench::{BenchFingerprint, BenchPlanRecord, HostRole, TargetDescription};
 pub use closed_set::{ClosedSet, UnknownName};
+pub use deployment::{Deployment, Engine, EngineKind, Hardware, ModelIdentity, ServingSettings};
 pub use fingerprint::{
     sha256_hex, EndpointFingerprint, Fingerprint, PromptFormat, RunFingerprint, StreamHasher,
     TaskFingerprint,

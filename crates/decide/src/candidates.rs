@@ -1,13 +1,14 @@
 //! The stored serving configurations as recommendation candidates, and a recommendation's
 //! request from the user's preset, weights and bounds.
 //!
-//! Candidates are the newest bench run of each model on each target (engine and its
-//! settings), each at its operating point (`yardstick_evidence::operating_point`: the
+//! Candidates are the newest bench run of each deployment (a model served by an engine at
+//! a quantization, on hardware, with serving settings), each at its operating point (`yardstick_evidence::operating_point`: the
 //! highest throughput within the latency constraints, else the lowest p99 TTFT, which the
 //! constraints then exclude). Its objectives:
-//! - accuracy: the mean main metric over the tasks every candidate's model was evaluated on
-//!   (or the tasks asked for), groups (mmlu) counted once by their aggregate, with the
-//!   standard error `√(Σ seᵢ²) / k`;
+//! - accuracy: the mean main metric of the same deployment over the tasks every candidate
+//!   was evaluated on (or the tasks asked for), groups (mmlu) counted once by their
+//!   aggregate, with the standard error `√(Σ seᵢ²) / k` (a deployment without eval results
+//!   of its own shows those of the same weights on the same engine, said in a note);
 //! - latency: p99 TTFT in ms, with a bootstrap standard error over the point's requests;
 //! - throughput: output tokens per second at that point;
 //! - cost: $ per 1M tokens, input and output together, at the measuring hardware's price per
@@ -56,11 +57,26 @@ pub struct RecommendRequest {
 }
 
 /// What candidates are built from: the newest bench run of each configuration, and each
-/// model's task scores (groups aggregated, as the leaderboard scores them).
+/// configuration's task scores (groups aggregated, as the leaderboard scores them).
 #[derive(Debug, Clone, Default)]
 pub struct RecommendEvidence {
     pub configurations: Vec<BenchRun>,
+    /// Task scores by deployment id ([`quality_key`]: units without a deployment by model
+    /// name).
     pub scores: BTreeMap<String, BTreeMap<String, MetricRecord>>,
+    /// Deployment names by id.
+    pub names: BTreeMap<String, String>,
+    /// Deployments whose scores are those of others with the same weights and engine: by
+    /// id, those deployments' names.
+    pub borrowed_from: BTreeMap<String, Vec<String>>,
+}
+
+/// The key of a bench unit's quality in [`RecommendEvidence::scores`]: its deployment's
+/// id, or its model's name for a unit without one.
+pub fn quality_key(unit: &yardstick_store::RunUnit) -> String {
+    unit.deployment_id
+        .clone()
+        .unwrap_or_else(|| unit.model.clone())
 }
 
 /// A recommendation with what it was computed from.
@@ -219,9 +235,17 @@ pub fn candidates(
         let Some(throughput) = measured_throughput(point, run_id) else {
             continue;
         };
-        let model_scores = evidence.scores.get(&point.unit.model).unwrap_or(&empty);
+        let key = quality_key(&point.unit);
+        let model_scores = evidence.scores.get(&key).unwrap_or(&empty);
+        let deployment = evidence.names.get(&key).cloned();
+        if let (Some(name), Some(sources)) = (&deployment, evidence.borrowed_from.get(&key)) {
+            notes.push(format!(
+                "{name}: no eval results of its own; accuracy from {} (the same weights on the same engine, other hardware or serving settings)",
+                sources.join(", ")
+            ));
+        }
         let latency_seed = asked.seed.wrapping_add(index as u64);
-        candidates.push(candidate(
+        let mut candidate = candidate(
             point,
             run_id,
             &throughput,
@@ -229,7 +253,9 @@ pub fn candidates(
             &tasks,
             asked,
             latency_seed,
-        )?);
+        )?;
+        candidate.deployment = deployment;
+        candidates.push(candidate);
     }
     if asked.usd_per_hour.is_none() {
         notes.push(
@@ -297,6 +323,7 @@ fn candidate(
     }
     Ok(Candidate {
         name: format!("{model} @ {} (run {run_id})", point.point),
+        deployment: None,
         hardware: asked
             .measured_on
             .clone()

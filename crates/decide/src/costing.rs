@@ -48,6 +48,8 @@ pub struct CostRequest {
 #[derive(Debug, Clone)]
 pub struct CostEvidence {
     pub run_id: String,
+    /// The name of the deployment the run measured, when known.
+    pub deployment: Option<String>,
     pub units: Vec<BenchUnit>,
     pub host: Option<Host>,
     pub load_seconds: Option<f64>,
@@ -57,6 +59,9 @@ pub struct CostEvidence {
 #[derive(Debug, Clone, Serialize)]
 pub struct CostReport {
     pub run: String,
+    /// The deployment costed (the run's), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
     pub point: String,
     pub hardware: String,
     pub throughput: Throughput,
@@ -217,6 +222,7 @@ pub fn cost_run(
     tco_figures(&tco_inputs, &mut figures)?;
     Ok(CostReport {
         run: run_id.clone(),
+        deployment: evidence.deployment.clone(),
         point: unit.point.clone(),
         hardware: pricing.label,
         throughput,

@@ -62,6 +62,10 @@ impl Measure {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
     pub name: String,
+    /// The stored deployment measured (its name), whose quality, speed and cost the
+    /// candidate joins; `None` for evidence without deployments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
     /// Where it runs (an instance id, "this machine").
     pub hardware: String,
     /// The class an allow-list may name: `cpu` or an accelerator id.

@@ -253,6 +253,9 @@ pub fn cost(report: &CostReport) -> Vec<Block> {
         "{} at {} on {} — {}",
         report.run, report.point, report.hardware, report.throughput.origin
     ))];
+    if let Some(deployment) = &report.deployment {
+        blocks.push(line(format!("deployment: {deployment}")));
+    }
     let rows = report
         .figures
         .iter()

@@ -69,6 +69,7 @@ fn evidence() -> RecommendEvidence {
     RecommendEvidence {
         configurations,
         scores,
+        ..RecommendEvidence::default()
     }
 }
 

@@ -40,6 +40,7 @@ fn catalog() -> Catalog {
 fn evidence() -> CostEvidence {
     CostEvidence {
         run_id: "bench-1".to_string(),
+        deployment: None,
         units: vec![
             bench_unit("m", "c=1#0", &[("ttft_ms.p99", 50.0)]),
             bench_unit(

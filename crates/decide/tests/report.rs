@@ -41,6 +41,7 @@ fn eval_run(run_id: &str, seconds: i64, units: Vec<EvalUnit>) -> ReportRun {
         eval_units: units,
         bench_units: Vec::new(),
         host: None,
+        deployments: vec![format!("{run_id} deployment")],
     }
 }
 
@@ -55,6 +56,7 @@ fn bench_run(run_id: &str, seconds: i64, units: Vec<BenchUnit>) -> ReportRun {
         eval_units: Vec::new(),
         bench_units: units,
         host: None,
+        deployments: Vec::new(),
     }
 }
 
@@ -177,7 +179,8 @@ fn an_eval_run_and_a_bench_run_give_every_section_in_order() {
                 "2026-01-01 00:00 UTC",
                 "fp-eval-1",
                 "2",
-                "–"
+                "–",
+                "eval-1 deployment"
             ],
             [
                 "bench-1",
@@ -186,6 +189,7 @@ fn an_eval_run_and_a_bench_run_give_every_section_in_order() {
                 "2026-01-01 00:02 UTC",
                 "fp-bench-1",
                 "1",
+                "–",
                 "–"
             ],
         ]

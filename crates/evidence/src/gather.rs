@@ -175,12 +175,32 @@ async fn runs_newest_first(store: &Store, kind: RunKind) -> Result<Vec<Run>, Evi
 
 /// The newest complete eval unit of `model` for every task it was evaluated on (none: empty).
 pub async fn latest_eval_units(store: &Store, model: &str) -> Result<Vec<EvalUnit>, EvidenceError> {
+    latest_eval_units_where(store, |unit| unit.model == model).await
+}
+
+/// The newest complete eval unit of any of these deployments (by id) for every task they
+/// were evaluated on (none: empty).
+pub async fn latest_deployment_eval_units(
+    store: &Store,
+    deployment_ids: &BTreeSet<String>,
+) -> Result<Vec<EvalUnit>, EvidenceError> {
+    latest_eval_units_where(store, |unit| {
+        unit.deployment_id
+            .as_ref()
+            .is_some_and(|id| deployment_ids.contains(id))
+    })
+    .await
+}
+
+/// The newest complete eval unit that `keep` accepts for every task.
+async fn latest_eval_units_where(
+    store: &Store,
+    keep: impl Fn(&RunUnit) -> bool,
+) -> Result<Vec<EvalUnit>, EvidenceError> {
     let mut found: BTreeMap<String, EvalUnit> = BTreeMap::new();
     for run in &runs_newest_first(store, RunKind::Eval).await? {
         let wanted = |unit: &RunUnit| {
-            unit.model == model
-                && unit.status == Status::Complete
-                && !found.contains_key(&unit.task)
+            keep(unit) && unit.status == Status::Complete && !found.contains_key(&unit.task)
         };
         for unit in eval_units_where(store, run, wanted).await? {
             found.insert(unit.unit.task.clone(), unit);
@@ -194,13 +214,33 @@ pub type BenchRun = (String, Vec<BenchUnit>);
 
 /// A model's complete bench runs, newest first, with their units of that model.
 pub async fn bench_runs_of(store: &Store, model: &str) -> Result<Vec<BenchRun>, EvidenceError> {
+    bench_runs_where(store, |unit| unit.model == model).await
+}
+
+/// A deployment's complete bench runs (by its id), newest first, with their units of it.
+pub async fn bench_runs_of_deployment(
+    store: &Store,
+    deployment_id: &str,
+) -> Result<Vec<BenchRun>, EvidenceError> {
+    bench_runs_where(store, |unit| {
+        unit.deployment_id.as_deref() == Some(deployment_id)
+    })
+    .await
+}
+
+/// Complete bench runs, newest first, with their units that `keep` accepts (runs with none
+/// left out).
+async fn bench_runs_where(
+    store: &Store,
+    keep: impl Fn(&RunUnit) -> bool,
+) -> Result<Vec<BenchRun>, EvidenceError> {
     let mut found = Vec::new();
     for run in &runs_newest_first(store, RunKind::Bench).await? {
         if run.status != Status::Complete {
             continue;
         }
         let mut units = bench_units(store, run).await?;
-        units.retain(|unit| unit.unit.model == model);
+        units.retain(|unit| keep(&unit.unit));
         if !units.is_empty() {
             found.push((run.run_id.clone(), units));
         }
@@ -218,6 +258,16 @@ pub async fn latest_comparable_benches(
 ) -> Result<Option<(BenchRun, BenchRun)>, EvidenceError> {
     let left = bench_runs_of(store, baseline).await?;
     let right = bench_runs_of(store, candidate).await?;
+    Ok(newest_comparable_pair(&left, &right, mode))
+}
+
+/// Of two sides' bench runs (newest first), the newest pair with a load point comparable in
+/// `mode`, trying the newer runs first.
+pub fn newest_comparable_pair(
+    left: &[BenchRun],
+    right: &[BenchRun],
+    mode: ComparisonMode,
+) -> Option<(BenchRun, BenchRun)> {
     let mut best: Option<(usize, usize)> = None;
     for (i, (_, left_units)) in left.iter().enumerate() {
         for (j, (_, right_units)) in right.iter().enumerate() {
@@ -229,21 +279,25 @@ pub async fn latest_comparable_benches(
             }
         }
     }
-    Ok(best.map(|(i, j)| (left[i].clone(), right[j].clone())))
+    best.map(|(i, j)| (left[i].clone(), right[j].clone()))
 }
 
-/// The newest bench run (complete or not) of each configuration — a model on a target with
-/// its engine settings — newest first; runs without units are skipped.
+/// The newest bench run (complete or not) of each configuration — a deployment (units
+/// without one: a model on a target with its engine settings) — newest first; runs without
+/// units are skipped.
 pub async fn newest_configurations(store: &Store) -> Result<Vec<BenchRun>, EvidenceError> {
     let mut seen = BTreeSet::new();
     let mut configurations = Vec::new();
     for run in &runs_newest_first(store, RunKind::Bench).await? {
         let units = bench_units(store, run).await?;
         let Some(first) = units.first() else { continue };
-        let key = (
-            first.unit.model.clone(),
-            first.unit.fingerprint.batching_scheme.clone(),
-        );
+        let key = match &first.unit.deployment_id {
+            Some(deployment) => (deployment.clone(), String::new()),
+            None => (
+                first.unit.model.clone(),
+                first.unit.fingerprint.batching_scheme.clone(),
+            ),
+        };
         if seen.insert(key) {
             configurations.push((run.run_id.clone(), units));
         }

@@ -2,8 +2,9 @@
 //! identifiers with their unit and direction ([`metric`]), eval units with per-item values
 //! and bench units with latency samples ([`results`], read by [`gather`]), whether two
 //! results may be compared and what differs ([`comparable`]), the pairing of two sides of a
-//! comparison ([`pairing`]), a bench run's operating point ([`operating_point`]) and task
-//! scores with groups counted once ([`scores`]).
+//! comparison ([`pairing`]), a bench run's operating point ([`operating_point`]), task
+//! scores with groups counted once ([`scores`]) and what each decision command selects, by
+//! run, model or deployment ([`selection`]).
 //!
 //! `yardstick_decide` computes every statistic, ranking and price from these; this crate
 //! must not: it reads, selects and pairs, nothing more. Only [`gather`] touches the store;

@@ -171,6 +171,40 @@ pub struct QualityCell {
     pub fingerprint_id: Option<String>,
 }
 
+/// Names each unit's leaderboard row: its model's name when all its model's units belong to
+/// one deployment (or to none), else its deployment's name from `names` (by id) — a model
+/// evaluated in-process and through a server is two rows. The row name replaces the unit's
+/// `model`, which [`quality_cells`] groups by.
+pub fn rows_by_deployment(
+    mut units: Vec<UnitResults>,
+    names: &BTreeMap<String, String>,
+) -> Vec<UnitResults> {
+    let mut deployments_of: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
+    for unit in &units {
+        deployments_of
+            .entry(unit.unit.model.clone())
+            .or_default()
+            .insert(unit.unit.deployment_id.clone());
+    }
+    for unit in &mut units {
+        let shared = deployments_of
+            .get(&unit.unit.model)
+            .is_some_and(|deployments| deployments.len() > 1);
+        if !shared {
+            continue;
+        }
+        if let Some(name) = unit
+            .unit
+            .deployment_id
+            .as_ref()
+            .and_then(|id| names.get(id))
+        {
+            unit.unit.model = name.clone();
+        }
+    }
+    units
+}
+
 /// A leaf task's records with the run and fingerprint they come from.
 type LeafResult = (Vec<MetricRecord>, String, String);
 

@@ -1,7 +1,8 @@
 //! What the decision commands select from the store: the two sides of a comparison (two
-//! runs, or two models' newest results), and the runs of a regression check.
+//! runs, or two models' newest results), the runs of a regression check, and the quality
+//! of each deployment to join with its speed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use yardstick_core::{Host, MetricRecord};
 use yardstick_store::{Run, RunKind, RunUnit, Store};
@@ -27,8 +28,9 @@ pub enum Sides {
         baseline: Vec<BenchUnit>,
         candidate: Vec<BenchUnit>,
     },
-    /// Two models: each one's newest complete eval unit per task (when both have some) and
-    /// the newest pair of their bench runs with a comparable load point (when there is one).
+    /// Two models, or two deployments (named by their names): each one's newest complete
+    /// eval unit per task (when both have some) and the newest pair of their bench runs with
+    /// a comparable load point (when there is one).
     Models {
         names: (String, String),
         evals: Option<(Vec<EvalUnit>, Vec<EvalUnit>)>,
@@ -74,6 +76,57 @@ pub async fn comparison_sides(
             models.len()
         ))),
     }
+}
+
+/// Reads the sides named by exactly two deployments (names or ids, baseline first): each
+/// one's newest complete eval unit per task and the newest pair of their bench runs with a
+/// comparable load point — quality and speed of the same deployment, never of another
+/// deployment of the same model.
+pub async fn deployment_sides(
+    store: &Store,
+    deployments: &[String],
+    mode: ComparisonMode,
+) -> Result<Sides, EvidenceError> {
+    let [baseline, candidate] = deployments else {
+        return Err(EvidenceError::Refused(format!(
+            "give exactly two --deployment (baseline then candidate), not {}",
+            deployments.len()
+        )));
+    };
+    let (left_name, left_evals, left_benches) = deployment_side(store, baseline).await?;
+    let (right_name, right_evals, right_benches) = deployment_side(store, candidate).await?;
+    let evals =
+        (!left_evals.is_empty() && !right_evals.is_empty()).then_some((left_evals, right_evals));
+    let benches = gather::newest_comparable_pair(&left_benches, &right_benches, mode);
+    if evals.is_none() && benches.is_none() {
+        return Err(EvidenceError::Refused(format!(
+            "--deployment {left_name} --deployment {right_name}: no eval results of both deployments and no comparable bench runs of both (`yardstick deployments list` shows what each has)"
+        )));
+    }
+    Ok(Sides::Models {
+        names: (left_name, right_name),
+        evals,
+        benches,
+    })
+}
+
+/// One side of [`deployment_sides`]: the deployment's name, its newest eval units and its
+/// bench runs.
+async fn deployment_side(
+    store: &Store,
+    name: &str,
+) -> Result<(String, Vec<EvalUnit>, Vec<BenchRun>), EvidenceError> {
+    let deployment = store
+        .deployment(name)
+        .await?
+        .ok_or_else(|| EvidenceError::Missing {
+            what: format!("--deployment {name}"),
+            reason: "no such deployment (`yardstick deployments list` shows them)".to_string(),
+        })?;
+    let ids = BTreeSet::from([deployment.deployment_id.clone()]);
+    let evals = gather::latest_deployment_eval_units(store, &ids).await?;
+    let benches = gather::bench_runs_of_deployment(store, &deployment.deployment_id).await?;
+    Ok((deployment.name, evals, benches))
 }
 
 /// Two runs by id (each named by its flag) that must be of the same kind.
@@ -164,6 +217,79 @@ pub async fn model_scores(
     Ok(scores)
 }
 
+/// The quality of deployments, as the leaderboard scores it, for joining with their speed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeploymentScores {
+    /// Task scores by deployment id (groups counted once), from the newest complete eval
+    /// units of the deployment; empty when neither it nor a deployment of the same weights
+    /// and engine was evaluated.
+    pub scores: BTreeMap<String, BTreeMap<String, MetricRecord>>,
+    /// Each deployment's name, by id.
+    pub names: BTreeMap<String, String>,
+    /// Deployments without eval results of their own whose scores are those of other
+    /// deployments serving the same weights on the same engine at the same quantization
+    /// (other hardware or serving settings): by id, those deployments' names.
+    pub borrowed_from: BTreeMap<String, Vec<String>>,
+}
+
+/// Each deployment's task scores (see [`DeploymentScores`]): its own eval units', else
+/// those of the deployments with the same weights, engine and quantization — a score is a
+/// function of the item alone, whatever the hardware and slot count. A served model never
+/// borrows from a local file: its weights are unknown.
+pub async fn deployment_scores(
+    store: &Store,
+    deployment_ids: impl IntoIterator<Item = String>,
+) -> Result<DeploymentScores, EvidenceError> {
+    let groups = top_level_groups()?;
+    let all = store.deployments().await?;
+    let mut result = DeploymentScores::default();
+    for id in deployment_ids {
+        if result.scores.contains_key(&id) {
+            continue;
+        }
+        let Some(deployment) = all.iter().find(|stored| stored.deployment_id == id) else {
+            continue;
+        };
+        result.names.insert(id.clone(), deployment.name.clone());
+        let own = BTreeSet::from([id.clone()]);
+        let mut units = gather::latest_deployment_eval_units(store, &own).await?;
+        if units.is_empty() {
+            let siblings: BTreeSet<String> = all
+                .iter()
+                .filter(|other| {
+                    other.deployment_id != id
+                        && other.identity.same_weights_and_engine(&deployment.identity)
+                })
+                .map(|other| other.deployment_id.clone())
+                .collect();
+            if !siblings.is_empty() {
+                units = gather::latest_deployment_eval_units(store, &siblings).await?;
+            }
+            let sources: BTreeSet<&str> = units
+                .iter()
+                .filter_map(|unit| unit.unit.deployment_id.as_deref())
+                .filter_map(|source| {
+                    all.iter()
+                        .find(|stored| stored.deployment_id == source)
+                        .map(|stored| stored.name.as_str())
+                })
+                .collect();
+            if !sources.is_empty() {
+                result.borrowed_from.insert(
+                    id.clone(),
+                    sources.into_iter().map(str::to_string).collect(),
+                );
+            }
+        }
+        let leaves: BTreeMap<String, Vec<MetricRecord>> = units
+            .into_iter()
+            .map(|unit| (unit.unit.task, vec![unit.metric]))
+            .collect();
+        result.scores.insert(id, scores_by_task(&groups, &leaves));
+    }
+    Ok(result)
+}
+
 /// One run of a report, with everything the report shows of it.
 #[derive(Debug, Clone)]
 pub struct ReportRun {
@@ -177,6 +303,8 @@ pub struct ReportRun {
     pub bench_units: Vec<BenchUnit>,
     /// Bench runs: the machine measured on, when recorded.
     pub host: Option<Host>,
+    /// The names of the deployments its units measured, in the order first met.
+    pub deployments: Vec<String>,
 }
 
 /// What a report is built from: its runs in the order given, and each evaluated model's
@@ -205,6 +333,12 @@ pub async fn report_evidence(
             })?;
         runs.push(run);
     }
+    let names: BTreeMap<String, String> = store
+        .deployments()
+        .await?
+        .into_iter()
+        .map(|deployment| (deployment.deployment_id, deployment.name))
+        .collect();
     let mut report_runs = Vec::new();
     // Model → leaf task → its records, later runs replacing earlier ones.
     let mut leaf_records: BTreeMap<String, BTreeMap<String, Vec<MetricRecord>>> = BTreeMap::new();
@@ -229,7 +363,18 @@ pub async fn report_evidence(
                 }
             }
         }
+        let mut deployments: Vec<String> = Vec::new();
+        for name in units
+            .iter()
+            .filter_map(|unit| unit.deployment_id.as_ref())
+            .filter_map(|id| names.get(id))
+        {
+            if !deployments.contains(name) {
+                deployments.push(name.clone());
+            }
+        }
         report_runs.push(ReportRun {
+            deployments,
             host: gather::host_of(&run)?,
             run,
             units,

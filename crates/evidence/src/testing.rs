@@ -30,6 +30,7 @@ pub fn run_unit(model: &str, task: &str, fingerprint: Fingerprint) -> RunUnit {
         status: Status::Complete,
         started_at,
         finished_at: Some(started_at),
+        deployment_id: None,
     }
 }
 

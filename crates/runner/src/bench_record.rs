@@ -67,12 +67,13 @@ pub fn unit_fingerprint(
     }
 }
 
-/// Stores one finished run: its unit, every request record and its metric records
-/// (the run's metrics, then the resources sampled during it).
+/// Stores one finished run: its unit (attached to the deployment measured), every request
+/// record and its metric records (the run's metrics, then the resources sampled during it).
 pub async fn store_point(
     store: &Store,
     run_id: &str,
     fingerprint: &Fingerprint,
+    deployment_id: &str,
     result: &PointResult,
     trial: u64,
 ) -> Result<(), RunnerError> {
@@ -80,14 +81,17 @@ pub async fn store_point(
     let mut fingerprint = fingerprint.clone();
     fingerprint.task.task = task.clone();
     let unit = store
-        .create_unit(&NewRunUnit {
-            run_id: run_id.to_string(),
-            model: fingerprint.model.clone(),
-            task: task.clone(),
-            fingerprint,
-            items_total: result.timings.len() as u64,
-            started_at: Utc::now(),
-        })
+        .create_unit_of(
+            &NewRunUnit {
+                run_id: run_id.to_string(),
+                model: fingerprint.model.clone(),
+                task: task.clone(),
+                fingerprint,
+                items_total: result.timings.len() as u64,
+                started_at: Utc::now(),
+            },
+            Some(deployment_id),
+        )
         .await?;
     let records = result
         .timings
@@ -199,15 +203,27 @@ mod tests {
         }
     }
 
-    /// A store holding one bench run; returns it with the run's id.
-    async fn store_with_run() -> (Store, String) {
+    /// A store holding one bench run and the served deployment it measures; returns it with
+    /// the run's id and the deployment's.
+    async fn store_with_run() -> (Store, String, String) {
         let store = Store::open_in_memory().await.expect("in-memory store");
         let created_at = Utc::now();
         let run_id = yardstick_store::new_run_id(created_at);
         let run = NewRun::bench(run_id.clone(), created_at, &BenchFingerprint::default())
             .expect("bench run");
         store.create_run(&run).await.expect("create the run");
-        (store, run_id)
+        let identity = yardstick_core::Deployment::served(
+            "served-model",
+            "served-model",
+            "http://127.0.0.1:8080/v1",
+            None,
+            Default::default(),
+        );
+        let deployment = store
+            .deployment_for(&identity, None, created_at)
+            .await
+            .expect("the deployment");
+        (store, run_id, deployment.deployment_id)
     }
 
     #[test]
@@ -245,11 +261,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_finished_point_is_stored_as_a_unit_with_its_requests_and_metrics() {
-        let (store, run_id) = store_with_run().await;
+        let (store, run_id, deployment_id) = store_with_run().await;
         let fingerprint = unit_fingerprint(&target(), None, "id", &workload(), None, 7, 0);
         let result = result(vec![completed(0, 4), completed(10, 3), refused(15)], false);
 
-        store_point(&store, &run_id, &fingerprint, &result, 1)
+        store_point(&store, &run_id, &fingerprint, &deployment_id, &result, 1)
             .await
             .expect("store the point");
 
@@ -262,6 +278,7 @@ mod tests {
         assert_eq!(unit.items_total, 3);
         assert_eq!(unit.status, Status::Complete);
         assert!(unit.finished_at.is_some());
+        assert_eq!(unit.deployment_id.as_deref(), Some(deployment_id.as_str()));
 
         let requests = store.requests(unit.unit_id).await.expect("requests");
         let stored: Vec<(u64, RequestTiming)> = requests
@@ -297,11 +314,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_interrupted_point_is_stored_as_interrupted() {
-        let (store, run_id) = store_with_run().await;
+        let (store, run_id, deployment_id) = store_with_run().await;
         let fingerprint = unit_fingerprint(&target(), None, "id", &workload(), None, 7, 0);
         let result = result(vec![completed(0, 4)], true);
 
-        store_point(&store, &run_id, &fingerprint, &result, 0)
+        store_point(&store, &run_id, &fingerprint, &deployment_id, &result, 0)
             .await
             .expect("store the point");
 

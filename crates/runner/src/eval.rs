@@ -254,7 +254,8 @@ async fn run_model(
     Ok(UnitEnd::Finished)
 }
 
-/// The model's unit of every task, created in the store or, on resume, found there.
+/// The model's unit of every task, created in the store or, on resume, found there, each
+/// attached to the model's deployment.
 async fn open_units<'a>(
     prepared: &'a Prepared,
     run_id: &str,
@@ -270,15 +271,23 @@ async fn open_units<'a>(
             .find(|unit| unit.model == model.name && &unit.task == task_fingerprint)
             .cloned()
             .ok_or_else(|| RunnerError::Plan("fingerprint missing for a unit".into()))?;
+        let deployment = prepared
+            .deployments
+            .iter()
+            .find(|(name, _)| name == &model.name)
+            .map(|(_, deployment)| deployment.deployment_id.as_str());
         let unit = store
-            .create_unit(&NewRunUnit {
-                run_id: run_id.to_string(),
-                model: model.name.clone(),
-                task: task.name().to_string(),
-                fingerprint,
-                items_total: task_fingerprint.items,
-                started_at: Utc::now(),
-            })
+            .create_unit_of(
+                &NewRunUnit {
+                    run_id: run_id.to_string(),
+                    model: model.name.clone(),
+                    task: task.name().to_string(),
+                    fingerprint,
+                    items_total: task_fingerprint.items,
+                    started_at: Utc::now(),
+                },
+                deployment,
+            )
             .await?;
         units.push((task, unit));
     }

@@ -2,13 +2,15 @@
 //! backends through a [`BackendLoader`], streams task items, scores them, writes every
 //! finished item to the store before starting the next, resumes unfinished runs, and turns
 //! per-item results into metric records. It resolves the models runs name ([`models`], in
-//! the data directory [`Home`]) and stores finished bench points ([`bench_record`]), so the
-//! CLI and a service do both alike.
+//! the data directory [`Home`]) and stores finished bench points ([`bench_record`]) and
+//! profiles ([`profile_record`]), every unit attached to the [`deployment`] it measured, so
+//! the CLI and a service do both alike.
 //!
 //! It must not parse flags or print: the CLI builds plans and renders outcomes; progress
 //! goes through a [`ProgressSink`].
 
 pub mod bench_record;
+pub mod deployment;
 pub mod endpoint;
 pub mod eval;
 pub mod home;
@@ -17,9 +19,11 @@ pub mod memory;
 pub mod models;
 pub mod plan;
 pub mod profile;
+pub mod profile_record;
 pub mod progress;
 
 pub use bench_record::{store_point, unit_fingerprint, unit_task, BuiltWorkload};
+pub use deployment::DeploymentFlags;
 pub use endpoint::EndpointLoader;
 pub use eval::{resume_eval, run_eval, EvalContext, EvalOutcome, ResultRow};
 pub use home::Home;
@@ -29,6 +33,7 @@ pub use loader::{
 pub use models::{chat_template_sha256, register, resolve_model};
 pub use plan::{EndpointSettings, EngineSettings, EvalPlan, ModelSpec, ProfilePlan, RetryPolicy};
 pub use profile::{profile_models, ModelProfile};
+pub use profile_record::{profile_deployments, store_profile};
 pub use progress::{NoProgress, ProgressSink};
 
 /// Errors of the runner. Item-level backend failures name the task and item.

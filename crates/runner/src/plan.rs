@@ -1,6 +1,7 @@
 //! Plans: the validated, fully-defaulted description of what a command will do. The CLI
 //! (or a later API) builds them; the runner never re-reads flags.
 
+use crate::deployment::DeploymentFlags;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -85,6 +86,9 @@ pub struct EvalPlan {
     /// How failed requests to a remote backend are retried.
     #[serde(default)]
     pub retry: RetryPolicy,
+    /// The deployment's name and a server's hardware, as the user gives them.
+    #[serde(default, skip_serializing_if = "DeploymentFlags::is_empty")]
+    pub deployment: DeploymentFlags,
 }
 
 fn default_concurrency() -> u32 {

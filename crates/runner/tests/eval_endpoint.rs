@@ -52,6 +52,7 @@ fn plan(data: &Path, settings: EndpointSettings, tasks: &[&str], limit: u64) -> 
             max_backoff_ms: 5,
             circuit_breaker_failures: 6,
         },
+        deployment: Default::default(),
     }
 }
 
@@ -348,4 +349,71 @@ async fn the_chat_api_gets_the_conversation_with_few_shot_turns() {
     plan.num_fewshot = None;
     let error = eval(&store, &plan).await.expect_err("refused");
     assert!(error.to_string().contains("chat_template"), "{error}");
+}
+
+/// An endpoint eval's units belong to the served deployment, whose identity is the one an
+/// endpoint bench of the same server and served model builds (served id, base URL, the
+/// server's version header); `--hardware` describes another deployment.
+#[tokio::test]
+async fn an_endpoint_eval_attaches_its_units_to_the_served_deployment() {
+    let Some(data) = require_datasets() else {
+        return;
+    };
+    let mock = ScoringMock::new(Shape::Echo).start().await.expect("mock");
+    let store = Store::open_in_memory().await.expect("store");
+    let mut plan = plan(&data, settings(&mock, "completions"), &["arc_easy"], 2);
+    plan.deployment.name = Some("toy-server".into());
+    let outcome = eval(&store, &plan).await.expect("eval");
+    let units = store.units(&outcome.run_id).await.expect("units");
+
+    // What `bench --endpoint` builds for the same server.
+    let client =
+        yardstick_backend_openai::OpenAiClient::new(yardstick_backend_openai::Endpoint::new(
+            format!("{}/", mock.base_url()),
+            "toy",
+            yardstick_backend_openai::Api::Completions,
+        ))
+        .expect("client");
+    let version = yardstick_backend_openai::server_version(&client)
+        .await
+        .expect("the version");
+    assert_eq!(version.as_deref(), Some("toy-scoring-mock/1.0"));
+    let bench_identity = yardstick_core::Deployment::served(
+        "toy",
+        "toy",
+        &client.endpoint().base_url,
+        version.as_deref(),
+        plan.deployment.served_hardware(),
+    );
+    assert_eq!(
+        units[0].deployment_id.as_deref(),
+        Some(bench_identity.id().as_str())
+    );
+    let stored = store
+        .deployment("toy-server")
+        .await
+        .expect("read")
+        .expect("named");
+    assert_eq!(stored.deployment_id, bench_identity.id());
+    assert!(stored.identity.hardware.is_unknown());
+    assert_eq!(stored.identity.quantization, None);
+
+    // The same server described as an H100 box is another deployment; the name is taken.
+    plan.deployment.hardware = Some("1x H100 80GB".into());
+    let error = eval(&store, &plan)
+        .await
+        .expect_err("the name belongs to the other deployment");
+    assert!(error.to_string().contains("toy-server"), "{error}");
+    plan.deployment.name = None;
+    let outcome = eval(&store, &plan)
+        .await
+        .expect("eval on described hardware");
+    let units = store.units(&outcome.run_id).await.expect("units");
+    let described = store
+        .deployment(units[0].deployment_id.as_deref().expect("attached"))
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_ne!(described.deployment_id, bench_identity.id());
+    assert_eq!(described.identity.hardware.describe(), "1x H100 80GB");
 }

@@ -42,6 +42,7 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
         endpoint: None,
         concurrency: 1,
         retry: Default::default(),
+        deployment: Default::default(),
     }
 }
 
@@ -313,4 +314,79 @@ async fn missing_data_dir_is_a_clear_error() {
     .unwrap_or_default();
     assert!(error.contains("/definitely/not/here"), "{error}");
     assert!(error.contains("--data-dir"), "{error}");
+}
+
+/// An in-process eval attaches every unit to the model's deployment: the GGUF's sha256 and
+/// the registered quantization, the engine's version, this machine, one generation at a time
+/// with the plan's engine settings. `--deployment` names one model's deployment only.
+#[tokio::test]
+async fn every_unit_of_an_in_process_eval_belongs_to_the_models_deployment() {
+    let Some(data) = require_datasets() else {
+        return;
+    };
+    let store = Store::open_in_memory().await.expect("store");
+    store
+        .upsert_model(&yardstick_store::NewModel {
+            name: "fake-model".into(),
+            path: PathBuf::from("/nonexistent/fake.gguf"),
+            size_bytes: 1,
+            sha256: "00".repeat(32),
+            source: yardstick_store::ModelSource::Local,
+            metadata: serde_json::json!({"quantization": {"file_type": "Q8_0"}}),
+        })
+        .await
+        .expect("model");
+    let backend = Arc::new(FakeBackend::new());
+    let loader = loader(Arc::clone(&backend));
+    let context = context(&store, &loader);
+    let mut plan = plan(&data, &["arc_easy", "piqa"], 2);
+    plan.deployment.name = Some("fake-here".into());
+    let outcome = run_eval(&plan, &context).await.expect("eval");
+    let units = store.units(&outcome.run_id).await.expect("units");
+    assert_eq!(units.len(), 2);
+    let deployment = store
+        .deployment("fake-here")
+        .await
+        .expect("read")
+        .expect("named");
+    for unit in &units {
+        assert_eq!(
+            unit.deployment_id.as_deref(),
+            Some(deployment.deployment_id.as_str())
+        );
+    }
+    let identity = &deployment.identity;
+    assert_eq!(
+        identity.model,
+        yardstick_core::ModelIdentity::Weights {
+            sha256: "00".repeat(32)
+        }
+    );
+    assert_eq!(identity.engine.kind, yardstick_core::EngineKind::LlamaCpp);
+    assert_eq!(identity.engine.version.as_deref(), Some("fake-1"));
+    assert_eq!(identity.quantization.as_deref(), Some("Q8_0"));
+    assert_eq!(identity.serving.parallel, Some(1));
+    assert_eq!(identity.serving.context_tokens, Some(4096));
+    assert_eq!(identity.serving.threads, Some(1));
+    assert!(
+        identity.hardware.memory_gib.is_some(),
+        "the machine is detected"
+    );
+
+    // Two models cannot share one name; a server's hardware is not the engine's.
+    let mut two = plan.clone();
+    let mut other = two.models[0].clone();
+    other.name = "other".into();
+    two.models.push(other);
+    let error = run_eval(&two, &context)
+        .await
+        .expect_err("one name, two models");
+    assert!(error.to_string().contains("--deployment"), "{error}");
+    let mut described = plan.clone();
+    described.deployment.name = None;
+    described.deployment.hardware = Some("1x H100 80GB".into());
+    let error = run_eval(&described, &context)
+        .await
+        .expect_err("--hardware in-process");
+    assert!(error.to_string().contains("--hardware"), "{error}");
 }

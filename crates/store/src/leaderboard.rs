@@ -1,5 +1,5 @@
-//! Leaderboard queries: the latest complete result per (model, task, fingerprint) or per
-//! (model, task), and the latest profile records per model. Plain rows; rendering is the
+//! Leaderboard queries: the latest complete result per (model, task, fingerprint), per
+//! (model, task) or per (deployment, task), and the latest profile records per model. Plain rows; rendering is the
 //! CLI's job.
 
 use crate::error::{database, Result};
@@ -33,6 +33,8 @@ pub struct ProfileResults {
 enum Grouping {
     ModelTaskFingerprint,
     ModelTask,
+    /// By deployment (units without one: by model) and task.
+    DeploymentTask,
 }
 
 impl Grouping {
@@ -40,6 +42,7 @@ impl Grouping {
         match self {
             Grouping::ModelTaskFingerprint => "u.model, u.task, u.fingerprint_id",
             Grouping::ModelTask => "u.model, u.task",
+            Grouping::DeploymentTask => "COALESCE(u.deployment_id, u.model), u.task",
         }
     }
 }
@@ -58,6 +61,14 @@ impl Store {
     /// whatever its fingerprint; ordered by model and task.
     pub async fn latest_units(&self) -> Result<Vec<UnitResults>> {
         self.latest_complete_units(Grouping::ModelTask, RunKind::Eval)
+            .await
+    }
+
+    /// For each (deployment, task), the most recently finished complete eval unit with its
+    /// records, whatever its fingerprint; ordered by model and task. A model evaluated in
+    /// two deployments (in-process and through a server) has a unit per deployment.
+    pub async fn latest_deployment_units(&self) -> Result<Vec<UnitResults>> {
+        self.latest_complete_units(Grouping::DeploymentTask, RunKind::Eval)
             .await
     }
 

@@ -37,6 +37,11 @@
 //!   [`MetricRecord`]. Run-level records (load time, profile speed) have no unit and put a
 //!   kind such as `speed` in `task`.
 //!
+//! - `deployments(deployment_id PK, name UNIQUE, identity JSON (core `Deployment`),
+//!   created_at)` (schema 5), and `run_units.deployment_id → deployments`: every unit
+//!   belongs to the deployment it measured. Units stored before schema 5 get the deployment
+//!   derived from their fingerprints when the store opens (`deployments::backfill`).
+//!
 //! Deleting a run deletes its units, items and metrics (`ON DELETE CASCADE`).
 //!
 //! # Idempotency of items: the first write wins
@@ -65,6 +70,7 @@
 //! the system clock.
 
 mod column;
+mod deployments;
 mod error;
 mod failures;
 mod items;
@@ -75,6 +81,7 @@ mod requests;
 mod runs;
 mod schema;
 
+pub use deployments::{DeploymentSummary, StoredDeployment};
 pub use error::{Result, StoreError};
 pub use failures::RequestFailure;
 pub use items::RunItem;
@@ -223,7 +230,7 @@ async fn migrate(pool: &SqlitePool, path: &Path) -> Result<()> {
             Err(error) => Err(error),
         };
         match migrated {
-            Ok(()) => return Ok(()),
+            Ok(()) => return deployments::backfill(pool).await,
             Err(error) => {
                 last = Some(error);
                 tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt as u64 + 1)))

@@ -159,6 +159,9 @@ pub struct RunUnit {
     pub status: Status,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The deployment the unit measured (`None` only between its creation and
+    /// [`Store::set_unit_deployment`]).
+    pub deployment_id: Option<String>,
 }
 
 const RUN_COLUMNS: &str =
@@ -166,7 +169,7 @@ const RUN_COLUMNS: &str =
 
 /// The columns of a [`RunUnit`] from `run_units AS u`, with the stored item count.
 pub(crate) const UNIT_COLUMNS: &str = "u.unit_id, u.run_id, u.model, u.task, u.fingerprint, \
-     u.fingerprint_id, u.items_total, u.status, u.started_at, u.finished_at, \
+     u.fingerprint_id, u.items_total, u.status, u.started_at, u.finished_at, u.deployment_id, \
      (SELECT COUNT(*) FROM items AS i WHERE i.unit_id = u.unit_id) AS items_completed";
 
 impl Store {
@@ -251,6 +254,16 @@ impl Store {
     /// model and task (as stored: status and times unchanged) when resuming. Fails if that
     /// unit has a different fingerprint.
     pub async fn create_unit(&self, unit: &NewRunUnit) -> Result<RunUnit> {
+        self.create_unit_of(unit, None).await
+    }
+
+    /// [`Store::create_unit`], attaching the unit to a deployment in the same transaction
+    /// (a resumed unit is attached again), so no reader ever sees it without one.
+    pub async fn create_unit_of(
+        &self,
+        unit: &NewRunUnit,
+        deployment_id: Option<&str>,
+    ) -> Result<RunUnit> {
         let action = || {
             format!(
                 "creating unit {} × {} of run {}",
@@ -278,6 +291,20 @@ impl Store {
         .execute(&mut *transaction)
         .await
         .map_err(database(action))?;
+        if let Some(deployment_id) = deployment_id {
+            sqlx::query(
+                "UPDATE run_units SET deployment_id = ? \
+                 WHERE run_id = ? AND model = ? AND task = ? AND fingerprint_id = ?",
+            )
+            .bind(deployment_id)
+            .bind(&unit.run_id)
+            .bind(&unit.model)
+            .bind(&unit.task)
+            .bind(&fingerprint_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database(action))?;
+        }
         let sql = format!(
             "SELECT {UNIT_COLUMNS} FROM run_units AS u \
              WHERE u.run_id = ? AND u.model = ? AND u.task = ?"
@@ -419,6 +446,7 @@ pub(crate) fn unit_from_row(row: &SqliteRow) -> Result<RunUnit> {
         status: parse_name(&status, action)?,
         started_at: row.try_get("started_at").map_err(database(action))?,
         finished_at: row.try_get("finished_at").map_err(database(action))?,
+        deployment_id: row.try_get("deployment_id").map_err(database(action))?,
     })
 }
 

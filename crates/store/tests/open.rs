@@ -43,7 +43,10 @@ async fn migrations_apply_on_a_fresh_file_and_reopening_is_a_no_op() {
             .fetch_all(&mut connection)
             .await
             .expect("read migrations");
-    assert_eq!(applied, vec![(1, true), (2, true), (3, true), (4, true)]);
+    assert_eq!(
+        applied,
+        vec![(1, true), (2, true), (3, true), (4, true), (5, true)]
+    );
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' \
          AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
@@ -54,6 +57,7 @@ async fn migrations_apply_on_a_fresh_file_and_reopening_is_a_no_op() {
     assert_eq!(
         tables,
         [
+            "deployments",
             "items",
             "metrics",
             "models",

@@ -50,6 +50,7 @@ pub fn run_unit(fingerprint: Fingerprint) -> RunUnit {
         status: Status::Complete,
         started_at: at(0),
         finished_at: Some(at(0)),
+        deployment_id: None,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Command-line arguments (clap derive). Parsing only: commands turn these into plans.
 
+mod deployments;
 mod serving;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use yardstick_runner::EngineSettings;
 
+pub use deployments::{DeploymentArgs, DeploymentsCommand};
 pub use serving::{BenchArgs, EndpointArgs, ItlArg, PlotFormatArg, ProbeArgs, ServeArgs};
 
 #[derive(Debug, Parser)]
@@ -59,6 +61,10 @@ pub enum Command {
     /// List runs and show one run's results.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// List deployments (a model served by an engine, at a quantization, on hardware, with
+    /// serving settings) and show one with its runs.
+    #[command(subcommand)]
+    Deployments(DeploymentsCommand),
     /// Write a report over stored runs: report.html (self-contained), report.pdf and
     /// report.json with the runs, quality scores, serving numbers and fingerprints.
     Report(ReportArgs),
@@ -251,6 +257,10 @@ pub struct CompareArgs {
     /// baseline first (e.g. the base model, then its fine-tune).
     #[arg(long = "model", value_name = "MODEL")]
     pub models: Vec<String>,
+    /// A deployment to compare (name or id, see `yardstick deployments list`) on its own
+    /// newest eval results and bench runs: give it twice, baseline first.
+    #[arg(long = "deployment", value_name = "DEPLOYMENT", conflicts_with_all = ["runs", "models"])]
+    pub deployments: Vec<String>,
     /// What the comparison is about, the one difference allowed between the two:
     /// models (base vs fine-tuned, or any two models), quantization, few-shot, engine.
     #[arg(long, default_value = "models")]
@@ -437,6 +447,8 @@ pub struct EvalArgs {
     pub system_instruction: Option<String>,
     #[command(flatten)]
     pub endpoint: EvalEndpointArgs,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
     /// Bootstrap resamples for standard errors without a closed form (median, perplexity,
     /// BLEU, F1, MCC); BLEU uses at most 100, as lm-eval.
     #[arg(long, default_value_t = 100_000)]
@@ -515,6 +527,8 @@ pub struct ProfileArgs {
     /// Measured model loads (after one discarded cold load).
     #[arg(long, default_value_t = 3)]
     pub loads: u32,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]

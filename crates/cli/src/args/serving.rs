@@ -60,6 +60,8 @@ pub struct BenchArgs {
     pub model: Option<String>,
     #[command(flatten)]
     pub endpoint: EndpointArgs,
+    #[command(flatten)]
+    pub deployment: super::DeploymentArgs,
     /// Send requests without streaming (then only end-to-end latency and throughput mean
     /// anything).
     #[arg(long)]

@@ -8,6 +8,8 @@
 //!   difference of the main metric on the items both have, its paired bootstrap interval,
 //!   McNemar's exact test for 0/1 scores (else the paired t-test), Holm's correction across
 //!   tasks and a better / worse / indistinguishable verdict; then a summary.
+//! - `--deployment A --deployment B`: as `--model`, on each deployment's own eval units and
+//!   bench runs (a model served two ways is two deployments).
 //! - Bench results (`--run A --run B` of bench runs, or with `--model X --model Y` the newest
 //!   pair of their bench runs with a comparable load point): per load point both ran, the difference
 //!   of the p50/p90/p99 of TTFT, TPOT and end-to-end latency with a bootstrap interval over
@@ -22,7 +24,7 @@ use yardstick_decide::bootstrap::BootstrapSettings;
 use yardstick_decide::compare::{compare, CompareOptions};
 use yardstick_decide::views;
 use yardstick_evidence::scores::GroupMembership;
-use yardstick_evidence::selection::comparison_sides;
+use yardstick_evidence::selection::{comparison_sides, deployment_sides};
 use yardstick_evidence::ComparisonMode;
 use yardstick_runner::Home;
 
@@ -38,7 +40,11 @@ pub async fn run(args: CompareArgs, home: &Home) -> Result<Outcome> {
         seed: args.seed,
     };
     let store = home.open_store().await?;
-    let sides = comparison_sides(&store, &args.runs, &args.models, mode).await?;
+    let sides = if args.deployments.is_empty() {
+        comparison_sides(&store, &args.runs, &args.models, mode).await?
+    } else {
+        deployment_sides(&store, &args.deployments, mode).await?
+    };
     let options = CompareOptions {
         mode,
         settings,

@@ -58,8 +58,17 @@ pub async fn run(args: CostArgs, home: &Home) -> Result<Outcome> {
         Some(unit) => gather::load_seconds(&store, &unit.unit.model).await?,
         None => None,
     };
+    // Every unit of a bench run measured the same deployment.
+    let deployment = match units
+        .first()
+        .and_then(|unit| unit.unit.deployment_id.as_deref())
+    {
+        Some(id) => store.deployment(id).await?.map(|stored| stored.name),
+        None => None,
+    };
     let evidence = CostEvidence {
         run_id: run.run_id.clone(),
+        deployment,
         host: gather::host_of(&run)?,
         units,
         load_seconds,

@@ -109,6 +109,7 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
                 ..RetryPolicy::default()
             },
             endpoint,
+            deployment: args.deployment.flags(),
         };
         run_eval(&plan, &context).await?
     };

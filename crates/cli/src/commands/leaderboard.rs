@@ -1,5 +1,5 @@
 //! `yardstick leaderboard`: models × tasks from the most recent complete result of each
-//! (model, task), groups (e.g. `mmlu`) aggregated from their leaves as lm-eval does, plus the
+//! (deployment, task) — a row per model, or per deployment where a model has several —, groups (e.g. `mmlu`) aggregated from their leaves as lm-eval does, plus the
 //! latest speed profile of each model, then each model's category scores (weighted means of
 //! task scores). The cells come from `yardstick_evidence::scores`, the ranking and categories
 //! from `yardstick_decide::leaderboard`, the view from `yardstick_decide::views`.
@@ -8,7 +8,7 @@ use anyhow::Result;
 use yardstick_decide::leaderboard::Leaderboard;
 use yardstick_decide::views;
 use yardstick_evidence::gather;
-use yardstick_evidence::scores::{quality_cells, top_level_groups};
+use yardstick_evidence::scores::{quality_cells, rows_by_deployment, top_level_groups};
 use yardstick_runner::Home;
 
 use super::Outcome;
@@ -17,11 +17,14 @@ use crate::render::print_blocks;
 
 pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
     let store = home.open_store().await?;
-    let cells = quality_cells(
-        store.latest_units().await?,
-        &top_level_groups()?,
-        &args.tasks,
-    );
+    let names = store
+        .deployments()
+        .await?
+        .into_iter()
+        .map(|deployment| (deployment.deployment_id, deployment.name))
+        .collect();
+    let units = rows_by_deployment(store.latest_deployment_units().await?, &names);
+    let cells = quality_cells(units, &top_level_groups()?, &args.tasks);
     let speed = gather::profile_records(&store).await?;
     let (categories, categories_source) = super::inputs::categories(args.categories.as_deref())?;
     let leaderboard = Leaderboard::new(cells, speed, &categories);

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod compare;
 pub mod cost;
+pub mod deployments;
 pub mod eval;
 pub mod export;
 pub mod inputs;

@@ -7,14 +7,12 @@ use crate::render::Table;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use serde_json::json;
+use yardstick_bench::resources::detect_host;
 use yardstick_runner::{
-    profile_models, resolve_model, BackendLoader, EngineSettings, Home, LlamaCppLoader,
-    ModelProfile, ProfilePlan,
+    profile_deployments, profile_models, resolve_model, store_profile, BackendLoader,
+    EngineSettings, Home, LlamaCppLoader, ModelProfile, ProfilePlan,
 };
 use yardstick_store::{NewRun, RunKind, Status, Store};
-
-/// Run-level records of a profile are stored under this kind (the `task` column).
-pub const SPEED_KIND: &str = "speed";
 
 /// Profiles the models' speed, stores the measurements as a profile run and prints them.
 pub async fn run(args: ProfileArgs, home: &Home, quiet: bool) -> Result<Outcome> {
@@ -33,6 +31,15 @@ pub async fn run(args: ProfileArgs, home: &Home, quiet: bool) -> Result<Outcome>
         loads: args.loads,
         engine,
     };
+    let facts = LlamaCppLoader.engine_facts(&plan.engine);
+    let deployments = profile_deployments(
+        &store,
+        &plan,
+        &facts,
+        &args.deployment.flags(),
+        &detect_host(None),
+    )
+    .await?;
     let run_id = create_run(&store, &plan).await?;
     let bars = Bars::new(quiet);
     let profiles = match profile_models(&plan, &LlamaCppLoader, &bars).await {
@@ -45,9 +52,13 @@ pub async fn run(args: ProfileArgs, home: &Home, quiet: bool) -> Result<Outcome>
         }
     };
     for profile in &profiles {
-        store
-            .replace_run_metrics(&run_id, &profile.model, SPEED_KIND, &profile.metrics)
-            .await?;
+        let Some((_, deployment)) = deployments
+            .iter()
+            .find(|(model, _)| *model == profile.model)
+        else {
+            bail!("no deployment recorded for {}", profile.model);
+        };
+        store_profile(&store, &run_id, &plan, &facts, profile, deployment).await?;
     }
     store
         .set_run_status(&run_id, Status::Complete, Utc::now())

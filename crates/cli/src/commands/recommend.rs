@@ -1,4 +1,4 @@
-//! `yardstick recommend`: which configuration to deploy, under constraints, with its
+//! `yardstick recommend`: which deployment to choose, under constraints, with its
 //! confidence and reasons ([`yardstick_decide::recommend`]).
 //!
 //! The candidates are read by `yardstick_evidence` and built, ranked and explained by
@@ -18,17 +18,18 @@ pub async fn run(args: RecommendArgs, home: &Home) -> Result<Outcome> {
     let asked = request(&args)?;
     let store = home.open_store().await?;
     let configurations = gather::newest_configurations(&store).await?;
-    let models = configurations
+    // Quality joins speed by deployment: the eval units of the deployment each bench measured.
+    let deployments: Vec<String> = configurations
         .iter()
-        .filter_map(|(_, units)| units.first().map(|unit| unit.unit.model.clone()));
-    let scores = if configurations.is_empty() {
-        std::collections::BTreeMap::new()
-    } else {
-        selection::model_scores(&store, models.collect::<Vec<_>>()).await?
-    };
+        .filter_map(|(_, units)| units.first())
+        .filter_map(|unit| unit.unit.deployment_id.clone())
+        .collect();
+    let quality = selection::deployment_scores(&store, deployments).await?;
     let evidence = RecommendEvidence {
         configurations,
-        scores,
+        scores: quality.scores,
+        names: quality.names,
+        borrowed_from: quality.borrowed_from,
     };
     let output = recommend_from(&evidence, &asked)?;
     if args.json {

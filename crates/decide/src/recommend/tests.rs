@@ -9,6 +9,7 @@ fn candidate(
 ) -> Candidate {
     Candidate {
         name: name.to_string(),
+        deployment: None,
         hardware: format!("{class}-box"),
         hardware_class: class.to_string(),
         objectives: DEFAULT_OBJECTIVES

@@ -97,6 +97,11 @@ fn collect_rows(report_run: &ReportRun, rows: &mut Rows) -> Result<(), DecideErr
             .host
             .as_ref()
             .map_or_else(|| "–".to_string(), |host| host.describe()),
+        if report_run.deployments.is_empty() {
+            "–".to_string()
+        } else {
+            report_run.deployments.join("; ")
+        },
     ]));
     for unit in &report_run.units {
         let Some(records) = report_run.unit_metrics.get(&unit.unit_id) else {
@@ -159,6 +164,7 @@ pub fn build(evidence: &ReportEvidence, inputs: &ReportInputs) -> Result<Documen
                 "fingerprint",
                 "units",
                 "measured on",
+                "deployments",
             ]),
             rows: rows.runs,
         })],

@@ -4,17 +4,21 @@
 
 use super::item::selection_for;
 use super::EvalContext;
+use crate::deployment;
 use crate::loader::EngineFacts;
 use crate::plan::{EvalPlan, ModelSpec};
 use crate::RunnerError;
 use yardstick_backend::Need;
-use yardstick_core::{Fingerprint, PromptFormat, RunFingerprint, TaskFingerprint};
+use yardstick_core::{Deployment, Fingerprint, PromptFormat, RunFingerprint, TaskFingerprint};
+use yardstick_store::StoredDeployment;
 use yardstick_tasks::{GroupDefinition, OutputType, TaskDefinition};
 
 pub(super) struct Prepared {
     pub(super) tasks: Vec<(TaskDefinition, TaskFingerprint)>,
     pub(super) groups: Vec<GroupDefinition>,
     pub(super) fingerprint: RunFingerprint,
+    /// Each model's deployment, by model name.
+    pub(super) deployments: Vec<(String, StoredDeployment)>,
 }
 
 /// Resolves tasks, reads and hashes every selected item once, and builds the fingerprints.
@@ -60,12 +64,53 @@ pub(super) async fn prepare(
 
     let facts = context.loader.engine_facts(&plan.engine);
     refuse_what_cannot_be_scored(plan, &facts, &tasks)?;
+    let deployments = deployments(plan, &facts, context.store).await?;
     let fingerprint = run_fingerprint(plan, facts, &tasks);
     Ok(Prepared {
         tasks,
         groups,
         fingerprint,
+        deployments,
     })
+}
+
+/// Each model's deployment, recorded (matched or created) before the run starts, so a
+/// refused `--deployment` name stores no run: the served model when scoring through a
+/// server, else the GGUF on the in-process engine (one generation at a time) on this
+/// machine.
+async fn deployments(
+    plan: &EvalPlan,
+    facts: &EngineFacts,
+    store: &yardstick_store::Store,
+) -> Result<Vec<(String, StoredDeployment)>, RunnerError> {
+    let flags = &plan.deployment;
+    if flags.name.is_some() && plan.models.len() > 1 {
+        return Err(RunnerError::Plan(format!(
+            "--deployment names one deployment, and this eval has {} models; evaluate them one at a time to name each",
+            plan.models.len()
+        )));
+    }
+    if facts.endpoint.is_none() {
+        flags.check_in_process()?;
+    }
+    let mut host = None;
+    let mut recorded = Vec::new();
+    for model in &plan.models {
+        let identity = match &facts.endpoint {
+            Some(endpoint) => {
+                Deployment::from_endpoint(&model.name, endpoint, flags.served_hardware())
+            }
+            None => {
+                let host =
+                    host.get_or_insert_with(|| yardstick_bench::resources::detect_host(None));
+                let version = &facts.engine_version;
+                deployment::in_process(store, model, version, &plan.engine, 1, host).await?
+            }
+        };
+        let stored = deployment::record(store, &identity, flags.name.as_deref()).await?;
+        recorded.push((model.name.clone(), stored));
+    }
+    Ok(recorded)
 }
 
 /// The plan's leaf tasks (with its few-shot and repeat settings) and groups, each once, in

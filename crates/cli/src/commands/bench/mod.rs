@@ -54,6 +54,12 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         None
     };
 
+    let deployment = yardstick_runner::deployment::record(
+        &store,
+        &driven.deployment,
+        args.deployment.deployment.as_deref(),
+    )
+    .await?;
     let (run_id, fingerprint_id) =
         create_run(&store, &args, &plan, &description, &workload, &driven).await?;
 
@@ -75,7 +81,13 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
         plan.seed,
         threads,
     );
-    let writer = spawn_writer(store.clone(), run_id.clone(), unit_fingerprint, to_store);
+    let writer = spawn_writer(
+        store.clone(),
+        run_id.clone(),
+        unit_fingerprint,
+        deployment.deployment_id.clone(),
+        to_store,
+    );
 
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
@@ -91,11 +103,12 @@ pub async fn run(args: BenchArgs, home: &Home, quiet: bool) -> Result<Outcome> {
     };
     if !quiet {
         eprintln!(
-            "bench {run_id}: {} {} ({}), {} distinct requests",
+            "bench {run_id}: {} {} ({}), {} distinct requests; deployment {}",
             description.kind,
             description.model,
             description.details,
-            workload.requests.len()
+            workload.requests.len(),
+            deployment.name
         );
     }
     let outcome = bench.execute().await.map(|outcome| {
@@ -176,12 +189,21 @@ fn spawn_writer(
     store: yardstick_store::Store,
     run_id: String,
     unit_fingerprint: yardstick_core::Fingerprint,
+    deployment_id: String,
     mut to_store: mpsc::UnboundedReceiver<(PointResult, u64)>,
 ) -> tokio::task::JoinHandle<Vec<(PointResult, Result<(), yardstick_runner::RunnerError>)>> {
     tokio::spawn(async move {
         let mut stored = Vec::new();
         while let Some((result, trial)) = to_store.recv().await {
-            let unit = store_point(&store, &run_id, &unit_fingerprint, &result, trial).await;
+            let unit = store_point(
+                &store,
+                &run_id,
+                &unit_fingerprint,
+                &deployment_id,
+                &result,
+                trial,
+            )
+            .await;
             stored.push((result, unit));
         }
         stored

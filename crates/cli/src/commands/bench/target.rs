@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use yardstick_backend_llamacpp::{LlamaCppBackend, LoadOptions};
 use yardstick_backend_openai::{Endpoint, OpenAiClient, Support};
+use yardstick_bench::resources::detect_host;
 use yardstick_bench::{InProcessTarget, OpenAiTarget, Target};
+use yardstick_core::Deployment;
 use yardstick_runner::{resolve_model, Home};
 use yardstick_store::Store;
 
@@ -27,6 +29,9 @@ pub struct Driven {
     /// The in-process model's sha256 (a served model's weights are not known).
     pub model_sha256: Option<String>,
     pub capabilities: Capabilities,
+    /// The deployment measured: the served model at its base URL with the server's version
+    /// (the identity an endpoint eval gives it too), or the GGUF on this machine's engine.
+    pub deployment: Deployment,
 }
 
 /// What the target can do that shapes the requests.
@@ -41,6 +46,9 @@ pub struct Capabilities {
 }
 
 pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driven> {
+    if args.endpoint.endpoint.is_none() {
+        args.deployment.flags().check_in_process()?;
+    }
     let model = match &args.model {
         Some(spec) => Some(resolve_model(store, home, spec).await?),
         None => None,
@@ -51,11 +59,23 @@ pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driv
         }
         let capabilities = probe(&endpoint, !args.allow_eos).await?;
         let client = OpenAiClient::new(endpoint)?;
+        let server_version = yardstick_backend_openai::server_version(&client)
+            .await
+            .with_context(|| format!("asking {} for its version", client.endpoint().base_url))?;
+        let served = &client.endpoint().served_model;
+        let deployment = Deployment::served(
+            served,
+            served,
+            &client.endpoint().base_url,
+            server_version.as_deref(),
+            args.deployment.flags().served_hardware(),
+        );
         return Ok(Driven {
             target: Arc::new(OpenAiTarget::new(client, !args.no_stream)),
             model_path: model.as_ref().map(|model| model.path.clone()),
             model_sha256: None,
             capabilities,
+            deployment,
         });
     }
     let Some(model) = model else {
@@ -71,6 +91,15 @@ pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driv
         parallel: args.parallel.unwrap_or(DEFAULT_PARALLEL),
         ..yardstick_runner::load_options(&engine)
     };
+    let deployment = yardstick_runner::deployment::in_process(
+        store,
+        &model,
+        &yardstick_backend_llamacpp::llama_cpp_version(),
+        &engine,
+        options.parallel,
+        &detect_host(None),
+    )
+    .await?;
     let backend = LlamaCppBackend::load(&model.path, options)
         .await
         .with_context(|| format!("loading {}", model.path.display()))?;
@@ -87,6 +116,7 @@ pub async fn driven(args: &BenchArgs, home: &Home, store: &Store) -> Result<Driv
             stream_usage: true,
             continuous_usage: false,
         },
+        deployment,
     })
 }
 
