@@ -106,7 +106,7 @@ async fn eval_items(home: &Path, args: &[&str], data: &Path) -> Vec<ItemResult> 
     items
 }
 
-async fn parity(model: &Path, data: &Path) {
+async fn parity(model: &Path, data: &Path, generations: bool) {
     let home = tempfile::tempdir().expect("home");
     let model_arg = model.to_str().expect("utf-8 path");
     let served = Served::start(home.path(), model).await;
@@ -171,6 +171,9 @@ async fn parity(model: &Path, data: &Path) {
         local.len()
     );
 
+    if !generations {
+        return;
+    }
     let local = eval_items(
         home.path(),
         &["--model", model_arg, "--tasks", "gsm8k", "--limit", "20"],
@@ -193,11 +196,11 @@ async fn parity(model: &Path, data: &Path) {
 }
 
 #[tokio::test]
-async fn gemma_scores_the_same_in_process_and_through_yardstick_serve() {
+async fn gemma_scores_and_generates_the_same_in_process_and_through_yardstick_serve() {
     let (Some(model), Some(data)) = (gemma_model(), require_datasets()) else {
         return;
     };
-    parity(&model, &data).await;
+    parity(&model, &data, true).await;
 }
 
 #[tokio::test]
@@ -205,5 +208,7 @@ async fn qwen_scores_the_same_in_process_and_through_yardstick_serve() {
     let (Some(model), Some(data)) = (qwen_model(), require_datasets()) else {
         return;
     };
-    parity(&model, &data).await;
+    // Loglikelihoods only: 20 five-shot gsm8k generations each way take minutes on two
+    // cores with Qwen; Gemma's check the generation path.
+    parity(&model, &data, false).await;
 }
