@@ -15,22 +15,24 @@ limit="${DEMO_LIMIT:-100}"
 "$yardstick" eval "${models[@]}" --data-dir "$data" --limit "${DEMO_GEN_LIMIT:-20}" --tasks gsm8k_cot
 "$yardstick" eval "${models[@]}" --data-dir "$data" --limit "${DEMO_MMLU_LIMIT:-5}" --tasks mmlu
 "$yardstick" profile "${models[@]}"
-# Serving: Gemma behind llama.cpp's HTTP server (built from source by the set-up) and in-process,
-# the same synthetic workload (128-token prompts, 32-token outputs) at 1 and 4 streams.
+# Serving: Gemma behind `yardstick serve` (the in-process engine behind an OpenAI-compatible
+# API) and in-process, the same synthetic workload (128-token prompts, 32-token outputs) at 1
+# and 4 streams; the served deployment's quality is scored through the same API, so
+# `recommend` sees its quality and speed together.
 server_log="$(mktemp)"
-target/llama-server/bin/llama-server --host 127.0.0.1 --port 18181 --threads 2 --parallel 4 \
-  --ctx-size 4096 --no-repack -m "$("$yardstick" models list --format json |
-    python3 -c 'import json,sys; print(next(m["path"] for m in json.load(sys.stdin) if m["name"].startswith("gemma")))')" \
-  >"$server_log" 2>&1 &
+"$yardstick" serve --model gemma-3-270m-q4_k_m --host 127.0.0.1 --port 18181 --threads 2 \
+  --parallel 4 >"$server_log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 60); do
-  python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:18181/health")' \
+for _ in $(seq 120); do
+  python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:18181/v1/models")' \
     >/dev/null 2>&1 && break
   sleep 1
 done
 serve=(--input-tokens 128 --output-tokens 32 --requests "${DEMO_BENCH_REQUESTS:-20}" --concurrency 1,4)
 "$yardstick" bench --endpoint http://127.0.0.1:18181/v1 -m gemma-3-270m-q4_k_m --server-pid "$server" "${serve[@]}"
+"$yardstick" eval --endpoint http://127.0.0.1:18181/v1 --served-model gemma-3-270m-q4_k_m \
+  --data-dir "$data" --limit "$limit" --tasks arc_easy --concurrency 4
 kill "$server" 2>/dev/null || true
 "$yardstick" bench -m gemma-3-270m-q4_k_m "${serve[@]}"
 "$yardstick" bench -m qwen2.5-coder-0.5b-instruct-q4_k_m "${serve[@]}"

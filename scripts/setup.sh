@@ -36,7 +36,11 @@ fi
 #    verified by size and sha256.
 "$bin" models pull gemma-3-270m-q4_k_m
 "$bin" models pull qwen2.5-coder-0.5b-instruct-q4_k_m
-# 4. llama.cpp's HTTP server, built from source, for the tests and benchmarks that need a
-#    real served model (`yardstick bench --endpoint`): about 8 minutes on 2 cores, once.
-scripts/setup-llama-server.sh
+# 4. llama.cpp's HTTP server, built from source, for the tests that check yardstick against a
+#    third-party server (`bench --endpoint`, and `eval --endpoint` refusing what it cannot
+#    score): about 8 minutes on 2 cores, once. The demo serves with `yardstick serve` and
+#    does not need it.
+if [ "$profile" != release ]; then
+  scripts/setup-llama-server.sh
+fi
 echo "==> set-up done: $bin"
