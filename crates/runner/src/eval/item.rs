@@ -23,28 +23,31 @@ pub(super) async fn run_item(
         item: index,
         source,
     };
-    let (inputs, add_generation_prompt) = if plan.fewshot_as_multiturn {
-        item.chat_turns_multiturn()
-    } else {
-        item.chat_turns()
-    };
     // A server's chat API applies the template itself: the conversation is sent as is.
-    let conversation = (plan.apply_chat_template && backend.renders_chat_itself())
-        .then(|| inputs.first().cloned())
-        .flatten();
-    let item = if plan.apply_chat_template && conversation.is_none() {
-        let mut contexts = Vec::with_capacity(inputs.len());
-        for turns in &inputs {
-            contexts.push(
-                backend
-                    .apply_chat_template(turns, add_generation_prompt)
-                    .await
-                    .map_err(failed)?,
-            );
+    let mut conversation = None;
+    let item = if plan.apply_chat_template {
+        let (inputs, add_generation_prompt) = if plan.fewshot_as_multiturn {
+            item.chat_turns_multiturn()
+        } else {
+            item.chat_turns()
+        };
+        if backend.renders_chat_itself() {
+            conversation = inputs.into_iter().next();
+            item
+        } else {
+            let mut contexts = Vec::with_capacity(inputs.len());
+            for turns in &inputs {
+                contexts.push(
+                    backend
+                        .apply_chat_template(turns, add_generation_prompt)
+                        .await
+                        .map_err(failed)?,
+                );
+            }
+            item.with_chat_contexts(contexts).map_err(|message| {
+                RunnerError::Plan(format!("{} item {index}: {message}", task.name()))
+            })?
         }
-        item.with_chat_contexts(contexts).map_err(|message| {
-            RunnerError::Plan(format!("{} item {index}: {message}", task.name()))
-        })?
     } else {
         item
     };
