@@ -60,7 +60,7 @@ impl OpenAiClient {
     /// The model ids `GET {base_url}/models` lists.
     pub async fn list_models(&self) -> Result<Vec<String>, OpenAiError> {
         let url = endpoint_url(&self.endpoint, "models")?;
-        let (status, body) = self.get_json(url.clone()).await?;
+        let (status, body, _) = self.get_json(url.clone()).await?;
         if !status.is_success() {
             return Err(OpenAiError::Unexpected {
                 url: url.to_string(),
@@ -81,9 +81,13 @@ impl OpenAiClient {
             .collect())
     }
 
-    /// `GET url` within the endpoint's timeout: the status and the body as JSON (`Null`
-    /// when it is not JSON). 401/403 and transport failures are errors.
-    async fn get_json(&self, url: Url) -> Result<(StatusCode, Value), OpenAiError> {
+    /// `GET url` within the endpoint's timeout: the status, the body as JSON (a JSON
+    /// string of the text when it is not JSON) and the server's version header. 401/403
+    /// and transport failures are errors.
+    pub(crate) async fn get_json(
+        &self,
+        url: Url,
+    ) -> Result<(StatusCode, Value, Option<String>), OpenAiError> {
         let send = self.http.get(url.clone()).send();
         let unreachable = |reason: String| OpenAiError::Unreachable {
             url: url.to_string(),
@@ -94,13 +98,14 @@ impl OpenAiClient {
             .map_err(|_| unreachable(format!("no answer within {:?}", self.endpoint.timeout)))?
             .map_err(|error| unreachable(error_chain(&error)))?;
         let status = response.status();
+        let server = crate::call::server_version(response.headers());
         let text = tokio::time::timeout(self.endpoint.timeout, response.text())
             .await
             .map_err(|_| unreachable("the answer did not finish in time".to_string()))?
             .map_err(|error| unreachable(error_chain(&error)))?;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         self.check_authorized(&url, status.as_u16(), &body)?;
-        Ok((status, body))
+        Ok((status, body, server))
     }
 
     /// An [`OpenAiError::Unauthorized`] for a 401 or 403 answer.

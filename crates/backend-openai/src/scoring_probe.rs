@@ -255,19 +255,7 @@ pub async fn server_version(client: &OpenAiClient) -> Result<Option<String>, Ope
 /// The served model's `/models` entry and the server's version header.
 async fn model_entry(client: &OpenAiClient) -> Result<(Value, Option<String>), OpenAiError> {
     let url = crate::client::endpoint_url(&client.endpoint, "models")?;
-    let unreachable = |reason: String| OpenAiError::Unreachable {
-        url: url.to_string(),
-        reason,
-    };
-    let response =
-        tokio::time::timeout(client.endpoint.timeout, client.http.get(url.clone()).send())
-            .await
-            .map_err(|_| unreachable("no answer in time".into()))?
-            .map_err(|error| unreachable(crate::client::error_chain(&error)))?;
-    let status = response.status().as_u16();
-    let server = crate::call::server_version(response.headers());
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    client.check_authorized(&url, status, &body)?;
+    let (_, body, server) = client.get_json(url).await?;
     let entry = body
         .get("data")
         .and_then(Value::as_array)
