@@ -50,6 +50,25 @@ pub enum PromptInput {
     Tokens(Vec<u32>),
 }
 
+/// A prompt to score and where its wanted logprobs start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EchoPrompt {
+    pub input: PromptInput,
+    /// Score only the tokens that start at or after this character of the prompt's text
+    /// (the first token excepted, it has no logprob); the earlier tokens are returned
+    /// without logprobs, and their logits are never computed. `None`: every token.
+    pub logprobs_from: Option<usize>,
+}
+
+impl From<PromptInput> for EchoPrompt {
+    fn from(input: PromptInput) -> EchoPrompt {
+        EchoPrompt {
+            input,
+            logprobs_from: None,
+        }
+    }
+}
+
 /// What the async side learns once the model is loaded.
 #[derive(Debug, Clone)]
 pub(crate) struct ModelFacts {
@@ -75,7 +94,7 @@ pub(crate) enum Command {
         Reply<Generation>,
     ),
     PromptLogprobs {
-        prompts: Vec<PromptInput>,
+        prompts: Vec<EchoPrompt>,
         top: u32,
         reply: Reply<Vec<PromptLogprobs>>,
     },

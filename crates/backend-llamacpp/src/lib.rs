@@ -128,7 +128,7 @@ use crate::chat_template::ChatTemplate;
 use crate::command::Command;
 use crate::engine::EngineStats;
 
-pub use crate::command::{GenerationOptions, PromptInput, TokenEvent};
+pub use crate::command::{EchoPrompt, GenerationOptions, PromptInput, TokenEvent};
 pub use crate::logprobs::{
     character_count, text_offsets, PromptLogprobs, PromptToken, TextOffsets, TokenLogprob,
     TokenLogprobs, MAX_TOP_LOGPROBS,
@@ -317,6 +317,20 @@ impl LlamaCppBackend {
     pub async fn prompt_logprobs_list(
         &self,
         prompts: Vec<PromptInput>,
+        top: u32,
+    ) -> Result<Vec<PromptLogprobs>, BackendError> {
+        self.prompt_logprobs_from(prompts.into_iter().map(EchoPrompt::from).collect(), top)
+            .await
+    }
+
+    /// [`LlamaCppBackend::prompt_logprobs_list`] with logprobs only from a character on
+    /// ([`EchoPrompt::logprobs_from`]): a prompt `context + continuation` with the
+    /// context's length is laid out exactly as in-process scoring lays out that pair (the
+    /// tokens before the continuation as its context, logits at the continuation only), so
+    /// it costs what scoring costs and its logprobs sum to the same score.
+    pub async fn prompt_logprobs_from(
+        &self,
+        prompts: Vec<EchoPrompt>,
         top: u32,
     ) -> Result<Vec<PromptLogprobs>, BackendError> {
         self.ask(|reply| Command::PromptLogprobs {

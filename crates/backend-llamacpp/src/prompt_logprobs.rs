@@ -9,7 +9,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use yardstick_backend::BackendError;
 
-use crate::command::PromptInput;
+use crate::command::{EchoPrompt, PromptInput};
 use crate::engine::Engine;
 use crate::loglikelihood::group_layout;
 use crate::logprobs::{text_offsets, top_tokens, PromptLogprobs, PromptToken, TokenLogprob};
@@ -21,16 +21,18 @@ impl Engine<'_> {
     /// group's shared token prefix read once and every prompt's remainder in its own
     /// sequence, from an empty KV cache; so an item's choices sent as one prompt list are
     /// read in exactly the batches in-process scoring reads them in (llama.cpp's CPU
-    /// kernels round a row differently in a different batch shape), with logits at every
-    /// position instead of the continuation's only.
+    /// kernels round a row differently in a different batch shape). Logits are computed
+    /// at every position, or, for a prompt given where its wanted logprobs start
+    /// ([`EchoPrompt::logprobs_from`]), from there on only: a `context + continuation`
+    /// prompt with the context's length is then exactly the pair scoring reads.
     pub(crate) fn prompt_logprobs(
         &mut self,
-        prompts: &[PromptInput],
+        prompts: &[EchoPrompt],
         top: usize,
     ) -> Result<Vec<PromptLogprobs>, BackendError> {
         let mut encoded = Vec::with_capacity(prompts.len());
         for prompt in prompts {
-            let (tokens, added_bos) = match prompt {
+            let (tokens, added_bos) = match &prompt.input {
                 PromptInput::Text(text) => self.encode_marked(text, self.add_bos),
                 PromptInput::Tokens(tokens) => {
                     (self.checked_tokens(tokens, "of the prompt")?, false)
@@ -52,24 +54,42 @@ impl Engine<'_> {
                     available: self.settings.window,
                 });
             }
-            encoded.push((tokens, added_bos));
+            let pieces: Vec<Vec<u8>> = tokens
+                .iter()
+                .map(|&token| piece(self.model, token))
+                .collect();
+            let offsets = offsets_of(&pieces, added_bos);
+            let start = first_scored(&offsets, added_bos, prompt.logprobs_from);
+            encoded.push(Encoded {
+                tokens,
+                added_bos,
+                pieces,
+                offsets,
+                start,
+            });
         }
-        // Each prompt of two or more tokens as a pair whose every position is scored.
+        // Each prompt with a token to score as a pair: the tokens before the first scored
+        // one are its context (read, no logits), the rest its continuation.
         let scored_prompts: Vec<usize> = (0..encoded.len())
-            .filter(|&index| encoded[index].0.len() > 1)
+            .filter(|&index| encoded[index].start < encoded[index].tokens.len())
             .collect();
         let pairs: Vec<PairTokens> = scored_prompts
             .iter()
-            .map(|&index| PairTokens {
-                context: encoded[index].0[..1].to_vec(),
-                continuation: encoded[index].0[1..].to_vec(),
+            .map(|&index| {
+                let prompt = &encoded[index];
+                PairTokens {
+                    context: prompt.tokens[..prompt.start].to_vec(),
+                    continuation: prompt.tokens[prompt.start..].to_vec(),
+                }
             })
             .collect();
         let mut scored: Vec<Vec<Scored>> = encoded
             .iter()
-            .map(|(tokens, _)| {
-                let mut positions = vec![None; tokens.len()];
-                positions[0] = Some((None, Vec::new()));
+            .map(|prompt| {
+                let mut positions = vec![None; prompt.tokens.len()];
+                for position in &mut positions[..prompt.start] {
+                    *position = Some((None, Vec::new()));
+                }
                 positions
             })
             .collect();
@@ -104,7 +124,7 @@ impl Engine<'_> {
         encoded
             .into_iter()
             .zip(scored)
-            .map(|((tokens, added_bos), scored)| {
+            .map(|(prompt, scored)| {
                 let scored = scored
                     .into_iter()
                     .collect::<Option<Vec<_>>>()
@@ -112,7 +132,7 @@ impl Engine<'_> {
                         what: "scoring the tokens of a prompt".to_string(),
                         reason: "a position was not scored".to_string(),
                     })?;
-                Ok(assemble(model, &tokens, added_bos, scored))
+                Ok(assemble(prompt, scored))
             })
             .collect()
     }
@@ -121,22 +141,47 @@ impl Engine<'_> {
 /// A position's logprob (`None` for the first token) and its most likely alternatives.
 type Scored = Option<(Option<f64>, Vec<TokenLogprob>)>;
 
-/// A prompt's tokens with their pieces, offsets and scores.
-fn assemble(
-    model: &LlamaModel,
-    tokens: &[Token],
+/// A prompt tokenized, with where each token starts and the first token to score.
+struct Encoded {
+    tokens: Vec<Token>,
     added_bos: bool,
-    scored: Vec<(Option<f64>, Vec<TokenLogprob>)>,
-) -> PromptLogprobs {
-    let pieces: Vec<Vec<u8>> = tokens.iter().map(|&token| piece(model, token)).collect();
+    pieces: Vec<Vec<u8>>,
+    offsets: Vec<usize>,
+    start: usize,
+}
+
+/// Where each token starts in the prompt's text, in characters (an added BOS at 0).
+fn offsets_of(pieces: &[Vec<u8>], added_bos: bool) -> Vec<usize> {
     let in_text = usize::from(added_bos);
     let mut offsets = vec![0; in_text];
     offsets.extend(text_offsets(pieces[in_text..].iter().map(Vec::as_slice)));
-    let text = String::from_utf8_lossy(&pieces[in_text..].concat()).into_owned();
-    let tokens = tokens
+    offsets
+}
+
+/// The first token whose logprob is computed: never the first token (nothing before it);
+/// with `from`, the first token of the text that starts at or after that character, as a
+/// client splitting by `text_offset` against a context's length finds a continuation
+/// (the length of the prompt when none does: nothing is scored).
+fn first_scored(offsets: &[usize], added_bos: bool, from: Option<usize>) -> usize {
+    let Some(from) = from else {
+        return 1.min(offsets.len());
+    };
+    let in_text = usize::from(added_bos);
+    (in_text..offsets.len())
+        .find(|&position| offsets[position] >= from)
+        .unwrap_or(offsets.len())
+        .max(1)
+}
+
+/// A prompt's tokens with their pieces, offsets and scores.
+fn assemble(prompt: Encoded, scored: Vec<(Option<f64>, Vec<TokenLogprob>)>) -> PromptLogprobs {
+    let in_text = usize::from(prompt.added_bos);
+    let text = String::from_utf8_lossy(&prompt.pieces[in_text..].concat()).into_owned();
+    let tokens = prompt
+        .tokens
         .iter()
-        .zip(pieces)
-        .zip(offsets)
+        .zip(prompt.pieces)
+        .zip(prompt.offsets)
         .zip(scored)
         .enumerate()
         .map(
@@ -147,7 +192,7 @@ fn assemble(
                 offset,
                 logprob,
                 top,
-                added: added_bos && index == 0,
+                added: prompt.added_bos && index == 0,
             },
         )
         .collect();

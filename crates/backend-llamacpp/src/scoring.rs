@@ -49,42 +49,19 @@ impl PairTokens {
     }
 }
 
-/// lm-eval's `get_rolling_token_windows(tokens, prefix_token, max_seq_len, context_len=1)`
-/// followed by `make_disjoint_window`: the first window predicts the first `max_seq_len`
-/// tokens from the prefix token; each later window predicts the next up to `max_seq_len`
-/// tokens, conditioned on the tokens just before them so that the window is `max_seq_len`
-/// tokens long. Every token is predicted exactly once.
+/// [`yardstick_backend::rolling_windows`] as pairs of this engine's tokens.
 pub(crate) fn rolling_windows(
     tokens: &[Token],
     prefix_token: Token,
     max_seq_len: usize,
 ) -> Vec<PairTokens> {
-    let max_seq_len = max_seq_len.max(1);
-    let mut windows = Vec::new();
-    if tokens.is_empty() {
-        return windows;
-    }
-    let first = max_seq_len.min(tokens.len());
-    windows.push(PairTokens {
-        context: vec![prefix_token],
-        continuation: tokens[..first].to_vec(),
-    });
-    let mut predicted = first;
-    while predicted < tokens.len() {
-        let length = (tokens.len() - predicted).min(max_seq_len);
-        let end = predicted + length;
-        // lm-eval's window is tokens[end - max_seq_len - 1 .. end - 1]; made disjoint, the
-        // context is its first max_seq_len - (length - 1) tokens.
-        let start = end.saturating_sub(max_seq_len + 1);
-        let window = &tokens[start..end - 1];
-        let context_len = window.len() - (length - 1);
-        windows.push(PairTokens {
-            context: window[..context_len].to_vec(),
-            continuation: tokens[end - length..end].to_vec(),
-        });
-        predicted = end;
-    }
-    windows
+    yardstick_backend::rolling_windows(tokens, prefix_token, max_seq_len)
+        .into_iter()
+        .map(|window| PairTokens {
+            context: window.context,
+            continuation: window.continuation,
+        })
+        .collect()
 }
 
 /// Splits lm-eval's way: trailing whitespace of the context moves to the front of the
@@ -355,27 +332,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn rolling_windows_predict_every_token_once_within_the_window() {
-        let tokens: Vec<Token> = (10..20).collect();
-        let windows = rolling_windows(&tokens, 1, 4);
-        let predicted: Vec<Token> = windows
-            .iter()
-            .flat_map(|window| window.continuation.clone())
-            .collect();
-        assert_eq!(predicted, tokens);
-        assert_eq!(windows[0].context, vec![1]);
-        assert_eq!(windows[0].continuation, vec![10, 11, 12, 13]);
-        // lm-eval: window tokens[4-1..8-1] = [13, 14, 15, 16] predicting [14..17]; disjoint
-        // context = the first 4 - 3 = 1 token.
-        assert_eq!(windows[1].context, vec![13]);
-        assert_eq!(windows[1].continuation, vec![14, 15, 16, 17]);
-        assert_eq!(windows[2].context, vec![15, 16, 17]);
-        assert_eq!(windows[2].continuation, vec![18, 19]);
-        assert!(windows.iter().all(|window| window.input_len() <= 4));
-        assert!(rolling_windows(&[], 1, 4).is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ impl OpenAiClient {
         let url = endpoint_url(&self.endpoint, path).map_err(|error| BackendError::Request {
             what: format!("{what}: {error}"),
             cause: "invalid_endpoint".into(),
+            status: None,
             retryable: false,
             retry_after: None,
         })?;
@@ -57,13 +58,13 @@ impl OpenAiClient {
                 408 | 500..=599 => (format!("http_{status}"), true),
                 _ => (format!("http_{status}"), false),
             };
-            return Err(failure(
-                &what,
-                &cause,
-                format!("HTTP {status}: {message}"),
+            return Err(BackendError::Request {
+                what: format!("{what}: HTTP {status}: {message}"),
+                cause,
+                status: Some(status),
                 retryable,
                 retry_after,
-            ));
+            });
         }
         let json = json.map_err(|error| {
             failure(
@@ -98,6 +99,7 @@ fn failure(
     BackendError::Request {
         what: format!("{what}: {detail}"),
         cause: cause.to_string(),
+        status: None,
         retryable,
         retry_after,
     }

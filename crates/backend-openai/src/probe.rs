@@ -7,11 +7,12 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use yardstick_load::{ErrorCause, TokenCountSource};
 
-use crate::client::{endpoint_url, error_chain, error_message, OpenAiClient};
+use crate::client::OpenAiClient;
 use crate::endpoint::{Api, Endpoint};
 use crate::error::OpenAiError;
 use crate::record::Outcome;
 use crate::request::LoadRequest;
+use crate::scoring_probe::refused_or_unknown;
 
 /// Whether the server has a capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -262,28 +263,16 @@ impl OpenAiClient {
     }
 
     async fn echo_logprobs(&self) -> Result<Finding, OpenAiError> {
-        let url = endpoint_url(&self.endpoint, Api::Completions.path())?;
         let body = json!({
             "model": self.endpoint.served_model, "prompt": PROBE_PROMPT,
             "echo": true, "logprobs": 1, "max_tokens": 0, "temperature": 0,
         });
-        let send = async {
-            let response = self.http.post(url.clone()).json(&body).send().await?;
-            let status = response.status().as_u16();
-            Ok::<_, reqwest::Error>((status, response.text().await?))
+        let answer = match self.post_json(Api::Completions.path(), &body).await {
+            Ok(answer) => answer,
+            Err(error) => return refused_or_unknown(self, &error),
         };
-        let (status, text) = match tokio::time::timeout(self.endpoint.timeout, send).await {
-            Err(_) => return Ok(Finding::new(Support::Unknown, "no answer in time")),
-            Ok(Err(error)) => return Ok(Finding::new(Support::Unknown, error_chain(&error))),
-            Ok(Ok(answer)) => answer,
-        };
-        let json: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        self.check_authorized(&url, status, &json)?;
-        if !(200..300).contains(&status) {
-            let reason = format!("HTTP {status}: {}", error_message(&json));
-            return Ok(Finding::new(support_after_failure(Some(status)), reason));
-        }
-        let logprobs = json
+        let logprobs = answer
+            .json
             .pointer("/choices/0/logprobs/token_logprobs")
             .and_then(Value::as_array);
         Ok(match logprobs {

@@ -22,6 +22,10 @@ use crate::prompt_logprobs::{
     is_prefix, parse_echo, parse_prompt_logprobs, score_continuation, Boundary, PromptToken,
 };
 
+/// yardstick serve's request field naming, per prompt, the character from which echoed
+/// tokens carry logprobs.
+pub const ECHO_LOGPROBS_FROM: &str = "echo_logprobs_from";
+
 /// Where a server gives prompt token logprobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LogprobSource {
@@ -43,6 +47,10 @@ pub struct ScoringSettings {
     pub logprobs: Option<LogprobSource>,
     /// Most prompts in one request (1 when the server refuses a prompt list).
     pub prompts_per_request: usize,
+    /// The server honours `echo_logprobs_from` (yardstick serve's extension): echoed
+    /// tokens before a character carry no logprob, and their logits are not computed, so
+    /// scoring a continuation costs what it costs in-process.
+    pub echo_logprobs_from: bool,
     /// The server puts a token (BOS) before every prompt, so a text's first token is scored.
     pub prefix_token: bool,
     /// The server's name and version header.
@@ -77,6 +85,12 @@ impl OpenAiBackend {
             "temperature=0 (greedy generations)".to_string(),
         ];
         match self.settings.logprobs {
+            Some(LogprobSource::Echo) if self.settings.echo_logprobs_from => {
+                parameters.push(
+                    "loglikelihood=echo:true,logprobs:1,max_tokens:0,echo_logprobs_from:<context length>"
+                        .into(),
+                );
+            }
             Some(LogprobSource::Echo) => {
                 parameters.push("loglikelihood=echo:true,logprobs:1,max_tokens:0".into());
             }
@@ -93,20 +107,25 @@ impl OpenAiBackend {
         BackendError::Request {
             what: what.into(),
             cause: "malformed".into(),
+            status: None,
             retryable: false,
             retry_after: None,
         }
     }
 
     /// Sends prompts in chunks of [`ScoringSettings::prompts_per_request`] and returns each
-    /// prompt's tokens, in order.
+    /// prompt's tokens, in order. With `from` (one character offset per prompt) and a
+    /// server that honours `echo_logprobs_from`, only the tokens from there on carry
+    /// logprobs.
     async fn prompt_tokens(
         &self,
         source: LogprobSource,
         prompts: &[String],
+        from: Option<&[usize]>,
     ) -> Result<Vec<Vec<PromptToken>>, BackendError> {
         let mut all = Vec::with_capacity(prompts.len());
-        for chunk in prompts.chunks(self.settings.prompts_per_request.max(1)) {
+        let per_request = self.settings.prompts_per_request.max(1);
+        for (number, chunk) in prompts.chunks(per_request).enumerate() {
             let prompt = if chunk.len() == 1 {
                 json!(chunk[0])
             } else {
@@ -122,6 +141,15 @@ impl OpenAiBackend {
                 LogprobSource::PromptLogprobs => json!({"prompt_logprobs": 1, "max_tokens": 1}),
             };
             merge(&mut body, fields);
+            if let (LogprobSource::Echo, true, Some(from)) =
+                (source, self.settings.echo_logprobs_from, from)
+            {
+                let start = number * per_request;
+                let offsets = &from[start..start + chunk.len()];
+                if let Some(body) = body.as_object_mut() {
+                    body.insert(ECHO_LOGPROBS_FROM.into(), json!(offsets));
+                }
+            }
             let answer = self
                 .client
                 .post_json(Api::Completions.path(), &body)
@@ -323,7 +351,12 @@ impl Backend for OpenAiBackend {
             }
             prompts.extend(contexts.iter().cloned());
         }
-        let tokens = self.prompt_tokens(source, &prompts).await?;
+        // The continuations' logprobs only, where the server can skip the rest.
+        let from: Vec<usize> = pairs
+            .iter()
+            .map(|(context, _)| context.chars().count())
+            .collect();
+        let tokens = self.prompt_tokens(source, &prompts, Some(&from)).await?;
         let mut scores = Vec::with_capacity(pairs.len());
         for (position, (context, _)) in pairs.iter().enumerate() {
             let boundary = match source {
@@ -349,19 +382,18 @@ impl Backend for OpenAiBackend {
     }
 
     async fn loglikelihood_rolling(&self, text: &str) -> Result<RollingScore, BackendError> {
-        if let Some(reason) =
-            self.settings.unavailable.iter().find(|unavailable| {
-                unavailable.need == yardstick_backend::Need::RollingLoglikelihood
-            })
-        {
-            return Err(self.refused(&format!("score whole texts: {}", reason.reason)));
+        if let Some(reason) = Unavailable::reason_in(
+            &self.settings.unavailable,
+            yardstick_backend::Need::RollingLoglikelihood,
+        ) {
+            return Err(self.refused(&format!("score whole texts: {reason}")));
         }
         let source = self
             .settings
             .logprobs
             .ok_or_else(|| self.refused("score whole texts (no prompt logprobs)"))?;
         let tokens = self
-            .prompt_tokens(source, &[text.to_string()])
+            .prompt_tokens(source, &[text.to_string()], None)
             .await?
             .remove(0);
         let skip = match source {

@@ -7,7 +7,10 @@
 //!    spell the prompt at their offsets, and the last token's logprob must equal the one
 //!    the server gave when it generated it (a shift by one position, seen in
 //!    llama-cpp-python's server for models without BOS, fails this);
-//! 3. without echo, vLLM's `prompt_logprobs`, checked the same way.
+//! 3. without echo, vLLM's `prompt_logprobs`, checked the same way;
+//! 4. with echo, whether the server honours yardstick serve's `echo_logprobs_from` (the
+//!    prompt's tokens before a character come back without logprobs, the rest as the
+//!    whole echo gave them): then only continuations are scored, as in-process.
 
 use serde_json::{json, Value};
 use yardstick_backend::{BackendError, Need, Unavailable};
@@ -17,8 +20,10 @@ use crate::client::OpenAiClient;
 use crate::endpoint::{Api, Endpoint};
 use crate::error::OpenAiError;
 use crate::probe::{Finding, Support};
-use crate::prompt_logprobs::{is_prefix, parse_echo, parse_prompt_logprobs, reproduces};
-use crate::scorer::{LogprobSource, OpenAiBackend, ScoringSettings};
+use crate::prompt_logprobs::{
+    is_prefix, parse_echo, parse_prompt_logprobs, reproduces, PromptToken,
+};
+use crate::scorer::{LogprobSource, OpenAiBackend, ScoringSettings, ECHO_LOGPROBS_FROM};
 
 /// The prompt of the checks: plain ASCII text with an obvious next word.
 const PROBE_PROMPT: &str = "The capital of France is";
@@ -38,12 +43,13 @@ pub struct ScoringProbe {
     pub prompt_lists: Finding,
     pub aligned: Finding,
     pub prefix_token: Finding,
+    pub echo_logprobs_from: Finding,
     pub settings: ScoringSettings,
 }
 
 impl ScoringProbe {
     /// Every finding with its label, in the order they are printed.
-    pub fn findings(&self) -> [(&'static str, &Finding); 6] {
+    pub fn findings(&self) -> [(&'static str, &Finding); 7] {
         [
             ("greedy generation with logprobs", &self.generation),
             ("echo + prompt logprobs (spelled)", &self.echo),
@@ -51,6 +57,7 @@ impl ScoringProbe {
             ("logprobs aligned with generation", &self.aligned),
             ("several prompts per request", &self.prompt_lists),
             ("prefix token (BOS) before prompts", &self.prefix_token),
+            ("continuation-only echo logprobs", &self.echo_logprobs_from),
         ]
     }
 }
@@ -135,6 +142,7 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
                 .await
         }
     };
+    let mut echoed = None;
     match single.map(|answer| first_choice(&answer).map(parse_echo)) {
         Err(error) => echo = refused_or_unknown(client, &error)?,
         Ok(None) => echo = Finding::new(Support::No, "the answer has no choices"),
@@ -149,9 +157,16 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
                 aligned = alignment(tokens.last().and_then(|token| token.logprob), &next);
                 prefix_token = prefix_finding(is_prefix(&tokens), &tokens[0].text);
                 source = Some(LogprobSource::Echo);
+                echoed = Some(tokens);
             }
         },
     }
+
+    // 4. Echo from a character on, checked against the whole echo.
+    let echo_logprobs_from = match &echoed {
+        None => Finding::new(Support::Unknown, "no echo to compare with"),
+        Some(whole) => partial_echo(client, &prompt, whole).await?,
+    };
 
     // 3. vLLM's prompt logprobs, when echo gave nothing usable.
     let mut prompt_logprobs = Finding::new(Support::Unknown, "not needed: echo works");
@@ -230,6 +245,7 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
             1
         },
         prefix_token: prefix_token.support == Support::Yes,
+        echo_logprobs_from: echo_logprobs_from.support == Support::Yes,
         server_version,
         context_tokens,
         unavailable,
@@ -242,8 +258,89 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
         prompt_lists,
         aligned,
         prefix_token,
+        echo_logprobs_from,
         settings,
     })
+}
+
+/// Whether the server honours `echo_logprobs_from`: the prompt echoed from its last
+/// token's offset must come back as the same tokens, without logprobs before that token,
+/// and with the whole echo's logprob for it (within [`ALIGNMENT_TOLERANCE`]: fewer logits
+/// rows are other kernel shapes, so other roundings). A server that refuses the field or ignores it
+/// is a "no", and is sent whole echoes.
+async fn partial_echo(
+    client: &OpenAiClient,
+    prompt: &str,
+    whole: &[PromptToken],
+) -> Result<Finding, OpenAiError> {
+    let Some(from) = whole.last().and_then(|token| token.offset) else {
+        return Ok(Finding::new(
+            Support::Unknown,
+            "the echo carried no offsets",
+        ));
+    };
+    let mut body = json!({
+        "model": client.endpoint.served_model, "prompt": prompt,
+        "echo": true, "logprobs": 1, "max_tokens": 0, "temperature": 0,
+    });
+    if let Some(body) = body.as_object_mut() {
+        body.insert(ECHO_LOGPROBS_FROM.into(), json!(from));
+    }
+    let tokens = match client.post_json(Api::Completions.path(), &body).await {
+        Err(error) => return refused_or_unknown(client, &error),
+        Ok(answer) => match first_choice(&answer).map(parse_echo) {
+            None => return Ok(Finding::new(Support::No, "the answer has no choices")),
+            Some(Err(reason)) => return Ok(Finding::new(Support::No, reason)),
+            Some(Ok(tokens)) => tokens,
+        },
+    };
+    Ok(compare_partial(&tokens, whole, from))
+}
+
+/// [`partial_echo`]'s verdict on the tokens echoed from character `from`.
+fn compare_partial(partial: &[PromptToken], whole: &[PromptToken], from: usize) -> Finding {
+    let texts = |tokens: &[PromptToken]| {
+        tokens
+            .iter()
+            .map(|token| token.text.clone())
+            .collect::<Vec<_>>()
+    };
+    if texts(partial) != texts(whole) {
+        return Finding::new(
+            Support::No,
+            "the tokens differ from the whole echo's".to_string(),
+        );
+    }
+    for (position, (part, all)) in partial.iter().zip(whole).enumerate() {
+        let wanted = part.offset.is_some_and(|offset| offset >= from) && all.logprob.is_some();
+        match (wanted, part.logprob, all.logprob) {
+            (false, Some(_), _) if position > 0 => {
+                return Finding::new(
+                    Support::No,
+                    format!("`{ECHO_LOGPROBS_FROM}` was ignored (token {position} has a logprob)"),
+                )
+            }
+            (true, None, _) => {
+                return Finding::new(
+                    Support::No,
+                    format!("token {position} lost its logprob"),
+                )
+            }
+            (true, Some(part), Some(all)) if (part - all).abs() > ALIGNMENT_TOLERANCE => {
+                return Finding::new(
+                    Support::No,
+                    format!(
+                        "token {position}: {part:.5} from character {from}, {all:.5} in the whole echo"
+                    ),
+                )
+            }
+            _ => {}
+        }
+    }
+    Finding::new(
+        Support::Yes,
+        format!("`{ECHO_LOGPROBS_FROM}: {from}` gave the whole echo's logprobs from there on"),
+    )
 }
 
 /// The server's name and version as its headers give them (`server`, or a vendor header),
@@ -270,30 +367,36 @@ async fn model_entry(client: &OpenAiClient) -> Result<(Value, Option<String>), O
 }
 
 /// A failed probe request as a finding; a refused key stops the probe.
-fn refused_or_unknown(client: &OpenAiClient, error: &BackendError) -> Result<Finding, OpenAiError> {
-    if let BackendError::Request { cause, what, .. } = error {
-        if cause == "http_401" || cause == "http_403" {
-            return Err(OpenAiError::Unauthorized {
-                url: client.endpoint.base_url.clone(),
-                status: cause[5..].parse().unwrap_or(401),
-                key_sent: client.endpoint.api_key.is_some(),
-                message: what.clone(),
-            });
-        }
-        if cause == "connection_refused" {
-            return Err(OpenAiError::Unreachable {
-                url: client.endpoint.base_url.clone(),
-                reason: what.clone(),
-            });
-        }
-        let support = if cause.starts_with("http_4") {
-            Support::No
-        } else {
-            Support::Unknown
-        };
-        return Ok(Finding::new(support, what.clone()));
+pub(crate) fn refused_or_unknown(
+    client: &OpenAiClient,
+    error: &BackendError,
+) -> Result<Finding, OpenAiError> {
+    let BackendError::Request {
+        cause,
+        what,
+        status,
+        ..
+    } = error
+    else {
+        return Ok(Finding::new(Support::Unknown, error.to_string()));
+    };
+    match status {
+        Some(status @ (401 | 403)) => Err(OpenAiError::Unauthorized {
+            url: client.endpoint.base_url.clone(),
+            status: *status,
+            key_sent: client.endpoint.api_key.is_some(),
+            message: what.clone(),
+        }),
+        // Busy or slow, not a refusal.
+        Some(408 | 429) => Ok(Finding::new(Support::Unknown, what.clone())),
+        // The server understood and refused: it lacks the capability.
+        Some(400..=499) => Ok(Finding::new(Support::No, what.clone())),
+        _ if cause == "connection_refused" => Err(OpenAiError::Unreachable {
+            url: client.endpoint.base_url.clone(),
+            reason: what.clone(),
+        }),
+        _ => Ok(Finding::new(Support::Unknown, what.clone())),
     }
-    Ok(Finding::new(Support::Unknown, error.to_string()))
 }
 
 fn choice_count(answer: &Answer) -> usize {
@@ -361,5 +464,71 @@ fn prefix_finding(prefix: bool, first: &str) -> Finding {
             Support::No,
             "the prompt's first token has no logprob (the server adds no BOS)",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(text: &str, offset: usize, logprob: Option<f64>) -> PromptToken {
+        PromptToken {
+            text: text.to_string(),
+            offset: Some(offset),
+            logprob,
+            is_top: None,
+        }
+    }
+
+    fn whole() -> Vec<PromptToken> {
+        vec![
+            token("<s>", 0, None),
+            token("The", 0, Some(-2.0)),
+            token(" cat", 3, Some(-1.5)),
+        ]
+    }
+
+    #[test]
+    fn a_partial_echo_must_drop_the_earlier_logprobs_and_keep_the_later_ones() {
+        let honoured = vec![
+            token("<s>", 0, None),
+            token("The", 0, None),
+            token(" cat", 3, Some(-1.5000001)),
+        ];
+        assert_eq!(
+            compare_partial(&honoured, &whole(), 3).support,
+            Support::Yes
+        );
+
+        let ignored = compare_partial(&whole(), &whole(), 3);
+        assert_eq!(ignored.support, Support::No);
+        assert!(ignored.reason.contains("ignored"), "{}", ignored.reason);
+
+        let lost = vec![
+            token("<s>", 0, None),
+            token("The", 0, None),
+            token(" cat", 3, None),
+        ];
+        let lost = compare_partial(&lost, &whole(), 3);
+        assert!(lost.reason.contains("lost its logprob"), "{}", lost.reason);
+
+        let moved = vec![
+            token("<s>", 0, None),
+            token("The", 0, None),
+            token(" cat", 3, Some(-1.3)),
+        ];
+        let moved = compare_partial(&moved, &whole(), 3);
+        assert_eq!(moved.support, Support::No);
+        assert!(moved.reason.contains("-1.30000"), "{}", moved.reason);
+
+        let retokenized = vec![
+            token("<s>", 0, None),
+            token("The c", 0, None),
+            token("at", 5, Some(-1.5)),
+        ];
+        assert_eq!(
+            compare_partial(&retokenized, &whole(), 3).support,
+            Support::No
+        );
     }
 }

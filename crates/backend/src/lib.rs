@@ -86,8 +86,14 @@ pub struct Unavailable {
 impl BackendDescription {
     /// Why the backend cannot serve `need`, or `None` when it can.
     pub fn lacks(&self, need: Need) -> Option<&str> {
-        self.unavailable
-            .iter()
+        Unavailable::reason_in(&self.unavailable, need)
+    }
+}
+
+impl Unavailable {
+    /// Why `need` is unavailable according to `list`, or `None` when it is not listed.
+    pub fn reason_in(list: &[Unavailable], need: Need) -> Option<&str> {
+        list.iter()
             .find(|unavailable| unavailable.need == need)
             .map(|unavailable| unavailable.reason.as_str())
     }
@@ -224,6 +230,8 @@ pub enum BackendError {
         what: String,
         /// A short stable label of the cause (`http_503`, `rate_limited`, `timeout`, …).
         cause: String,
+        /// The HTTP status when the server answered with an error.
+        status: Option<u16>,
         retryable: bool,
         retry_after: Option<Duration>,
     },
@@ -285,4 +293,79 @@ pub trait Backend: Send + Sync {
         messages: &[ChatMessage],
         add_generation_prompt: bool,
     ) -> Result<String, BackendError>;
+}
+
+/// One window of a rolling loglikelihood: the tokens it predicts, and the tokens before them
+/// it is conditioned on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollingWindow<T> {
+    pub context: Vec<T>,
+    pub continuation: Vec<T>,
+}
+
+/// lm-eval's `get_rolling_token_windows(tokens, prefix_token, max_seq_len, context_len=1)`
+/// followed by `make_disjoint_window`: the first window predicts the first `max_seq_len`
+/// tokens from the prefix token; each later window predicts the next up to `max_seq_len`
+/// tokens, conditioned on the tokens just before them so that the window is `max_seq_len`
+/// tokens long. Every token is predicted exactly once, and a window's context plus its
+/// continuation but the last token (what the model reads) is at most `max_seq_len` tokens.
+pub fn rolling_windows<T: Copy>(
+    tokens: &[T],
+    prefix_token: T,
+    max_seq_len: usize,
+) -> Vec<RollingWindow<T>> {
+    let max_seq_len = max_seq_len.max(1);
+    let mut windows = Vec::new();
+    if tokens.is_empty() {
+        return windows;
+    }
+    let first = max_seq_len.min(tokens.len());
+    windows.push(RollingWindow {
+        context: vec![prefix_token],
+        continuation: tokens[..first].to_vec(),
+    });
+    let mut predicted = first;
+    while predicted < tokens.len() {
+        let length = (tokens.len() - predicted).min(max_seq_len);
+        let end = predicted + length;
+        // lm-eval's window is tokens[end - max_seq_len - 1 .. end - 1]; made disjoint, the
+        // context is its first max_seq_len - (length - 1) tokens.
+        let start = end.saturating_sub(max_seq_len + 1);
+        let window = &tokens[start..end - 1];
+        let context_len = window.len() - (length - 1);
+        windows.push(RollingWindow {
+            context: window[..context_len].to_vec(),
+            continuation: tokens[end - length..end].to_vec(),
+        });
+        predicted = end;
+    }
+    windows
+}
+
+#[cfg(test)]
+mod rolling_tests {
+    use super::*;
+
+    #[test]
+    fn rolling_windows_predict_every_token_once_within_the_window() {
+        let tokens: Vec<u32> = (10..20).collect();
+        let windows = rolling_windows(&tokens, 1, 4);
+        let predicted: Vec<u32> = windows
+            .iter()
+            .flat_map(|window| window.continuation.clone())
+            .collect();
+        assert_eq!(predicted, tokens);
+        assert_eq!(windows[0].context, vec![1]);
+        assert_eq!(windows[0].continuation, vec![10, 11, 12, 13]);
+        // lm-eval: window tokens[4-1..8-1] = [13, 14, 15, 16] predicting [14..17]; disjoint
+        // context = the first 4 - 3 = 1 token.
+        assert_eq!(windows[1].context, vec![13]);
+        assert_eq!(windows[1].continuation, vec![14, 15, 16, 17]);
+        assert_eq!(windows[2].context, vec![15, 16, 17]);
+        assert_eq!(windows[2].continuation, vec![18, 19]);
+        assert!(windows
+            .iter()
+            .all(|window| window.context.len() + window.continuation.len() - 1 <= 4));
+        assert!(rolling_windows::<u32>(&[], 1, 4).is_empty());
+    }
 }

@@ -18,11 +18,11 @@ use yardstick_core::ItemResult;
 use yardstick_store::Store;
 use yardstick_test_support::fixtures::{gemma_model, qwen_model, require_datasets};
 
-/// Loglikelihoods through the server should equal in-process ones within this.
+/// Loglikelihoods through the server equal in-process ones within this. The server is sent
+/// `echo_logprobs_from` (each context's length), so it computes logits at the
+/// continuations only, in the very batches in-process scoring uses: no row is rounded
+/// differently.
 const TOLERANCE_NATS: f64 = 1e-3;
-/// The few items beyond it (llama.cpp rounds a row differently when a call computes logits
-/// at every position, as echo needs, instead of the continuation's only) stay within this.
-const OUTLIER_NATS: f64 = 0.05;
 
 /// `yardstick serve` as a child process, killed when dropped.
 struct Served {
@@ -163,9 +163,8 @@ async fn parity(model: &Path, data: &Path, generations: bool) {
         "{}: largest loglikelihood difference {largest:.2e} nats; items beyond {TOLERANCE_NATS:.0e}: {beyond_tolerance:?}; items whose two best choices are closer than twice their difference: {close_calls:?}",
         model.display(),
     );
-    assert!(largest <= OUTLIER_NATS, "largest difference {largest}");
     assert!(
-        beyond_tolerance.len() <= local.len() / 50,
+        beyond_tolerance.is_empty(),
         "{} of {} items beyond {TOLERANCE_NATS}: {beyond_tolerance:?}",
         beyond_tolerance.len(),
         local.len()

@@ -58,6 +58,7 @@ pub(crate) async fn chat_completions(
         prompt: Prompt::Text(prompt),
         echo: false,
         logprobs: params.logprobs,
+        logprobs_from: None,
         generation,
         echoed: None,
     };

@@ -9,7 +9,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio_util::task::AbortOnDropHandle;
 use yardstick_backend::{Backend, BackendError, FinishReason, GenerateRequest};
 use yardstick_backend_llamacpp::{
-    GenerationOptions, LlamaCppBackend, PromptInput, PromptLogprobs, TokenLogprobs,
+    EchoPrompt, GenerationOptions, LlamaCppBackend, PromptInput, PromptLogprobs, TokenLogprobs,
 };
 
 use crate::error::ServeError;
@@ -24,6 +24,8 @@ pub(crate) struct ChoiceRequest {
     pub echo: bool,
     /// Top alternatives per token, for the echoed prompt and the generated tokens.
     pub logprobs: Option<u32>,
+    /// The character of the prompt from which echoed tokens carry logprobs.
+    pub logprobs_from: Option<usize>,
     /// `max_tokens` is filled.
     pub generation: GenerationParams,
     /// The echoed prompt's logprobs, already computed with the request's other prompts
@@ -44,18 +46,28 @@ pub(crate) async fn echo_together(
     if choices.len() < 2 || !choices.iter().all(|choice| choice.echo) {
         return Ok(());
     }
-    let inputs = choices
-        .iter()
-        .map(|choice| match &choice.prompt {
-            Prompt::Text(text) => PromptInput::Text(text.clone()),
-            Prompt::Tokens(tokens) => PromptInput::Tokens(tokens.clone()),
-        })
-        .collect();
-    let echoed = backend.prompt_logprobs_list(inputs, top).await?;
+    let inputs = choices.iter().map(ChoiceRequest::echo_prompt).collect();
+    let echoed = backend.prompt_logprobs_from(inputs, top).await?;
     for (choice, logprobs) in choices.iter_mut().zip(echoed) {
         choice.echoed = Some(logprobs);
     }
     Ok(())
+}
+
+impl ChoiceRequest {
+    fn input(&self) -> PromptInput {
+        match &self.prompt {
+            Prompt::Text(text) => PromptInput::Text(text.clone()),
+            Prompt::Tokens(tokens) => PromptInput::Tokens(tokens.clone()),
+        }
+    }
+
+    fn echo_prompt(&self) -> EchoPrompt {
+        EchoPrompt {
+            input: self.input(),
+            logprobs_from: self.logprobs_from,
+        }
+    }
 }
 
 /// What happened to a choice, in order.
@@ -112,15 +124,14 @@ async fn run(
     mut choice: ChoiceRequest,
     send: impl Fn(ChoiceEvent) -> bool,
 ) -> Result<(), ServeError> {
-    let input = match &choice.prompt {
-        Prompt::Text(text) => PromptInput::Text(text.clone()),
-        Prompt::Tokens(tokens) => PromptInput::Tokens(tokens.clone()),
-    };
     let mut prompt_tokens = None;
     if choice.echo {
         let logprobs = match (choice.echoed.take(), choice.logprobs) {
             (Some(echoed), _) => Some(echoed),
-            (None, Some(top)) => Some(backend.prompt_logprobs_of(input.clone(), top).await?),
+            (None, Some(top)) => backend
+                .prompt_logprobs_from(vec![choice.echo_prompt()], top)
+                .await?
+                .pop(),
             (None, None) => None,
         };
         prompt_tokens = logprobs.as_ref().map(|logprobs| logprobs.tokens.len());

@@ -30,11 +30,13 @@ pub(crate) async fn completions(
         .prompts
         .iter()
         .enumerate()
-        .map(|(index, prompt)| ChoiceRequest {
+        .zip(&params.echo_logprobs_from)
+        .map(|((index, prompt), &logprobs_from)| ChoiceRequest {
             index,
             prompt: prompt.clone(),
             echo: params.echo,
             logprobs: params.logprobs,
+            logprobs_from,
             generation: params.generation.clone(),
             echoed: None,
         })

@@ -1,6 +1,6 @@
 //! `yardstick serve`: an OpenAI-compatible HTTP server over the in-process llama.cpp engine
 //! (`GET /v1/models`, `POST /v1/completions`, `POST /v1/chat/completions`, streaming or
-//! not), so that any OpenAI client — yardstick's own `--endpoint` evaluations and load
+//! not; vLLM's `POST /tokenize` and `/detokenize`), so that any OpenAI client — yardstick's own `--endpoint` evaluations and load
 //! tests included — measures exactly the engine arithmetic the in-process evaluations use:
 //! echoed prompt logprobs are `LlamaCppBackend::prompt_logprobs` (scoring's tokenization
 //! and formula), chat prompts are `Backend::apply_chat_template`'s rendering, generations
@@ -27,6 +27,7 @@ mod fields;
 mod params;
 mod render;
 mod stream;
+mod tokenize;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -107,12 +108,15 @@ impl ServeState {
     }
 }
 
-/// The routes: `/v1/models`, `/v1/completions`, `/v1/chat/completions`, `/health`.
+/// The routes: `/v1/models`, `/v1/completions`, `/v1/chat/completions`, `/tokenize`,
+/// `/detokenize` (vLLM's, at the root as vLLM has them), `/health`.
 pub fn app(state: ServeState) -> Router {
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/completions", post(completions::completions))
         .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/tokenize", post(tokenize::tokenize))
+        .route("/detokenize", post(tokenize::detokenize))
         .route("/health", get(|| async { StatusCode::OK }))
         .fallback(no_route)
         .layer(middleware::map_response(server_header))

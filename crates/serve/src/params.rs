@@ -48,9 +48,16 @@ pub(crate) struct CompletionParams {
     pub echo: bool,
     /// Top alternatives per token (legacy `logprobs` integer).
     pub logprobs: Option<u32>,
+    /// yardstick's extension `echo_logprobs_from`: per prompt, the character of its text
+    /// from which the echoed tokens carry logprobs (earlier ones `null`); `None` for every
+    /// token.
+    pub echo_logprobs_from: Vec<Option<usize>>,
     pub generation: GenerationParams,
     pub stream: StreamParams,
 }
+
+/// The name of yardstick's echo extension field.
+pub const ECHO_LOGPROBS_FROM: &str = "echo_logprobs_from";
 
 /// A `/v1/chat/completions` request.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,10 +106,18 @@ impl CompletionParams {
             return Err(ServeError::field("suffix", "is not supported"));
         }
         only_one(fields, "best_of")?;
+        let echo_logprobs_from = echo_logprobs_from(fields, prompts.len())?;
+        if echo_logprobs_from.iter().any(Option::is_some) && !(echo && logprobs.is_some()) {
+            return Err(ServeError::field(
+                ECHO_LOGPROBS_FROM,
+                "needs `echo: true` and `logprobs`",
+            ));
+        }
         Ok(CompletionParams {
             prompts,
             echo,
             logprobs,
+            echo_logprobs_from,
             generation: generation(fields, Some(max_tokens))?,
             stream: stream(fields)?,
         })
@@ -225,7 +240,35 @@ fn prompts(fields: &Fields) -> Result<Vec<Prompt>, ServeError> {
     Ok(prompts)
 }
 
-fn token_ids(items: &[Value]) -> Result<Vec<u32>, String> {
+/// `echo_logprobs_from`: one character offset for every prompt, or a list of one per
+/// prompt; absent, every prompt is scored from its first token.
+fn echo_logprobs_from(fields: &Fields, prompts: usize) -> Result<Vec<Option<usize>>, ServeError> {
+    let invalid = |problem: String| ServeError::field(ECHO_LOGPROBS_FROM, problem);
+    let offset = |value: &Value| {
+        value
+            .as_u64()
+            .and_then(|offset| usize::try_from(offset).ok())
+            .ok_or_else(|| format!("offsets must be non-negative integers, not {value}"))
+    };
+    match fields.get(ECHO_LOGPROBS_FROM) {
+        None | Some(Value::Null) => Ok(vec![None; prompts]),
+        Some(Value::Array(items)) => {
+            if items.len() != prompts {
+                return Err(invalid(format!(
+                    "has {} offsets for {prompts} prompts",
+                    items.len()
+                )));
+            }
+            items
+                .iter()
+                .map(|item| offset(item).map(Some).map_err(invalid))
+                .collect()
+        }
+        Some(value) => Ok(vec![Some(offset(value).map_err(invalid)?); prompts]),
+    }
+}
+
+pub(crate) fn token_ids(items: &[Value]) -> Result<Vec<u32>, String> {
     items
         .iter()
         .map(|item| {
@@ -374,6 +417,32 @@ mod tests {
             r#"{"prompt": "x", "stream": true, "stream_options": {"include_usage": 1}}"#
         ))
         .contains("`stream_options.include_usage`"));
+    }
+
+    #[test]
+    fn echo_logprobs_from_is_one_offset_for_all_or_one_per_prompt() {
+        let params = completion(
+            r#"{"prompt": ["ab", "cd"], "echo": true, "logprobs": 1, "max_tokens": 0,
+                "echo_logprobs_from": 3}"#,
+        )
+        .expect("valid");
+        assert_eq!(params.echo_logprobs_from, vec![Some(3), Some(3)]);
+        let params = completion(
+            r#"{"prompt": ["ab", "cd"], "echo": true, "logprobs": 1, "max_tokens": 0,
+                "echo_logprobs_from": [1, 2]}"#,
+        )
+        .expect("valid");
+        assert_eq!(params.echo_logprobs_from, vec![Some(1), Some(2)]);
+        let params = completion(r#"{"prompt": "ab"}"#).expect("valid");
+        assert_eq!(params.echo_logprobs_from, vec![None]);
+        assert!(problem(completion(
+            r#"{"prompt": "ab", "max_tokens": 1, "echo_logprobs_from": 1}"#
+        ))
+        .contains("needs `echo: true` and `logprobs`"));
+        assert!(problem(completion(
+            r#"{"prompt": "ab", "echo": true, "logprobs": 1, "echo_logprobs_from": -1}"#
+        ))
+        .contains("non-negative integers"));
     }
 
     #[test]

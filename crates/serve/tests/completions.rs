@@ -108,6 +108,138 @@ async fn echoed_logprobs_are_the_engines_prompt_logprobs_and_sum_to_the_score() 
 }
 
 #[tokio::test]
+async fn echo_from_the_context_scores_only_the_continuations_exactly_as_in_process() {
+    let Some(server) = common::gemma(1).await else {
+        return;
+    };
+    let continuations = [" gravity", " air resistance", " friction", " magnetism"];
+    let prompts: Vec<String> = continuations
+        .iter()
+        .map(|continuation| format!("{CONTEXT}{continuation}"))
+        .collect();
+    let from = CONTEXT.chars().count();
+    let body = json!({
+        "model": "gemma", "prompt": prompts, "echo": true, "logprobs": 1, "max_tokens": 0,
+        "temperature": 0, "echo_logprobs_from": from,
+    });
+    let (status, answer) = server.post("completions", &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let whole = server
+        .backend
+        .prompt_logprobs(&prompts[0], 1)
+        .await
+        .expect("logprobs");
+    let scores = server
+        .backend
+        .loglikelihood(yardstick_backend::LoglikelihoodRequest {
+            pairs: continuations
+                .iter()
+                .map(|continuation| yardstick_backend::ContinuationPair {
+                    context: CONTEXT.to_string(),
+                    continuation: continuation.to_string(),
+                })
+                .collect(),
+        })
+        .await
+        .expect("scores");
+    for (index, score) in scores.iter().enumerate() {
+        let choice = answer["choices"]
+            .as_array()
+            .expect("choices")
+            .iter()
+            .find(|choice| choice["index"] == index)
+            .expect("a choice per prompt");
+        let logprobs = &choice["logprobs"];
+        let offsets = logprobs["text_offset"].as_array().expect("offsets");
+        let values = logprobs["token_logprobs"].as_array().expect("values");
+        let tops = logprobs["top_logprobs"].as_array().expect("tops");
+        let mut sum = 0.0;
+        let mut scored = 0;
+        for ((offset, value), top) in offsets.iter().zip(values).zip(tops) {
+            if offset.as_u64().expect("an offset") as usize >= from {
+                sum += value.as_f64().expect("a continuation token has a logprob");
+                assert!(top.is_object(), "{top}");
+                scored += 1;
+            } else {
+                assert!(value.is_null() && top.is_null(), "{value} {top}");
+            }
+        }
+        assert_eq!(scored, score.continuation_tokens as usize);
+        // Read in the batches in-process scoring reads them in: the very same sums.
+        assert_eq!(sum, score.loglikelihood, "choice {index}");
+        if index == 0 {
+            // The same tokens as the whole echo's (whose logits at every position make
+            // other batches, so other roundings: the kernels' shapes differ).
+            let texts: Vec<&str> = logprobs["tokens"]
+                .as_array()
+                .expect("tokens")
+                .iter()
+                .map(|text| text.as_str().expect("a string"))
+                .collect();
+            let expected: Vec<&str> = whole
+                .tokens
+                .iter()
+                .map(|token| token.text.as_str())
+                .collect();
+            assert_eq!(texts, expected);
+        }
+    }
+
+    // Past the end, no token is scored; a list of the wrong length is refused.
+    let body = json!({
+        "model": "gemma", "prompt": prompts[0], "echo": true, "logprobs": 0, "max_tokens": 0,
+        "echo_logprobs_from": 100_000,
+    });
+    let (status, answer) = server.post("completions", &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let values = answer["choices"][0]["logprobs"]["token_logprobs"]
+        .as_array()
+        .expect("values");
+    assert!(values.iter().all(Value::is_null));
+    let (status, param, message) = refusal(
+        &server,
+        "completions",
+        json!({ "model": "gemma", "prompt": ["a", "b"], "echo": true, "logprobs": 1,
+                "max_tokens": 0, "echo_logprobs_from": [1] }),
+    )
+    .await;
+    assert_eq!(
+        (status, param),
+        (StatusCode::BAD_REQUEST, json!("echo_logprobs_from"))
+    );
+    assert!(message.contains("1 offsets for 2 prompts"), "{message}");
+
+    // The scoring probe finds the extension and the backend uses it.
+    let endpoint = Endpoint::new(server.base_url.clone(), "gemma", Api::Completions);
+    let (backend, probe) = yardstick_backend_openai::connect(endpoint)
+        .await
+        .expect("connected");
+    assert_eq!(
+        probe.echo_logprobs_from.support,
+        Support::Yes,
+        "{:?}",
+        probe.echo_logprobs_from
+    );
+    assert!(backend.settings().echo_logprobs_from);
+    let through_endpoint = backend
+        .loglikelihood(yardstick_backend::LoglikelihoodRequest {
+            pairs: continuations
+                .iter()
+                .map(|continuation| yardstick_backend::ContinuationPair {
+                    context: CONTEXT.to_string(),
+                    continuation: continuation.to_string(),
+                })
+                .collect(),
+        })
+        .await
+        .expect("scores");
+    for (endpoint, in_process) in through_endpoint.iter().zip(&scores) {
+        assert_eq!(endpoint.loglikelihood, in_process.loglikelihood);
+        assert_eq!(endpoint.is_greedy, in_process.is_greedy);
+    }
+}
+
+#[tokio::test]
 async fn greedy_completions_equal_the_engines_generations_in_prompt_order() {
     let Some(server) = common::gemma(1).await else {
         return;

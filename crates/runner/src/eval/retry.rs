@@ -67,6 +67,7 @@ impl Attempts<'_> {
                         cause,
                         retryable,
                         retry_after,
+                        ..
                     },
                 ..
             } = &error
