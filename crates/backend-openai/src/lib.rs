@@ -40,5 +40,5 @@ pub use endpoint::{Api, Endpoint};
 pub use error::OpenAiError;
 pub use probe::{probe, Finding, ProbeReport, Support};
 pub use request::{ChatTurn, LoadRequest};
-pub use scorer::{LogprobSource, OpenAiBackend, ScoringSettings};
+pub use scorer::{LogprobSource, OpenAiBackend, RemoteTokenizer, ScoringSettings};
 pub use scoring_probe::{connect, probe_scoring, server_version, ScoringProbe};

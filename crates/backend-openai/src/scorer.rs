@@ -59,7 +59,22 @@ pub struct ScoringSettings {
     pub context_tokens: Option<u32>,
     /// Capabilities the probe found missing, with the reason.
     pub unavailable: Vec<Unavailable>,
+    /// The server's `/tokenize` (vLLM's shape), when it agrees with echo: a text longer
+    /// than the context is then scored in rolling windows of token-id prompts.
+    pub tokenizer: Option<RemoteTokenizer>,
 }
+
+/// What the server's `/tokenize` gives for rolling windows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteTokenizer {
+    /// The token the server puts before a prompt (BOS): the first window's context.
+    pub prefix_token: Option<u32>,
+    /// The longest sequence the model reads, `max_model_len`.
+    pub max_model_len: Option<u32>,
+}
+
+/// The path of vLLM's tokenizer route, at the server's root beside `/v1`.
+pub(crate) const TOKENIZE_PATH: &str = "../tokenize";
 
 /// A [`Backend`] on an OpenAI-compatible server.
 #[derive(Debug, Clone)]
@@ -99,6 +114,15 @@ impl OpenAiBackend {
             }
             None => {}
         }
+        if let Some(tokenizer) = &self.settings.tokenizer {
+            let length = tokenizer
+                .max_model_len
+                .or(self.settings.context_tokens)
+                .map_or("unknown".to_string(), |length| length.to_string());
+            parameters.push(format!(
+                "loglikelihood_rolling=windows of {length} token ids (/tokenize) when longer"
+            ));
+        }
         parameters.sort();
         parameters
     }
@@ -136,11 +160,7 @@ impl OpenAiBackend {
                 "prompt": prompt,
                 "temperature": 0,
             });
-            let fields = match source {
-                LogprobSource::Echo => json!({"echo": true, "logprobs": 1, "max_tokens": 0}),
-                LogprobSource::PromptLogprobs => json!({"prompt_logprobs": 1, "max_tokens": 1}),
-            };
-            merge(&mut body, fields);
+            merge(&mut body, source_fields(source));
             if let (LogprobSource::Echo, true, Some(from)) =
                 (source, self.settings.echo_logprobs_from, from)
             {
@@ -169,6 +189,112 @@ impl OpenAiBackend {
             }
         }
         Ok(all)
+    }
+
+    /// The server's tokens of `text` (`/tokenize`, vLLM's shape).
+    async fn remote_tokens(&self, text: &str, add_special: bool) -> Result<Vec<u32>, BackendError> {
+        let body = json!({
+            "model": self.client.endpoint.served_model,
+            "prompt": text,
+            "add_special_tokens": add_special,
+        });
+        let answer = self.client.post_json(TOKENIZE_PATH, &body).await?;
+        tokens_of(&answer.json).map_err(|error| self.request_failed(error))
+    }
+
+    /// The rolling windows of `text` when it is longer than the context and the server
+    /// can tokenize; `None` when it fits one prompt (or cannot be split).
+    async fn rolling_plan(
+        &self,
+        text: &str,
+    ) -> Result<Option<Vec<yardstick_backend::RollingWindow<u32>>>, BackendError> {
+        let Some(tokenizer) = &self.settings.tokenizer else {
+            return Ok(None);
+        };
+        let Some(max_len) = tokenizer.max_model_len.or(self.settings.context_tokens) else {
+            return Ok(None);
+        };
+        let tokens = self.remote_tokens(text, false).await?;
+        // One window reads the prefix token and every token but the last.
+        if tokens.len() <= max_len as usize {
+            return Ok(None);
+        }
+        let prefix = tokenizer.prefix_token.ok_or_else(|| {
+            self.refused(&format!(
+                "score a text of {} tokens, longer than the context of {max_len}, in windows \
+                 (the server puts no BOS before a prompt to start the first window with)",
+                tokens.len()
+            ))
+        })?;
+        Ok(Some(yardstick_backend::rolling_windows(
+            &tokens,
+            prefix,
+            max_len as usize,
+        )))
+    }
+
+    /// Scores rolling windows, each a token-id prompt (context then continuation) whose
+    /// last `continuation` tokens' logprobs are summed.
+    async fn score_windows(
+        &self,
+        source: LogprobSource,
+        windows: Vec<yardstick_backend::RollingWindow<u32>>,
+    ) -> Result<RollingScore, BackendError> {
+        let mut loglikelihood = 0.0;
+        let mut predicted = 0;
+        for (number, window) in windows.iter().enumerate() {
+            let ids: Vec<u32> = window
+                .context
+                .iter()
+                .chain(&window.continuation)
+                .copied()
+                .collect();
+            let tokens = self.prompt_ids(source, &ids).await?;
+            if tokens.len() != ids.len() {
+                return Err(self.request_failed(format!(
+                    "window {number}: {} tokens sent, {} echoed",
+                    ids.len(),
+                    tokens.len()
+                )));
+            }
+            for token in &tokens[window.context.len()..] {
+                loglikelihood += token.logprob.ok_or_else(|| {
+                    self.request_failed(format!("window {number}: a token has no logprob"))
+                })?;
+            }
+            predicted += window.continuation.len();
+        }
+        Ok(RollingScore {
+            loglikelihood,
+            tokens: predicted as u32,
+            windows: windows.len() as u32,
+        })
+    }
+
+    /// The tokens of one token-id prompt with their logprobs.
+    async fn prompt_ids(
+        &self,
+        source: LogprobSource,
+        ids: &[u32],
+    ) -> Result<Vec<PromptToken>, BackendError> {
+        let mut body = json!({
+            "model": self.client.endpoint.served_model,
+            "prompt": ids,
+            "temperature": 0,
+        });
+        merge(&mut body, source_fields(source));
+        let answer = self
+            .client
+            .post_json(Api::Completions.path(), &body)
+            .await?;
+        let choice = ordered_choices(&answer, 1)
+            .map_err(|error| self.request_failed(error))?
+            .remove(0);
+        match source {
+            LogprobSource::Echo => parse_echo(choice),
+            LogprobSource::PromptLogprobs => parse_prompt_logprobs(choice, Some(&as_u64(ids))),
+        }
+        .map_err(|error| self.request_failed(error))
     }
 
     fn refused(&self, what: &str) -> BackendError {
@@ -253,6 +379,36 @@ impl OpenAiBackend {
             },
         })
     }
+}
+
+/// The request fields that ask for prompt logprobs from `source`.
+fn source_fields(source: LogprobSource) -> Value {
+    match source {
+        LogprobSource::Echo => json!({"echo": true, "logprobs": 1, "max_tokens": 0}),
+        LogprobSource::PromptLogprobs => json!({"prompt_logprobs": 1, "max_tokens": 1}),
+    }
+}
+
+fn as_u64(ids: &[u32]) -> Vec<u64> {
+    ids.iter().map(|&id| u64::from(id)).collect()
+}
+
+/// The `tokens` list of a `/tokenize` answer.
+pub(crate) fn tokens_of(answer: &Value) -> Result<Vec<u32>, String> {
+    answer
+        .get("tokens")
+        .and_then(Value::as_array)
+        .ok_or("the /tokenize answer has no `tokens` list")?
+        .iter()
+        .map(|token| {
+            token
+                .as_u64()
+                .and_then(|id| u32::try_from(id).ok())
+                .ok_or_else(|| {
+                    format!("the /tokenize answer has a token {token} that is not an id")
+                })
+        })
+        .collect()
 }
 
 /// Merges the fields of `extra` (an object) into `body`.
@@ -392,6 +548,10 @@ impl Backend for OpenAiBackend {
             .settings
             .logprobs
             .ok_or_else(|| self.refused("score whole texts (no prompt logprobs)"))?;
+        // A text longer than the context goes in windows of token ids, as lm-eval does.
+        if let Some(windows) = self.rolling_plan(text).await? {
+            return self.score_windows(source, windows).await;
+        }
         let tokens = self
             .prompt_tokens(source, &[text.to_string()], None)
             .await?
@@ -413,7 +573,7 @@ impl Backend for OpenAiBackend {
         }
         Ok(RollingScore {
             loglikelihood,
-            tokens: tokens.len() as u32,
+            tokens: (tokens.len() - skip) as u32,
             windows: 1,
         })
     }
@@ -439,8 +599,11 @@ impl Backend for OpenAiBackend {
             .await
     }
 
-    async fn tokenize(&self, _text: &str, _add_special: bool) -> Result<Vec<u32>, BackendError> {
-        Err(self.refused("tokenize"))
+    async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<u32>, BackendError> {
+        if self.settings.tokenizer.is_none() {
+            return Err(self.refused("tokenize (the server has no /tokenize)"));
+        }
+        self.remote_tokens(text, add_special).await
     }
 
     async fn detokenize(&self, _tokens: &[u32]) -> Result<String, BackendError> {

@@ -10,7 +10,10 @@
 //! 3. without echo, vLLM's `prompt_logprobs`, checked the same way;
 //! 4. with echo, whether the server honours yardstick serve's `echo_logprobs_from` (the
 //!    prompt's tokens before a character come back without logprobs, the rest as the
-//!    whole echo gave them): then only continuations are scored, as in-process.
+//!    whole echo gave them): then only continuations are scored, as in-process;
+//! 5. whether the server's `/tokenize` (vLLM's) gives as many tokens as the prompt
+//!    logprobs have: then a text longer than the context is scored in rolling windows of
+//!    token-id prompts.
 
 use serde_json::{json, Value};
 use yardstick_backend::{BackendError, Need, Unavailable};
@@ -23,7 +26,10 @@ use crate::probe::{Finding, Support};
 use crate::prompt_logprobs::{
     is_prefix, parse_echo, parse_prompt_logprobs, reproduces, PromptToken,
 };
-use crate::scorer::{LogprobSource, OpenAiBackend, ScoringSettings, ECHO_LOGPROBS_FROM};
+use crate::scorer::{
+    tokens_of, LogprobSource, OpenAiBackend, RemoteTokenizer, ScoringSettings, ECHO_LOGPROBS_FROM,
+    TOKENIZE_PATH,
+};
 
 /// The prompt of the checks: plain ASCII text with an obvious next word.
 const PROBE_PROMPT: &str = "The capital of France is";
@@ -44,12 +50,13 @@ pub struct ScoringProbe {
     pub aligned: Finding,
     pub prefix_token: Finding,
     pub echo_logprobs_from: Finding,
+    pub tokenizer: Finding,
     pub settings: ScoringSettings,
 }
 
 impl ScoringProbe {
     /// Every finding with its label, in the order they are printed.
-    pub fn findings(&self) -> [(&'static str, &Finding); 7] {
+    pub fn findings(&self) -> [(&'static str, &Finding); 8] {
         [
             ("greedy generation with logprobs", &self.generation),
             ("echo + prompt logprobs (spelled)", &self.echo),
@@ -58,6 +65,10 @@ impl ScoringProbe {
             ("several prompts per request", &self.prompt_lists),
             ("prefix token (BOS) before prompts", &self.prefix_token),
             ("continuation-only echo logprobs", &self.echo_logprobs_from),
+            (
+                "/tokenize agreeing with the prompt logprobs",
+                &self.tokenizer,
+            ),
         ]
     }
 }
@@ -143,6 +154,7 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
         }
     };
     let mut echoed = None;
+    let mut scored_tokens = None;
     match single.map(|answer| first_choice(&answer).map(parse_echo)) {
         Err(error) => echo = refused_or_unknown(client, &error)?,
         Ok(None) => echo = Finding::new(Support::No, "the answer has no choices"),
@@ -157,6 +169,7 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
                 aligned = alignment(tokens.last().and_then(|token| token.logprob), &next);
                 prefix_token = prefix_finding(is_prefix(&tokens), &tokens[0].text);
                 source = Some(LogprobSource::Echo);
+                scored_tokens = Some(tokens.len());
                 echoed = Some(tokens);
             }
         },
@@ -183,6 +196,7 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
                     Some(Err(reason)) => Finding::new(Support::No, reason),
                     Some(Ok(tokens)) => {
                         aligned = alignment(tokens.last().and_then(|token| token.logprob), &next);
+                        scored_tokens = Some(tokens.len());
                         prefix_token = Finding::new(
                             Support::Unknown,
                             "prompt_logprobs do not show whether a BOS was added",
@@ -194,6 +208,18 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
             }
         };
     }
+
+    // 5. The server's tokenizer, for rolling windows.
+    let (tokenizer, remote) = match scored_tokens {
+        None => (
+            Finding::new(Support::Unknown, "no prompt logprobs to compare with"),
+            None,
+        ),
+        Some(count) => {
+            let prefix = echoed.as_deref().is_some_and(is_prefix);
+            remote_tokenizer(client, &prompt, count, prefix, context_tokens).await?
+        }
+    };
 
     let mut unavailable = Vec::new();
     let mut lacks = |need: Need, reason: String| unavailable.push(Unavailable { need, reason });
@@ -249,6 +275,7 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
         server_version,
         context_tokens,
         unavailable,
+        tokenizer: remote,
     };
     Ok(ScoringProbe {
         model_entry,
@@ -259,8 +286,61 @@ pub async fn probe_scoring(client: &OpenAiClient) -> Result<ScoringProbe, OpenAi
         aligned,
         prefix_token,
         echo_logprobs_from,
+        tokenizer,
         settings,
     })
+}
+
+/// Whether the server's `/tokenize` tokenizes `prompt` (special tokens added) into the
+/// `count` tokens its prompt logprobs had; with a prefix token (BOS), that token's id.
+async fn remote_tokenizer(
+    client: &OpenAiClient,
+    prompt: &str,
+    count: usize,
+    prefix: bool,
+    context_tokens: Option<u32>,
+) -> Result<(Finding, Option<RemoteTokenizer>), OpenAiError> {
+    let body = json!({
+        "model": client.endpoint.served_model, "prompt": prompt, "add_special_tokens": true,
+    });
+    let answer = match client.post_json(TOKENIZE_PATH, &body).await {
+        Ok(answer) => answer,
+        Err(error) => return Ok((refused_or_unknown(client, &error)?, None)),
+    };
+    let tokens = match tokens_of(&answer.json) {
+        Ok(tokens) => tokens,
+        Err(reason) => return Ok((Finding::new(Support::No, reason), None)),
+    };
+    if tokens.len() != count {
+        return Ok((
+            Finding::new(
+                Support::No,
+                format!(
+                    "{} tokens from /tokenize, {count} with prompt logprobs: the two disagree",
+                    tokens.len()
+                ),
+            ),
+            None,
+        ));
+    }
+    let max_model_len = answer
+        .json
+        .get("max_model_len")
+        .and_then(Value::as_u64)
+        .and_then(|length| u32::try_from(length).ok())
+        .or(context_tokens);
+    let remote = RemoteTokenizer {
+        prefix_token: prefix.then(|| tokens[0]),
+        max_model_len,
+    };
+    let length = max_model_len.map_or("unknown".to_string(), |length| length.to_string());
+    Ok((
+        Finding::new(
+            Support::Yes,
+            format!("{count} tokens, as echoed; texts longer than the context ({length}) go in rolling windows"),
+        ),
+        Some(remote),
+    ))
 }
 
 /// Whether the server honours `echo_logprobs_from`: the prompt echoed from its last

@@ -146,7 +146,8 @@ async fn one_prompt_per_request_where_the_server_takes_no_list() {
     let before = mock.requests();
     let outcome = eval(&store, &plan).await.expect("eval");
     assert_formula_scores(&store, &data, &outcome, 3).await;
-    // Probe: generation, refused list, single echo; then one request per choice.
+    // Probe: generation, refused list, single echo, echo from a character (which the mock
+    // ignores; its missing /tokenize is not counted); then one request per choice.
     let task = yardstick_tasks::resolve("arc_easy")
         .expect("task")
         .tasks
@@ -156,7 +157,7 @@ async fn one_prompt_per_request_where_the_server_takes_no_list() {
         .expect("items")
         .map(|item| item.expect("item").request.pairs.len())
         .sum();
-    assert_eq!(mock.requests() - before, 3 + choices as u64);
+    assert_eq!(mock.requests() - before, 4 + choices as u64);
 }
 
 #[tokio::test]
@@ -231,11 +232,12 @@ async fn failed_requests_are_retried_recorded_and_lose_nothing() {
         return;
     };
     let mut mock = ScoringMock::new(Shape::Echo);
-    // The probe sends two requests (generation, echo list); faults hit the eval's.
+    // The probe sends three requests (generation, echo list, echo from a character);
+    // faults hit the eval's.
     mock.faults = vec![
-        (2, ScoringFault::RateLimited),
-        (4, ScoringFault::ServerError),
-        (6, ScoringFault::Drop),
+        (3, ScoringFault::RateLimited),
+        (5, ScoringFault::ServerError),
+        (7, ScoringFault::Drop),
     ];
     let mock = mock.start().await.expect("mock");
     let store = Store::open_in_memory().await.expect("store");

@@ -77,9 +77,19 @@ impl Server {
 
     /// POSTs `body` to `path`: the status and the JSON answer.
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.post_to(self.url(path), body).await
+    }
+
+    /// POSTs `body` to `path` at the server's root (beside `/v1`, as vLLM's `/tokenize`).
+    pub async fn post_root(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let root = self.base_url.trim_end_matches("/v1");
+        self.post_to(format!("{root}/{path}"), body).await
+    }
+
+    async fn post_to(&self, url: String, body: &Value) -> (StatusCode, Value) {
         let response = self
             .client
-            .post(self.url(path))
+            .post(url)
             .json(body)
             .send()
             .await
