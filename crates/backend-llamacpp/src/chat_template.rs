@@ -5,11 +5,14 @@
 //! drops template logic such as Qwen's default system message, so it is not used.
 
 use minijinja::{context, Environment, Error, ErrorKind};
-use yardstick_backend::{BackendError, ChatMessage};
+use yardstick_backend::{BackendError, ChatEnd, ChatMessage};
 
 const TEMPLATE_NAME: &str = "chat_template";
 
 /// A parsed chat template with the special-token strings it may refer to.
+/// What transformers appends to a message to find where it ends once rendered.
+const CONTINUE_TAG: &str = "CONTINUE_FINAL_MESSAGE_TAG ";
+
 #[derive(Debug)]
 pub(crate) struct ChatTemplate {
     environment: Environment<'static>,
@@ -41,30 +44,64 @@ impl ChatTemplate {
         })
     }
 
-    pub fn render(
-        &self,
-        messages: &[ChatMessage],
-        add_generation_prompt: bool,
-    ) -> Result<String, BackendError> {
+    /// Renders `messages`. To continue the final message, transformers' way: a tag is
+    /// appended to its content, the conversation rendered without a generation prompt, and
+    /// the text cut where the tag starts (also dropping the whitespace before it when the
+    /// template trimmed the tag's own trailing space).
+    pub fn render(&self, messages: &[ChatMessage], end: ChatEnd) -> Result<String, BackendError> {
+        let what = format!(
+            "rendering the model's chat template for {} messages",
+            messages.len()
+        );
         let failed = |error: Error| BackendError::Inference {
-            what: format!(
-                "rendering the model's chat template for {} messages",
-                messages.len()
-            ),
+            what: what.clone(),
             reason: format!("{error:#}"),
         };
         let template = self
             .environment
             .get_template(TEMPLATE_NAME)
             .map_err(failed)?;
-        template
-            .render(context! {
-                messages => messages,
-                add_generation_prompt => add_generation_prompt,
-                bos_token => &self.bos_token,
-                eos_token => &self.eos_token,
-            })
-            .map_err(failed)
+        let render = |messages: &[ChatMessage], add_generation_prompt: bool| {
+            template
+                .render(context! {
+                    messages => messages,
+                    add_generation_prompt => add_generation_prompt,
+                    bos_token => &self.bos_token,
+                    eos_token => &self.eos_token,
+                })
+                .map_err(failed)
+        };
+        match end {
+            ChatEnd::GenerationPrompt => render(messages, true),
+            ChatEnd::ContinueFinalMessage => {
+                let mut tagged = messages.to_vec();
+                let Some(last) = tagged.last_mut() else {
+                    return Err(BackendError::Inference {
+                        what,
+                        reason: "there is no final message to continue".to_string(),
+                    });
+                };
+                let content = last.content.clone();
+                last.content.push_str(CONTINUE_TAG);
+                let rendered = render(&tagged, false)?;
+                let tag = CONTINUE_TAG.trim();
+                match rendered.rfind(tag) {
+                    Some(at) if rendered.contains(content.trim()) => {
+                        if rendered[at..].starts_with(CONTINUE_TAG) {
+                            Ok(rendered[..at].to_string())
+                        } else {
+                            Ok(rendered[..at].trim_end().to_string())
+                        }
+                    }
+                    _ => Err(BackendError::Inference {
+                        what,
+                        reason: "the template drops part of the final message, so it cannot be \
+                                 continued"
+                            .to_string(),
+                    }),
+                }
+            }
+        }
     }
 }
 
@@ -85,7 +122,7 @@ mod tests {
         let template =
             ChatTemplate::parse(source.to_string(), "<s>".into(), "</s>".into()).expect("parses");
         let rendered = template
-            .render(&[message("user", "  hi  ")], true)
+            .render(&[message("user", "  hi  ")], ChatEnd::GenerationPrompt)
             .expect("renders");
         assert_eq!(rendered, "<s>[USER] hi\n>");
     }
@@ -114,11 +151,61 @@ mod tests {
                 .iter()
                 .map(|m| message(&text(&m["role"]), &text(&m["content"])))
                 .collect();
-            let rendered = template
-                .render(&messages, case["add_generation_prompt"] == true)
-                .expect("renders");
+            let end = if case["continue_final_message"] == true {
+                assert_eq!(case["add_generation_prompt"], false);
+                ChatEnd::ContinueFinalMessage
+            } else {
+                assert_eq!(case["add_generation_prompt"], true);
+                ChatEnd::GenerationPrompt
+            };
+            let rendered = template.render(&messages, end).expect("renders");
             assert_eq!(rendered, text(&case["rendered"]), "{}", case["name"]);
         }
+    }
+
+    #[test]
+    fn a_final_message_is_continued_where_its_content_ends() {
+        // The content kept as is: cut where the tag starts.
+        let kept = ChatTemplate::parse(
+            "{% for m in messages %}<{{ m.role }}>{{ m.content }}</{{ m.role }}>{% endfor %}"
+                .to_string(),
+            String::new(),
+            String::new(),
+        )
+        .expect("parses");
+        let messages = [message("user", "Q"), message("assistant", "The answer is ")];
+        assert_eq!(
+            kept.render(&messages, ChatEnd::ContinueFinalMessage)
+                .expect("renders"),
+            "<user>Q</user><assistant>The answer is "
+        );
+        // A template that strips contents: the tag's space is gone, so the text before it
+        // is right-stripped too.
+        let stripped = ChatTemplate::parse(
+            "{% for m in messages %}[{{ m.content | trim }}]{% endfor %}".to_string(),
+            String::new(),
+            String::new(),
+        )
+        .expect("parses");
+        assert_eq!(
+            stripped
+                .render(&messages, ChatEnd::ContinueFinalMessage)
+                .expect("renders"),
+            "[Q][The answer is"
+        );
+        // A template that drops the message cannot continue it.
+        let dropping = ChatTemplate::parse(
+            "{% for m in messages %}{% if m.role == 'user' %}{{ m.content }}{% endif %}{% endfor %}"
+                .to_string(),
+            String::new(),
+            String::new(),
+        )
+        .expect("parses");
+        let error = dropping
+            .render(&messages, ChatEnd::ContinueFinalMessage)
+            .expect_err("dropped");
+        assert!(error.to_string().contains("cannot be continued"), "{error}");
+        assert!(kept.render(&[], ChatEnd::ContinueFinalMessage).is_err());
     }
 
     #[test]
@@ -129,7 +216,9 @@ mod tests {
             String::new(),
         )
         .expect("parses");
-        let error = template.render(&[], false).expect_err("raises");
+        let error = template
+            .render(&[], ChatEnd::GenerationPrompt)
+            .expect_err("raises");
         assert!(
             error.to_string().contains("roles must alternate"),
             "{error}"

@@ -412,10 +412,10 @@ impl Backend for LlamaCppBackend {
     async fn apply_chat_template(
         &self,
         messages: &[ChatMessage],
-        add_generation_prompt: bool,
+        end: yardstick_backend::ChatEnd,
     ) -> Result<String, BackendError> {
         match &self.chat_template {
-            Some(Ok(template)) => template.render(messages, add_generation_prompt),
+            Some(Ok(template)) => template.render(messages, end),
             Some(Err(reason)) => Err(BackendError::Unsupported(format!(
                 "apply the chat template of {}: {reason}",
                 self.path.display()

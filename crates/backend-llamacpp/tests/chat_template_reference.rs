@@ -5,11 +5,11 @@
 mod common;
 
 use serde_json::Value;
-use yardstick_backend::{Backend, ChatMessage};
+use yardstick_backend::{Backend, ChatEnd, ChatMessage};
 
 const FIXTURE: &str = include_str!("fixtures/chat_template/qwen2.5-coder-0.5b-instruct.json");
 
-fn cases() -> Vec<(String, Vec<ChatMessage>, bool, String)> {
+fn cases() -> Vec<(String, Vec<ChatMessage>, ChatEnd, String)> {
     let fixture: Value = serde_json::from_str(FIXTURE).expect("the fixture is JSON");
     let cases = fixture["cases"].as_array().expect("cases");
     assert!(cases.len() >= 3);
@@ -28,7 +28,11 @@ fn cases() -> Vec<(String, Vec<ChatMessage>, bool, String)> {
             (
                 case["name"].as_str().expect("name").to_string(),
                 messages,
-                case["add_generation_prompt"].as_bool().expect("flag"),
+                if case["continue_final_message"] == true {
+                    ChatEnd::ContinueFinalMessage
+                } else {
+                    ChatEnd::GenerationPrompt
+                },
                 case["rendered"].as_str().expect("rendered").to_string(),
             )
         })
@@ -40,9 +44,9 @@ async fn qwen_template_renders_exactly_as_transformers_does() {
     let Some(backend) = common::qwen().await else {
         return;
     };
-    for (name, messages, add_generation_prompt, expected) in cases() {
+    for (name, messages, end, expected) in cases() {
         let rendered = backend
-            .apply_chat_template(&messages, add_generation_prompt)
+            .apply_chat_template(&messages, end)
             .await
             .expect("renders");
         assert_eq!(rendered, expected, "{name}");

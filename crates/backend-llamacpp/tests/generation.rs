@@ -97,7 +97,7 @@ async fn chat_generation_ends_at_end_of_sequence_unless_ignored() {
                 role: "user".to_string(),
                 content: "Say hello.".to_string(),
             }],
-            true,
+            yardstick_backend::ChatEnd::GenerationPrompt,
         )
         .await
         .expect("template");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use yardstick_backend::{Backend, BackendError, ChatMessage};
+use yardstick_backend::{Backend, BackendError, ChatEnd, ChatMessage};
 use yardstick_backend_llamacpp::{batching_scheme, llama_cpp_version, BATCHING_SCHEME};
 
 fn message(role: &str, content: &str) -> ChatMessage {
@@ -77,7 +77,7 @@ async fn qwen_chat_template_renders_chatml() {
         return;
     };
     let rendered = backend
-        .apply_chat_template(&[message("user", "Hello")], true)
+        .apply_chat_template(&[message("user", "Hello")], ChatEnd::GenerationPrompt)
         .await
         .expect("template");
     assert_eq!(
@@ -92,14 +92,15 @@ async fn qwen_chat_template_renders_chatml() {
                 message("user", "Hi"),
                 message("assistant", "Hello."),
             ],
-            false,
+            ChatEnd::ContinueFinalMessage,
         )
         .await
         .expect("template");
+    // The assistant's message left open, to be continued (a task's gen_prefix).
     assert_eq!(
         rendered,
         "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n\
-         <|im_start|>assistant\nHello.<|im_end|>\n"
+         <|im_start|>assistant\nHello."
     );
     assert!(backend.describe().capabilities.chat_template);
 }
@@ -111,7 +112,7 @@ async fn gemma_base_has_no_chat_template() {
     };
     let backend = common::load(&path, common::options()).await;
     let error = backend
-        .apply_chat_template(&[message("user", "Hello")], true)
+        .apply_chat_template(&[message("user", "Hello")], ChatEnd::GenerationPrompt)
         .await
         .expect_err("no template");
     match &error {

@@ -595,6 +595,15 @@ impl Backend for OpenAiBackend {
     ) -> Result<Generation, BackendError> {
         let mut body = self.generation_body(&request);
         body.insert("messages".into(), json!(messages));
+        // A conversation ending with the assistant's begun answer (a task's gen_prefix) is
+        // continued, as lm-eval renders it: vLLM's (and yardstick serve's) request fields.
+        if messages
+            .last()
+            .is_some_and(|message| message.role == "assistant")
+        {
+            body.insert("add_generation_prompt".into(), json!(false));
+            body.insert("continue_final_message".into(), json!(true));
+        }
         self.generation(Api::ChatCompletions, body, &request.stop)
             .await
     }
@@ -613,7 +622,7 @@ impl Backend for OpenAiBackend {
     async fn apply_chat_template(
         &self,
         _messages: &[ChatMessage],
-        _add_generation_prompt: bool,
+        _end: yardstick_backend::ChatEnd,
     ) -> Result<String, BackendError> {
         Err(self.refused(
             "render a chat template client-side (the chat API applies the server's own template)",

@@ -73,7 +73,10 @@ async fn every_capability_off() {
     assert_eq!(report.stream_usage.reason, "the stream carried no usage");
     assert_eq!(report.ignore_eos.reason, "asked for 32 tokens, got 4");
     assert!(
-        report.echo_logprobs.reason.contains("HTTP 400: echo is not supported"),
+        report
+            .echo_logprobs
+            .reason
+            .contains("HTTP 400: echo is not supported"),
         "{}",
         report.echo_logprobs.reason
     );

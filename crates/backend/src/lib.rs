@@ -196,6 +196,28 @@ pub struct RollingScore {
     pub windows: u32,
 }
 
+/// How a conversation rendered with a chat template ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChatEnd {
+    /// The assistant's turn is opened for the model to write (`add_generation_prompt`).
+    GenerationPrompt,
+    /// The final message is left open for the model to continue (transformers'
+    /// `continue_final_message`; lm-eval's rendering of a task's `gen_prefix` as the start
+    /// of the assistant's answer): the text ends where the message's content ends.
+    ContinueFinalMessage,
+}
+
+impl ChatEnd {
+    /// lm-eval's rule: a generation prompt, or else the final message continued.
+    pub fn from_generation_prompt(add_generation_prompt: bool) -> ChatEnd {
+        if add_generation_prompt {
+            ChatEnd::GenerationPrompt
+        } else {
+            ChatEnd::ContinueFinalMessage
+        }
+    }
+}
+
 /// One message for a chat template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
@@ -287,11 +309,11 @@ pub trait Backend: Send + Sync {
         ))
     }
 
-    /// Renders messages with the model's own chat template.
+    /// Renders messages with the model's own chat template, ending as `end` says.
     async fn apply_chat_template(
         &self,
         messages: &[ChatMessage],
-        add_generation_prompt: bool,
+        end: ChatEnd,
     ) -> Result<String, BackendError>;
 }
 

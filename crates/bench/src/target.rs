@@ -106,7 +106,7 @@ impl InProcessTarget {
             })
             .collect();
         self.backend
-            .apply_chat_template(&messages, true)
+            .apply_chat_template(&messages, yardstick_backend::ChatEnd::GenerationPrompt)
             .await
             .map_err(|error| error.to_string())
     }

@@ -29,7 +29,7 @@ pub(crate) async fn chat_completions(
     let params = ChatParams::parse(&fields)?;
     let backend = state.backend();
     let prompt = backend
-        .apply_chat_template(&params.messages, true)
+        .apply_chat_template(&params.messages, params.end)
         .await
         .map_err(|error| match error {
             BackendError::Unsupported(_) => ServeError::ChatTemplate(format!(

@@ -4,7 +4,7 @@
 use std::hash::{BuildHasher, RandomState};
 
 use serde_json::Value;
-use yardstick_backend::{ChatMessage, Sampling};
+use yardstick_backend::{ChatEnd, ChatMessage, Sampling};
 use yardstick_backend_llamacpp::MAX_TOP_LOGPROBS;
 
 use crate::error::ServeError;
@@ -63,6 +63,9 @@ pub const ECHO_LOGPROBS_FROM: &str = "echo_logprobs_from";
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ChatParams {
     pub messages: Vec<ChatMessage>,
+    /// vLLM's `add_generation_prompt` (default true) and `continue_final_message`
+    /// (default false): open the assistant's turn, or continue the final message.
+    pub end: ChatEnd,
     /// `top_logprobs` when `logprobs` is true.
     pub logprobs: Option<u32>,
     pub generation: GenerationParams,
@@ -136,8 +139,27 @@ impl ChatParams {
         if top.is_some() && !wants_logprobs {
             return Err(ServeError::field("top_logprobs", "needs `logprobs: true`"));
         }
+        let add_generation_prompt = fields.boolean("add_generation_prompt")?.unwrap_or(true);
+        let continue_final_message = fields.boolean("continue_final_message")?.unwrap_or(false);
+        let end = match (add_generation_prompt, continue_final_message) {
+            (true, false) => ChatEnd::GenerationPrompt,
+            (false, true) => ChatEnd::ContinueFinalMessage,
+            (true, true) => {
+                return Err(ServeError::field(
+                    "continue_final_message",
+                    "cannot be true together with `add_generation_prompt` (set it to false)",
+                ))
+            }
+            (false, false) => {
+                return Err(ServeError::field(
+                    "add_generation_prompt",
+                    "false needs `continue_final_message: true` (a closed conversation has nothing to generate)",
+                ))
+            }
+        };
         Ok(ChatParams {
             messages,
+            end,
             logprobs: wants_logprobs.then(|| top.unwrap_or(0)),
             generation: generation(fields, max_tokens)?,
             stream: stream(fields)?,
@@ -417,6 +439,27 @@ mod tests {
             r#"{"prompt": "x", "stream": true, "stream_options": {"include_usage": 1}}"#
         ))
         .contains("`stream_options.include_usage`"));
+    }
+
+    #[test]
+    fn a_final_assistant_message_is_continued_on_request() {
+        let messages = r#""messages": [{"role": "user", "content": "Q"},
+                                        {"role": "assistant", "content": "A:"}]"#;
+        let params = chat(&format!("{{{messages}}}")).expect("valid");
+        assert_eq!(params.end, ChatEnd::GenerationPrompt);
+        let params = chat(&format!(
+            r#"{{{messages}, "add_generation_prompt": false, "continue_final_message": true}}"#
+        ))
+        .expect("valid");
+        assert_eq!(params.end, ChatEnd::ContinueFinalMessage);
+        assert!(problem(chat(&format!(
+            r#"{{{messages}, "continue_final_message": true}}"#
+        )))
+        .contains("cannot be true together"));
+        assert!(problem(chat(&format!(
+            r#"{{{messages}, "add_generation_prompt": false}}"#
+        )))
+        .contains("needs `continue_final_message: true`"));
     }
 
     #[test]

@@ -28,6 +28,44 @@ fn chat_messages() -> Vec<ChatMessage> {
 }
 
 #[tokio::test]
+async fn a_begun_answer_is_continued_as_the_endpoint_backend_asks() {
+    let Some(server) = common::qwen().await else {
+        return;
+    };
+    let mut messages = chat_messages();
+    messages.push(yardstick_backend::ChatMessage {
+        role: "assistant".into(),
+        content: "The capital of France is".into(),
+    });
+    // What `eval --endpoint --apply-chat-template` sends for a task with a gen_prefix.
+    let endpoint = yardstick_backend_openai::Endpoint::new(
+        server.base_url.clone(),
+        "qwen",
+        yardstick_backend_openai::Api::ChatCompletions,
+    );
+    let (backend, _) = yardstick_backend_openai::connect(endpoint)
+        .await
+        .expect("connected");
+    let through_server = backend
+        .generate_chat(&messages, common::greedy("", 8, &[]))
+        .await
+        .expect("a generation");
+    let prompt = server
+        .backend
+        .apply_chat_template(&messages, yardstick_backend::ChatEnd::ContinueFinalMessage)
+        .await
+        .expect("a template");
+    assert!(prompt.ends_with("The capital of France is"), "{prompt:?}");
+    let in_process = server
+        .backend
+        .generate(common::greedy(&prompt, 8, &[]))
+        .await
+        .expect("generation");
+    assert_eq!(through_server.text, in_process.text);
+    assert!(in_process.text.contains("Paris"), "{:?}", in_process.text);
+}
+
+#[tokio::test]
 async fn chat_answers_the_completion_of_the_template_rendered_prompt() {
     let Some(server) = common::qwen().await else {
         return;
@@ -43,7 +81,10 @@ async fn chat_answers_the_completion_of_the_template_rendered_prompt() {
 
     let prompt = server
         .backend
-        .apply_chat_template(&chat_messages(), true)
+        .apply_chat_template(
+            &chat_messages(),
+            yardstick_backend::ChatEnd::GenerationPrompt,
+        )
         .await
         .expect("a template");
     let (_, completion) = server

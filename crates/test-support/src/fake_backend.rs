@@ -159,7 +159,7 @@ impl Backend for FakeBackend {
     async fn apply_chat_template(
         &self,
         _messages: &[ChatMessage],
-        _add_generation_prompt: bool,
+        _end: yardstick_backend::ChatEnd,
     ) -> Result<String, BackendError> {
         Err(BackendError::Unsupported("apply a chat template".into()))
     }

@@ -5,7 +5,7 @@ use crate::plan::EvalPlan;
 use crate::RunnerError;
 use std::collections::BTreeSet;
 use tokio::sync::mpsc;
-use yardstick_backend::{Backend, GenerateRequest, Sampling};
+use yardstick_backend::{Backend, ChatEnd, GenerateRequest, Sampling};
 use yardstick_core::ItemResult;
 use yardstick_tasks::{ItemKind, Selection, TaskDefinition, TaskItem};
 
@@ -39,7 +39,10 @@ pub(super) async fn run_item(
             for turns in &inputs {
                 contexts.push(
                     backend
-                        .apply_chat_template(turns, add_generation_prompt)
+                        .apply_chat_template(
+                            turns,
+                            ChatEnd::from_generation_prompt(add_generation_prompt),
+                        )
                         .await
                         .map_err(failed)?,
                 );
