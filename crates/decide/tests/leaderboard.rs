@@ -24,6 +24,7 @@ fn speed(model: &str) -> ProfileRecord {
     ProfileRecord {
         model: model.to_string(),
         run_id: format!("profile-{model}"),
+        deployment_id: None,
         record: MetricRecord::new("load_time_ms", 1500.0, Unit::Milliseconds),
     }
 }

@@ -319,11 +319,14 @@ pub async fn load_seconds(store: &Store, model: &str) -> Result<Option<f64>, Evi
     }))
 }
 
-/// One profile record of a model, with the run it comes from.
+/// One profile record of a model, with the run it comes from and the deployment it
+/// measured (the profile's per-model unit's; `None` for runs stored before deployments).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProfileRecord {
     pub model: String,
     pub run_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
     pub record: MetricRecord,
 }
 
@@ -336,14 +339,26 @@ pub async fn profile_records(store: &Store) -> Result<Vec<ProfileRecord>, Eviden
         if run.kind != RunKind::Profile || run.status != Status::Complete {
             continue;
         }
+        let units = store.units(&run.run_id).await?;
         for stored in store.metrics_for_run(&run.run_id).await? {
-            let known = speed
+            let deployment_id = units
                 .iter()
-                .any(|cell| cell.model == stored.model && cell.record.name == stored.record.name);
+                .find(|unit| unit.model == stored.model && unit.deployment_id.is_some())
+                .and_then(|unit| unit.deployment_id.clone());
+            // Newest first: a deployment (or, for old rows, a model) keeps its first record
+            // of each metric.
+            let known = speed.iter().any(|cell| {
+                cell.record.name == stored.record.name
+                    && match (&cell.deployment_id, &deployment_id) {
+                        (Some(known), Some(this)) => known == this,
+                        _ => cell.model == stored.model,
+                    }
+            });
             if !known {
                 speed.push(ProfileRecord {
                     model: stored.model.clone(),
                     run_id: run.run_id.clone(),
+                    deployment_id,
                     record: stored.record,
                 });
             }

@@ -176,9 +176,20 @@ pub struct QualityCell {
 /// evaluated in-process and through a server is two rows. The row name replaces the unit's
 /// `model`, which [`quality_cells`] groups by.
 pub fn rows_by_deployment(
-    mut units: Vec<UnitResults>,
+    units: Vec<UnitResults>,
     names: &BTreeMap<String, String>,
 ) -> Vec<UnitResults> {
+    rows_and_speed_by_deployment(units, Vec::new(), names).0
+}
+
+/// [`rows_by_deployment`], and the profile speed records renamed the same way: a record of
+/// a model shown under its deployments' names takes the name of the deployment it measured,
+/// so speed lines up with the quality of that deployment.
+pub fn rows_and_speed_by_deployment(
+    mut units: Vec<UnitResults>,
+    mut speed: Vec<crate::gather::ProfileRecord>,
+    names: &BTreeMap<String, String>,
+) -> (Vec<UnitResults>, Vec<crate::gather::ProfileRecord>) {
     let mut deployments_of: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
     for unit in &units {
         deployments_of
@@ -202,7 +213,18 @@ pub fn rows_by_deployment(
             unit.unit.model = name.clone();
         }
     }
-    units
+    for record in &mut speed {
+        let shared = deployments_of
+            .get(&record.model)
+            .is_some_and(|deployments| deployments.len() > 1);
+        if let (true, Some(name)) = (
+            shared,
+            record.deployment_id.as_ref().and_then(|id| names.get(id)),
+        ) {
+            record.model = name.clone();
+        }
+    }
+    (units, speed)
 }
 
 /// A leaf task's records with the run and fingerprint they come from.
@@ -314,6 +336,46 @@ mod tests {
                 .with_stderr(0.01)
                 .with_n(n),
         ]
+    }
+
+    #[test]
+    fn speed_records_take_the_name_of_the_deployment_they_measured() {
+        use yardstick_test_support::evidence::run_unit;
+        use yardstick_test_support::fingerprint::fingerprint;
+
+        let unit = |model: &str, deployment: &str| {
+            let mut unit = run_unit(fingerprint(model, "arc_easy").build());
+            unit.deployment_id = Some(deployment.to_string());
+            UnitResults {
+                unit,
+                metrics: records(0.5, 10),
+            }
+        };
+        let speed = |model: &str, deployment: Option<&str>| crate::gather::ProfileRecord {
+            model: model.to_string(),
+            run_id: "profile".to_string(),
+            deployment_id: deployment.map(str::to_string),
+            record: MetricRecord::new("load_time_ms", 1.0, Unit::Milliseconds),
+        };
+        let names = BTreeMap::from([
+            ("d1".to_string(), "gemma on laptop".to_string()),
+            ("d2".to_string(), "gemma on server".to_string()),
+            ("d3".to_string(), "qwen".to_string()),
+        ]);
+        let (rows, speed) = rows_and_speed_by_deployment(
+            vec![unit("gemma", "d1"), unit("gemma", "d2"), unit("qwen", "d3")],
+            vec![
+                speed("gemma", Some("d2")),
+                speed("gemma", None),
+                speed("qwen", Some("d3")),
+            ],
+            &names,
+        );
+        let rows: Vec<&str> = rows.iter().map(|row| row.unit.model.as_str()).collect();
+        assert_eq!(rows, ["gemma on laptop", "gemma on server", "qwen"]);
+        let speed: Vec<&str> = speed.iter().map(|record| record.model.as_str()).collect();
+        // A model with one deployment keeps its name; an old record (no deployment) too.
+        assert_eq!(speed, ["gemma on server", "gemma", "qwen"]);
     }
 
     #[test]

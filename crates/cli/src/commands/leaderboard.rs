@@ -8,7 +8,7 @@ use anyhow::Result;
 use yardstick_decide::leaderboard::Leaderboard;
 use yardstick_decide::views;
 use yardstick_evidence::gather;
-use yardstick_evidence::scores::{quality_cells, rows_by_deployment, top_level_groups};
+use yardstick_evidence::scores::{quality_cells, rows_and_speed_by_deployment, top_level_groups};
 use yardstick_runner::Home;
 
 use super::Outcome;
@@ -23,9 +23,12 @@ pub async fn run(args: LeaderboardArgs, home: &Home) -> Result<Outcome> {
         .into_iter()
         .map(|deployment| (deployment.deployment_id, deployment.name))
         .collect();
-    let units = rows_by_deployment(store.latest_deployment_units().await?, &names);
+    let (units, speed) = rows_and_speed_by_deployment(
+        store.latest_deployment_units().await?,
+        gather::profile_records(&store).await?,
+        &names,
+    );
     let cells = quality_cells(units, &top_level_groups()?, &args.tasks);
-    let speed = gather::profile_records(&store).await?;
     let (categories, categories_source) = super::inputs::categories(args.categories.as_deref())?;
     let leaderboard = Leaderboard::new(cells, speed, &categories);
     if args.format == Format::Json {
