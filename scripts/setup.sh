@@ -6,12 +6,16 @@ cd "$(dirname "$0")/.."
 profile="${1:-dev}"
 
 # 1. System packages: llama.cpp's build needs cmake and libclang (bindgen); the report test
-#    opens the HTML report in Debian's headless chromium.
+#    opens the HTML report in Debian's headless chromium; code tasks run in bubblewrap.
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Code tasks run generated programs in bubblewrap with the distribution's Python.
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+[ -x /usr/bin/python3 ] || missing+=(python3)
+command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

@@ -39,6 +39,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Models(command) => commands::models::run(command, &home, quiet).await,
         Command::Tasks(command) => commands::tasks::run(command, &home),
         Command::Eval(args) => commands::eval::run(args, &home, quiet).await,
+        Command::ScoreCode(args) => commands::score_code::run(args, &home).await,
         Command::Profile(args) => commands::profile::run(args, &home, quiet).await,
         Command::Probe(args) => commands::probe::run(args).await,
         Command::Bench(args) => commands::bench::run(*args, &home, quiet).await,

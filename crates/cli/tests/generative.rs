@@ -271,3 +271,63 @@ fn chat_template_and_system_instruction_run_and_enter_the_fingerprint() {
         .iter()
         .all(|(_, _, value)| (0.0..=1.0).contains(value)));
 }
+
+#[test]
+fn humaneval_runs_each_generation_in_the_sandbox_and_reports_pass_at_1() {
+    let (Some(model), Some(data)) = (gemma_model(), require_datasets()) else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("tempdir");
+    let model = model.display().to_string();
+    let data = data.display().to_string();
+    let args = [
+        "-m",
+        &model,
+        "--tasks",
+        "humaneval,mbpp",
+        "--limit",
+        "2",
+        "--data-dir",
+        &data,
+    ];
+    let (run, _, rows) = eval(home.path(), &args);
+    let value = |task: &str, metric: &str| {
+        rows.iter()
+            .find(|(t, m, _)| t == task && m == metric)
+            .map(|(_, _, value)| *value)
+            .unwrap_or_else(|| panic!("no {task} {metric} in {rows:?}"))
+    };
+    let humaneval = value("humaneval", "pass@1,create_test");
+    let mbpp = value("mbpp", "pass_at_1");
+    assert!((0.0..=1.0).contains(&humaneval) && (0.0..=1.0).contains(&mbpp));
+
+    // Every item carries its run, and pass@1 is the share of runs that passed.
+    let output = yardstick(home.path())
+        .args(["export", "--run", &run, "--items", "--format", "jsonl"])
+        .output()
+        .expect("export");
+    assert!(output.status.success());
+    let items: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("jsonl"))
+        .collect();
+    assert_eq!(items.len(), 4);
+    let mut passed = 0;
+    for item in items.iter().filter(|item| item["task"] == "humaneval") {
+        let executions = item["executions"].as_array().expect("executions");
+        assert_eq!(executions.len(), 1, "{item}");
+        let kind = executions[0]["kind"].as_str().expect("a kind");
+        assert!(
+            yardstick_core::ExecutionKind::ALL
+                .iter()
+                .any(|known| known.as_str() == kind),
+            "{kind}"
+        );
+        let pass = item["metrics"]["pass@1,create_test"]
+            .as_f64()
+            .expect("pass@1");
+        assert_eq!(pass, f64::from(u8::from(kind == "passed")));
+        passed += u8::from(kind == "passed");
+    }
+    assert_eq!(humaneval, f64::from(passed) / 2.0);
+}

@@ -35,6 +35,9 @@ pub struct ItemResult {
     /// The reference answers a generation is compared with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// Each generation run against the task's tests (code tasks), in sample order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executions: Vec<crate::execution::Execution>,
 }
 
 impl ItemResult {

@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod closed_set;
 pub mod deployment;
+pub mod execution;
 pub mod fingerprint;
 pub mod host;
 pub mod hugging_face;
@@ -22,6 +23,7 @@ pub mod stats;
 pub use bench::{BenchFingerprint, BenchPlanRecord, HostRole, TargetDescription};
 pub use closed_set::{ClosedSet, UnknownName};
 pub use deployment::{Deployment, Engine, EngineKind, Hardware, ModelIdentity, ServingSettings};
+pub use execution::{pass_at_k, Execution, ExecutionKind};
 pub use fingerprint::{
     sha256_hex, EndpointFingerprint, Fingerprint, PromptFormat, RunFingerprint, StreamHasher,
     TaskFingerprint,

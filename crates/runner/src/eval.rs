@@ -58,9 +58,6 @@ pub struct EvalOutcome {
     pub results: Vec<ResultRow>,
     /// Units that failed, with the reason (their finished items are kept).
     pub failures: Vec<String>,
-    /// Metrics that were not computed (code execution for pass@k): "model × task: metric".
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_scored: Vec<String>,
     /// Failed request attempts to a remote backend, by cause (every one is stored).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub failed_requests: BTreeMap<String, u64>,
@@ -162,7 +159,6 @@ async fn execute(
     };
     store.set_run_status(&run_id, status, Utc::now()).await?;
     let results = result_rows(store, &run_id).await?;
-    let not_scored = not_scored(plan, &prepared)?;
     let mut failed_requests = BTreeMap::new();
     for failure in store.request_failures(&run_id).await? {
         *failed_requests.entry(failure.cause).or_insert(0) += 1;
@@ -174,7 +170,6 @@ async fn execute(
         fingerprint: prepared.fingerprint,
         results,
         failures,
-        not_scored,
         failed_requests,
     })
 }
@@ -216,6 +211,7 @@ async fn run_model(
             &unit,
             Arc::clone(&loaded.backend),
             context,
+            prepared.sandbox.as_deref(),
         )
         .await
         {
@@ -292,26 +288,6 @@ async fn open_units<'a>(
         units.push((task, unit));
     }
     Ok(units)
-}
-
-/// Metrics that were not computed (code execution for pass@k), as "model × task: metric".
-fn not_scored(plan: &EvalPlan, prepared: &Prepared) -> Result<Vec<String>, RunnerError> {
-    let mut not_scored = Vec::new();
-    for model in &plan.models {
-        for (task, _) in &prepared.tasks {
-            for metric in task.metrics()? {
-                if yardstick_tasks::metrics::is_not_scored(&metric) {
-                    not_scored.push(format!(
-                        "{} × {}: {} (needs code execution, not implemented yet; the generations are stored)",
-                        model.name,
-                        task.name(),
-                        metric.name
-                    ));
-                }
-            }
-        }
-    }
-    Ok(not_scored)
 }
 
 /// Group records (e.g. `mmlu` from its 57 subjects) for one model, from the leaf records.

@@ -10,6 +10,7 @@
 //! goes through a [`ProgressSink`].
 
 pub mod bench_record;
+pub mod code;
 pub mod deployment;
 pub mod endpoint;
 pub mod eval;
@@ -60,6 +61,13 @@ pub enum RunnerError {
     },
     #[error("no run with id {0} (see `yardstick runs list`)")]
     UnknownRun(String),
+    /// A code task's programs cannot be run: the sandbox is missing or failed.
+    #[error("running {task}'s programs: {source}")]
+    Sandbox {
+        task: String,
+        #[source]
+        source: yardstick_sandbox::SandboxError,
+    },
     /// A task needs what the backend cannot do; nothing was scored.
     #[error("refusing task {task}: it needs {need}, which {backend} cannot give: {reason}")]
     Refused {

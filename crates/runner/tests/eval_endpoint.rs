@@ -53,6 +53,7 @@ fn plan(data: &Path, settings: EndpointSettings, tasks: &[&str], limit: u64) -> 
             circuit_breaker_failures: 6,
         },
         deployment: Default::default(),
+        code: Default::default(),
     }
 }
 

@@ -43,6 +43,7 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
         concurrency: 1,
         retry: Default::default(),
         deployment: Default::default(),
+        code: Default::default(),
     }
 }
 

@@ -168,6 +168,8 @@ struct Detail {
     filtered: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     references: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    executions: Vec<yardstick_core::Execution>,
 }
 
 impl EncodedItem {
@@ -204,6 +206,7 @@ fn encode_detail(item: &ItemResult) -> serde_json::Result<Option<String>> {
         && item.generations.is_empty()
         && item.filtered.is_empty()
         && item.references.is_empty()
+        && item.executions.is_empty()
     {
         return Ok(None);
     }
@@ -216,6 +219,7 @@ fn encode_detail(item: &ItemResult) -> serde_json::Result<Option<String>> {
         generations: item.generations.clone(),
         filtered: item.filtered.clone(),
         references: item.references.clone(),
+        executions: item.executions.clone(),
     };
     serde_json::to_string(&detail).map(Some)
 }
@@ -260,6 +264,7 @@ fn item_from_row(row: &SqliteRow, action: &dyn Fn() -> String) -> Result<ItemRes
         generations: detail.generations,
         filtered: detail.filtered,
         references: detail.references,
+        executions: detail.executions,
     })
 }
 

@@ -89,6 +89,20 @@ async fn items_round_trip_bit_exactly() {
         generations: vec!["The answer is 42.\n".into(), "".into()],
         filtered: vec![("strict-match".into(), "42".into())],
         references: vec!["42".into(), "forty-two".into()],
+        executions: vec![
+            yardstick_core::Execution {
+                sample: 0,
+                kind: yardstick_core::ExecutionKind::FailedAssertion,
+                detail: "AssertionError: ".into(),
+                wall_ms: 41,
+            },
+            yardstick_core::Execution {
+                sample: 1,
+                kind: yardstick_core::ExecutionKind::Passed,
+                detail: String::new(),
+                wall_ms: 38,
+            },
+        ],
     };
     let mut items: Vec<ItemResult> = (1..500).map(common::item).collect();
     items.push(awkward.clone());

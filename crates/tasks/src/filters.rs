@@ -56,6 +56,7 @@ pub const KNOWN_FUNCTIONS: &[&str] = &[
     "take_first",
     "take_first_k",
     "majority_vote",
+    "custom (utils.build_predictions, utils.build_predictions_instruct)",
 ];
 
 /// lm-eval's default `regex_pattern` (GSM8K's `#### <number>`).
@@ -115,6 +116,10 @@ pub enum FilterStep {
     /// `majority_vote`: a one-element list with the most frequent element (ties: the one
     /// seen first, as `Counter.most_common(1)`).
     MajorityVote,
+    /// `custom` with lm-eval humaneval's `utils.build_predictions`: the doc's `prompt`
+    /// before every response (the completed function a code metric runs); with
+    /// `utils.build_predictions_instruct`, each response first cut at its first ```` ``` ````.
+    BuildPredictions { instruct: bool },
 }
 
 /// `regex` arguments, with the pattern compiled.
@@ -235,12 +240,27 @@ impl FilterStep {
             FilterStep::TakeFirst => "take_first",
             FilterStep::TakeFirstK { .. } => "take_first_k",
             FilterStep::MajorityVote => "majority_vote",
+            FilterStep::BuildPredictions { .. } => "custom",
         }
     }
 
     /// Runs the step on one doc's value; the error message is what went wrong.
     fn apply(&self, value: Value, doc: Option<&Value>) -> Result<Value, String> {
         match self {
+            FilterStep::BuildPredictions { instruct } => {
+                let prompt = doc
+                    .and_then(|doc| doc.get("prompt"))
+                    .and_then(Value::as_str)
+                    .ok_or("the doc has no `prompt` string (KeyError)")?;
+                map_items(&value, |item| {
+                    let response = expect_str(item, "__add__")?;
+                    let response = match (instruct, response.find("```")) {
+                        (true, Some(at)) => &response[..at],
+                        _ => response,
+                    };
+                    Ok(Value::String(format!("{prompt}{response}")))
+                })
+            }
             FilterStep::Regex(filter) => map_items(&value, |item| {
                 let text = item.as_str().unwrap_or_default();
                 filter.extract(text).map(Value::String)

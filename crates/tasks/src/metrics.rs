@@ -87,8 +87,9 @@ pub enum MetricKind {
     WordPerplexity,
     BytePerplexity,
     BitsPerByte,
-    /// Needs code execution (`pass@k`): generations are stored, the metric is not computed.
-    NotScored,
+    /// Code execution: the unbiased pass@k over an item's samples, each run against the
+    /// item's tests in the sandbox (by the runner; [`crate::TaskDefinition::score_code`]).
+    PassAtK(u64),
     /// Reported by a `process_results` hook; aggregated as configured.
     Reported,
 }
@@ -105,12 +106,12 @@ pub struct TaskMetric {
     pub kwargs: Map<String, Value>,
 }
 
-/// Metric names of code-execution metrics (stored generations, "not scored").
+/// Metric names of code-execution metrics.
 const CODE_EXECUTION: [&str; 4] = ["pass@1", "pass@k", "pass_at_k", "pass_at_1"];
 
-/// Whether a metric needs code execution, which yardstick does not do yet.
-pub fn is_not_scored(metric: &TaskMetric) -> bool {
-    metric.kind == MetricKind::NotScored
+/// Whether a metric needs the generated code run against the item's tests.
+pub fn needs_execution(metric: &TaskMetric) -> bool {
+    matches!(metric.kind, MetricKind::PassAtK(_))
 }
 
 impl TaskMetric {
@@ -134,6 +135,53 @@ impl TaskMetric {
         }
     }
 
+    /// The metrics a `metric_list` entry asks for: one, or for a code metric one per `k`
+    /// of its `k` keyword (`pass_at_k` with `k: [1, 10]` → `pass@1`, `pass@10`; lm-eval's
+    /// `pass_at_1` keeps its name).
+    pub fn resolve_all(
+        entry: &MetricConfig,
+        output_type: OutputType,
+        has_results_hook: bool,
+    ) -> Result<Vec<TaskMetric>, String> {
+        let metric = TaskMetric::resolve(entry, output_type, has_results_hook)?;
+        if !needs_execution(&metric) {
+            return Ok(vec![metric]);
+        }
+        let base = metric
+            .name
+            .rsplit('.')
+            .next()
+            .unwrap_or(&metric.name)
+            .to_string();
+        if base == "pass_at_1" || base == "pass@1" {
+            let mut metric = metric;
+            metric.name = base;
+            return Ok(vec![metric]);
+        }
+        let ks: Vec<u64> = match metric.kwargs.get("k") {
+            None => vec![1],
+            Some(Value::Array(values)) => values
+                .iter()
+                .map(|value| value.as_u64().filter(|&k| k > 0))
+                .collect::<Option<Vec<u64>>>()
+                .ok_or_else(|| format!("`k` must be positive whole numbers, not {values:?}"))?,
+            Some(value) => vec![value
+                .as_u64()
+                .filter(|&k| k > 0)
+                .ok_or_else(|| format!("`k` must be a positive whole number, not {value}"))?],
+        };
+        Ok(ks
+            .into_iter()
+            .map(|k| {
+                let mut one = metric.clone();
+                one.name = format!("pass@{k}");
+                one.kind = MetricKind::PassAtK(k);
+                one.kwargs.remove("k");
+                one
+            })
+            .collect())
+    }
+
     /// The metric a `metric_list` entry asks for, for a task of `output_type`.
     /// `has_results_hook`: the task's `process_results` hook reports the values.
     pub fn resolve(
@@ -145,7 +193,7 @@ impl TaskMetric {
         // `!function utils.pass_at_k` → `pass_at_k`.
         let base = name.rsplit('.').next().unwrap_or(name);
         let kind = if CODE_EXECUTION.contains(&base) {
-            MetricKind::NotScored
+            MetricKind::PassAtK(1)
         } else if entry.is_function {
             return Err(format!(
                 "`!function {name}` names a Python function, which yardstick cannot run"

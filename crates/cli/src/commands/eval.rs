@@ -110,7 +110,9 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             },
             endpoint,
             deployment: args.deployment.flags(),
+            code: args.code.settings(),
         };
+        args.code.warn_if_unsafe();
         run_eval(&plan, &context).await?
     };
 
@@ -265,9 +267,6 @@ fn report_status(outcome: &EvalOutcome) -> Outcome {
             "failed request attempts (each stored with its cause and message): {}",
             causes.join(", ")
         );
-    }
-    for not_scored in &outcome.not_scored {
-        eprintln!("not scored: {not_scored}");
     }
     for failure in &outcome.failures {
         eprintln!("failed: {failure}");

@@ -62,6 +62,9 @@ pub async fn run(args: ExportArgs, home: &Home) -> Result<Outcome> {
             if !item.references.is_empty() {
                 object.insert("references".into(), json!(item.references));
             }
+            if !item.executions.is_empty() {
+                object.insert("executions".into(), json!(item.executions));
+            }
             if !item.weights.is_empty() {
                 object.insert(
                     "weights".into(),

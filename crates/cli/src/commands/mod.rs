@@ -16,6 +16,7 @@ pub mod recommend;
 pub mod regress;
 pub mod report;
 pub mod runs;
+pub mod score_code;
 pub mod serve;
 pub mod tasks;
 

@@ -6,7 +6,8 @@ use crate::RunnerError;
 use std::collections::BTreeSet;
 use tokio::sync::mpsc;
 use yardstick_backend::{Backend, ChatEnd, GenerateRequest, Sampling};
-use yardstick_core::ItemResult;
+use yardstick_core::{Execution, ItemResult};
+use yardstick_sandbox::Sandbox;
 use yardstick_tasks::{ItemKind, Selection, TaskDefinition, TaskItem};
 
 /// Runs one item on the backend (rendering it with the chat template first when the plan
@@ -16,6 +17,7 @@ pub(super) async fn run_item(
     task: &TaskDefinition,
     item: TaskItem,
     backend: &dyn Backend,
+    sandbox: Option<&Sandbox>,
 ) -> Result<ItemResult, RunnerError> {
     let index = item.index;
     let failed = |source| RunnerError::Item {
@@ -92,10 +94,50 @@ pub(super) async fn run_item(
                 };
                 generations.push(generation.map_err(failed)?.text);
             }
-            task.score_generation(&item, &generations)?
+            if task.needs_execution()? {
+                let sandbox = sandbox.ok_or_else(|| {
+                    RunnerError::Plan(format!("{} runs code and no sandbox was made", task.name()))
+                })?;
+                let runs = execute(task, &item, &generations, sandbox).await?;
+                task.score_code(&item, &generations, &runs)?
+            } else {
+                task.score_generation(&item, &generations)?
+            }
         }
     };
     Ok(result)
+}
+
+/// Runs a code item's programs (one per sample and filter pipeline) in the sandbox, each
+/// run's outcome recorded.
+pub(crate) async fn execute(
+    task: &TaskDefinition,
+    item: &TaskItem,
+    generations: &[String],
+    sandbox: &Sandbox,
+) -> Result<Vec<(String, Vec<Execution>)>, RunnerError> {
+    let programs = task.code_programs(item, generations)?;
+    let mut runs = Vec::with_capacity(programs.len());
+    for (filter, programs) in programs {
+        let results =
+            futures::future::join_all(programs.iter().map(|program| sandbox.run_python(program)))
+                .await;
+        let mut executions = Vec::with_capacity(results.len());
+        for (sample, result) in results.into_iter().enumerate() {
+            let result = result.map_err(|source| RunnerError::Sandbox {
+                task: task.name().to_string(),
+                source,
+            })?;
+            executions.push(Execution {
+                sample: sample as u32,
+                kind: result.kind,
+                detail: result.detail,
+                wall_ms: result.wall.as_millis() as u64,
+            });
+        }
+        runs.push((filter, executions));
+    }
+    Ok(runs)
 }
 
 /// The sampling seed of one generation: the plan's seed, the item and the repeat, mixed

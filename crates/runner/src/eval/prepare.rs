@@ -19,6 +19,8 @@ pub(super) struct Prepared {
     pub(super) fingerprint: RunFingerprint,
     /// Each model's deployment, by model name.
     pub(super) deployments: Vec<(String, StoredDeployment)>,
+    /// Where code tasks' programs run; `None` when no task runs code.
+    pub(super) sandbox: Option<std::sync::Arc<yardstick_sandbox::Sandbox>>,
 }
 
 /// Resolves tasks, reads and hashes every selected item once, and builds the fingerprints.
@@ -64,6 +66,7 @@ pub(super) async fn prepare(
 
     let facts = context.loader.engine_facts(&plan.engine);
     refuse_what_cannot_be_scored(plan, &facts, &tasks)?;
+    let sandbox = code_sandbox(plan, &tasks)?;
     let deployments = deployments(plan, &facts, context.store).await?;
     let fingerprint = run_fingerprint(plan, facts, &tasks);
     Ok(Prepared {
@@ -71,7 +74,40 @@ pub(super) async fn prepare(
         groups,
         fingerprint,
         deployments,
+        sandbox,
     })
+}
+
+/// The sandbox code tasks run their programs in, found before anything runs (a missing
+/// bubblewrap refuses the eval, saying what to install); `None` when no task runs code.
+fn code_sandbox(
+    plan: &EvalPlan,
+    tasks: &[(TaskDefinition, TaskFingerprint)],
+) -> Result<Option<std::sync::Arc<yardstick_sandbox::Sandbox>>, RunnerError> {
+    let mut code_tasks = Vec::new();
+    for (task, _) in tasks {
+        if task.needs_execution()? {
+            code_tasks.push(task.name().to_string());
+        }
+    }
+    let Some(first) = code_tasks.first() else {
+        return Ok(None);
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let sandbox = plan
+        .code
+        .sandbox(cpus)
+        .map_err(|source| RunnerError::Sandbox {
+            task: first.clone(),
+            source,
+        })?;
+    if plan.code.unsafe_no_sandbox {
+        tracing::warn!(
+            "running the programs of {} WITHOUT a sandbox (--unsafe-no-sandbox): generated code can read and write what this user can and reach the network",
+            code_tasks.join(", ")
+        );
+    }
+    Ok(Some(std::sync::Arc::new(sandbox)))
 }
 
 /// Each model's deployment, recorded (matched or created) before the run starts, so a

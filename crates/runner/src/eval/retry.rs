@@ -31,6 +31,8 @@ pub(super) struct Attempts<'a> {
     /// connection); the loop stores what collects here after each item, and before it
     /// returns an error, so no failure is lost with a future dropped mid-retry.
     pub(super) failures: &'a Mutex<Vec<RequestFailure>>,
+    /// Where code tasks' programs run.
+    pub(super) sandbox: Option<&'a yardstick_sandbox::Sandbox>,
 }
 
 impl Attempts<'_> {
@@ -53,7 +55,7 @@ impl Attempts<'_> {
         let index = item.index;
         let mut attempt: u32 = 1;
         loop {
-            let error = match run_item(self.plan, task, item.clone(), backend).await {
+            let error = match run_item(self.plan, task, item.clone(), backend, self.sandbox).await {
                 Ok(result) => {
                     self.breaker.consecutive.store(0, Ordering::SeqCst);
                     return Ok(result);

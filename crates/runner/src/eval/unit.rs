@@ -29,6 +29,7 @@ pub(super) async fn run_unit(
     unit: &RunUnit,
     backend: Arc<dyn Backend>,
     context: &EvalContext<'_>,
+    sandbox: Option<&yardstick_sandbox::Sandbox>,
 ) -> Result<UnitEnd, RunnerError> {
     let store = context.store;
     let done = store.completed_item_indices(unit.unit_id).await?;
@@ -49,6 +50,7 @@ pub(super) async fn run_unit(
         unit,
         breaker: &breaker,
         failures: &failures,
+        sandbox,
     };
     let attempts = &attempts;
     let backend = backend.as_ref();

@@ -186,7 +186,8 @@ fn parse_step(value: &Value, path: &str) -> Result<FilterStep, FilterConfigError
         }
         "take_first_k" => arguments.take_first_k_step(),
         "map" => arguments.map_step(),
-        "custom" | "regex_pos" | "format_span" => Err(arguments.error(
+        "custom" => arguments.custom_step(),
+        "regex_pos" | "format_span" => Err(arguments.error(
             "function",
             format!(
                 "lm-eval's `{function}` filter is not implemented in yardstick; known functions: {}",
@@ -205,6 +206,30 @@ fn parse_step(value: &Value, path: &str) -> Result<FilterStep, FilterConfigError
 
 /// The steps with arguments, each read from the step's arguments.
 impl Arguments<'_> {
+    /// `custom`: only lm-eval humaneval's `filter_fn`s, which yardstick implements.
+    fn custom_step(mut self) -> Result<FilterStep, FilterConfigError> {
+        let filter_fn = self.map.remove("filter_fn");
+        let name = filter_fn.as_ref().and_then(crate::loader::function_name);
+        let step = match name {
+            Some("utils.build_predictions") => FilterStep::BuildPredictions { instruct: false },
+            Some("utils.build_predictions_instruct") => {
+                FilterStep::BuildPredictions { instruct: true }
+            }
+            other => {
+                return Err(self.error(
+                    "filter_fn",
+                    format!(
+                        "a `custom` filter runs Python ({}); yardstick implements only humaneval's \
+                         `!function utils.build_predictions` and `utils.build_predictions_instruct`",
+                        other.unwrap_or("no `!function` given")
+                    ),
+                ))
+            }
+        };
+        self.finish("custom", &[])?;
+        Ok(step)
+    }
+
     /// The step's `function`, a name (a `!function` names a Python filter, refused).
     fn function(&mut self) -> Result<String, FilterConfigError> {
         match self.map.remove("function") {

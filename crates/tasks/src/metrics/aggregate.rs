@@ -40,9 +40,6 @@ pub fn aggregate(
     let mut records = Vec::new();
     for filter in filters {
         for metric in task_metrics {
-            if metric.kind == MetricKind::NotScored {
-                continue;
-            }
             let name = filtered_name(&metric.name, filter);
             let record = aggregate_one(metric, &name, filter, results, options)?;
             records.push(record);

