@@ -60,6 +60,9 @@ pub struct EvalPlan {
     /// Overrides `repeats` of every generative task (self-consistency).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeats: Option<u32>,
+    /// Sampling temperature for every generative task (`do_sample` with it; 0: greedy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
     /// Render prompts with each model's chat template.
     #[serde(default)]
     pub apply_chat_template: bool,

@@ -32,6 +32,7 @@ fn plan(data: &Path, settings: EndpointSettings, tasks: &[&str], limit: u64) -> 
         samples: None,
         num_fewshot: None,
         repeats: None,
+        temperature: None,
         apply_chat_template: false,
         fewshot_as_multiturn: false,
         system_instruction: None,

@@ -27,6 +27,7 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
         samples: None,
         num_fewshot: None,
         repeats: None,
+        temperature: None,
         apply_chat_template: false,
         fewshot_as_multiturn: false,
         system_instruction: None,
@@ -390,4 +391,53 @@ async fn every_unit_of_an_in_process_eval_belongs_to_the_models_deployment() {
         .await
         .expect_err("--hardware in-process");
     assert!(error.to_string().contains("--hardware"), "{error}");
+}
+
+#[tokio::test]
+async fn code_tasks_refuse_greedy_repeats_before_anything_is_stored() {
+    let Some(data) = require_datasets() else {
+        return;
+    };
+    let store = Store::open_in_memory().await.expect("store");
+    let backend = Arc::new(FakeBackend::new());
+    let loader = loader(Arc::clone(&backend));
+    let context = context(&store, &loader);
+    let mut plan = plan(&data, &["humaneval"], 2);
+    plan.repeats = Some(10);
+    let error = run_eval(&plan, &context).await.expect_err("refused");
+    assert!(error.to_string().contains("--temperature"), "{error}");
+    assert!(store.list_runs().await.expect("runs").is_empty());
+    assert_eq!(backend.calls(), 0);
+}
+
+#[tokio::test]
+async fn sampled_code_generations_report_pass_at_1_and_pass_at_10() {
+    let Some(data) = require_datasets() else {
+        return;
+    };
+    if let Err(error) = yardstick_runner::plan::CodeSettings::default().sandbox(1) {
+        let required = std::env::var("YARDSTICK_REQUIRE_MODELS").is_ok_and(|v| v == "1");
+        assert!(!required, "the sandbox is required in CI: {error}");
+        return;
+    }
+    let store = Store::open_in_memory().await.expect("store");
+    let backend = Arc::new(FakeBackend::new());
+    let loader = loader(Arc::clone(&backend));
+    let context = context(&store, &loader);
+    let mut plan = plan(&data, &["humaneval"], 1);
+    plan.repeats = Some(10);
+    plan.temperature = Some(0.8);
+    let outcome = run_eval(&plan, &context).await.expect("eval");
+    assert_eq!(outcome.status, "complete", "{:?}", outcome.failures);
+    let metrics: Vec<&str> = outcome
+        .results
+        .iter()
+        .map(|row| row.metric.as_str())
+        .filter(|metric| metric.starts_with("pass@"))
+        .collect();
+    assert_eq!(metrics, ["pass@1,create_test", "pass@10,create_test"]);
+    let unit = &store.units(&outcome.run_id).await.expect("units")[0];
+    let items = store.items(unit.unit_id).await.expect("items");
+    assert_eq!(items[0].generations.len(), 10);
+    assert_eq!(items[0].executions.len(), 10);
 }

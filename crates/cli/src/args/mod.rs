@@ -439,6 +439,11 @@ pub struct EvalArgs {
     /// (self-consistency: the task's filters, e.g. majority_vote, combine them).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeats: Option<u32>,
+    /// Sampling temperature for every generative task, overriding its generation_kwargs
+    /// (0: greedy). Code tasks with --repeats N > 1 need one above 0 and then report pass@k
+    /// for k = 1, 10, 100 up to N.
+    #[arg(long, value_parser = non_negative_temperature)]
+    pub temperature: Option<f64>,
     /// Render prompts with each model's own chat template (for instruct models).
     #[arg(long)]
     pub apply_chat_template: bool,
@@ -595,4 +600,11 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Jsonl,
+}
+
+fn non_negative_temperature(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && (0.0..=10.0).contains(&value) => Ok(value),
+        _ => Err(format!("`{text}`: give a temperature between 0 and 10")),
+    }
 }

