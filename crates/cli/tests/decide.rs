@@ -707,3 +707,25 @@ async fn group_subtasks_count_once_in_accuracy() {
         "{accuracy}"
     );
 }
+
+#[test]
+fn tasks_list_names_each_tasks_category() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = yardstick(home.path())
+        .args(["tasks", "list", "--format", "csv"])
+        .output()
+        .expect("tasks list");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let category = |task: &str| {
+        text.lines()
+            .find(|line| line.split(',').next() == Some(task))
+            .and_then(|line| line.rsplit(',').next())
+            .unwrap_or_else(|| panic!("no {task} in {text}"))
+            .to_string()
+    };
+    assert_eq!(category("humaneval"), "coding");
+    assert_eq!(category("arc_easy"), "reasoning");
+    assert_eq!(category("mmlu_anatomy"), "knowledge");
+    assert_eq!(category("truthfulqa_mc1"), "safety");
+}

@@ -38,6 +38,20 @@ impl Categories {
         Categories::from_yaml(BUILTIN, "the built-in categories")
     }
 
+    /// The categories that count `task` (or a group `task` belongs to, given as `groups`),
+    /// in name order.
+    pub fn of_task(&self, task: &str, groups: &[String]) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(_, tasks)| {
+                tasks
+                    .iter()
+                    .any(|weighted| weighted.task == task || groups.contains(&weighted.task))
+            })
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
     /// Parses and checks definitions: every weight positive and finite, no task twice in
     /// a category, no empty category.
     pub fn from_yaml(text: &str, source_name: &str) -> Result<Categories, DecideError> {

@@ -11,8 +11,24 @@ use yardstick_tasks::{ItemKind, TaskDefinition, TaskItem, TaskRegistry};
 pub fn run(command: TasksCommand, home: &Home) -> Result<Outcome> {
     match command {
         TasksCommand::List { format } => {
-            let mut table = Table::new(&["name", "kind", "output", "subtasks"]);
-            for entry in yardstick_tasks::list()? {
+            let mut table = Table::new(&["name", "kind", "output", "subtasks", "category"]);
+            let categories = yardstick_decide::categories::Categories::builtin()?;
+            let entries = yardstick_tasks::list()?;
+            // The groups each task belongs to (mmlu_anatomy → mmlu_other → mmlu).
+            let mut member_of: std::collections::BTreeMap<String, Vec<String>> =
+                std::collections::BTreeMap::new();
+            for entry in &entries {
+                if entry.kind != yardstick_tasks::EntryKind::Group {
+                    continue;
+                }
+                for task in yardstick_tasks::resolve(&entry.name)?.tasks {
+                    member_of
+                        .entry(task.name().to_string())
+                        .or_default()
+                        .push(entry.name.clone());
+                }
+            }
+            for entry in entries {
                 let resolved = yardstick_tasks::resolve(&entry.name)?;
                 let output = match entry.kind {
                     yardstick_tasks::EntryKind::Task => resolved
@@ -22,11 +38,14 @@ pub fn run(command: TasksCommand, home: &Home) -> Result<Outcome> {
                         .unwrap_or_default(),
                     _ => String::new(),
                 };
+                let groups = member_of.get(&entry.name).cloned().unwrap_or_default();
+                let category = categories.of_task(&entry.name, &groups).join(", ");
                 table.push(vec![
                     entry.name,
                     entry.kind.as_str().to_string(),
                     output,
                     resolved.tasks.len().to_string(),
+                    category,
                 ]);
             }
             println!("{}", table.render(format));
