@@ -206,14 +206,7 @@ impl ScoringPlan {
         item: &TaskItem,
         generations: &[String],
     ) -> Result<ItemResult, TaskError> {
-        let mut result = ItemResult {
-            item_index: item.index,
-            item_id: item.id.clone(),
-            gold: item.gold,
-            generations: generations.to_vec(),
-            references: item.references.clone(),
-            ..Default::default()
-        };
+        let mut result = generated_result(item, generations);
         let doc = Value::Object(item.doc.clone());
         for filter in &self.filters {
             let answer = filter
@@ -311,14 +304,7 @@ impl ScoringPlan {
         generations: &[String],
         runs: &[(String, Vec<Execution>)],
     ) -> Result<ItemResult, TaskError> {
-        let mut result = ItemResult {
-            item_index: item.index,
-            item_id: item.id.clone(),
-            gold: item.gold,
-            generations: generations.to_vec(),
-            references: item.references.clone(),
-            ..Default::default()
-        };
+        let mut result = generated_result(item, generations);
         for (filter, executions) in runs {
             let n = executions.len() as u64;
             let c = executions
@@ -396,6 +382,18 @@ fn merge_reported(values: &mut Vec<(String, f64)>, reported: Vec<(String, f64)>)
             Some(slot) => slot.1 = value,
             None => values.push((name, value)),
         }
+    }
+}
+
+/// A generative item's result before scoring: its identity, generations and references.
+fn generated_result(item: &TaskItem, generations: &[String]) -> ItemResult {
+    ItemResult {
+        item_index: item.index,
+        item_id: item.id.clone(),
+        gold: item.gold,
+        generations: generations.to_vec(),
+        references: item.references.clone(),
+        ..Default::default()
     }
 }
 
