@@ -117,17 +117,20 @@ impl Tools {
     }
 }
 
+/// Field `name`'s `index`th value in a `/proc/PID/status` text (`Uid:` holds the real,
+/// effective, saved and filesystem user).
+fn status_field<'a>(status: &'a str, name: &str, index: usize) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|values| values.split_whitespace().nth(index))
+}
+
 fn is_root() -> bool {
     // The effective user of this process, as /proc says (no FFI).
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("Uid:"))
-                .and_then(|line| line.split_whitespace().nth(2).map(|uid| uid == "0"))
-        })
-        .unwrap_or(false)
+        .is_some_and(|status| status_field(&status, "Uid", 1) == Some("0"))
 }
 
 /// The processes and threads `uid` has now (`RLIMIT_NPROC` counts them all).
@@ -135,13 +138,7 @@ fn tasks_of_current_user() -> u64 {
     let Ok(own) = std::fs::read_to_string("/proc/self/status") else {
         return 0;
     };
-    let uid_of = |status: &str| {
-        status
-            .lines()
-            .find(|line| line.starts_with("Uid:"))
-            .and_then(|line| line.split_whitespace().nth(1).map(str::to_string))
-    };
-    let Some(uid) = uid_of(&own) else {
+    let Some(uid) = status_field(&own, "Uid", 0) else {
         return 0;
     };
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -151,12 +148,10 @@ fn tasks_of_current_user() -> u64 {
         .filter_map(Result::ok)
         .filter(|entry| entry.file_name().to_string_lossy().parse::<u32>().is_ok())
         .filter_map(|entry| std::fs::read_to_string(entry.path().join("status")).ok())
-        .filter(|status| uid_of(status).as_deref() == Some(uid.as_str()))
+        .filter(|status| status_field(status, "Uid", 0) == Some(uid))
         .map(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("Threads:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
+            status_field(&status, "Threads", 0)
+                .and_then(|threads| threads.parse::<u64>().ok())
                 .unwrap_or(1)
         })
         .sum()
@@ -543,6 +538,15 @@ fn exit_of(status: ExitStatus) -> Exit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_status_fields_are_read_by_name_and_position() {
+        let status = "Name:\tpython3\nUid:\t1000\t0\t0\t0\nThreads:\t3\n";
+        assert_eq!(status_field(status, "Uid", 0), Some("1000"));
+        assert_eq!(status_field(status, "Uid", 1), Some("0"));
+        assert_eq!(status_field(status, "Threads", 0), Some("3"));
+        assert_eq!(status_field(status, "Gid", 0), None);
+    }
 
     #[test]
     fn bubblewrap_gets_every_namespace_a_private_tmp_and_the_filter() {
