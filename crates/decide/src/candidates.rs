@@ -25,6 +25,7 @@ use yardstick_evidence::gather::BenchRun;
 use yardstick_evidence::{BenchUnit, LatencyBounds, OperatingPoint, ServingMetric};
 
 use crate::bootstrap::percentile_stderr;
+use crate::categories::{self, Categories};
 use crate::cost::{self, measured_throughput, Throughput};
 use crate::recommend::{
     self, default_objectives, Candidate, Constraint, Measure, Recommendation, Request,
@@ -42,8 +43,10 @@ pub struct RecommendRequest {
     pub max_memory_gb: Option<f64>,
     pub max_cost_per_million_tokens: Option<f64>,
     pub budget_usd_month: Option<f64>,
-    /// Task → lowest acceptable main metric.
+    /// Task or category → lowest acceptable main metric (or category score).
     pub min_scores: Vec<(String, f64)>,
+    /// The categories `min_scores` may name (reasoning, coding, safety, …).
+    pub categories: Categories,
     /// Empty: the preset's, or any hardware.
     pub hardware: Vec<String>,
     /// Empty: the tasks every candidate's model was evaluated on.
@@ -207,6 +210,39 @@ fn accuracy(scores: &BTreeMap<String, MetricRecord>, tasks: &BTreeSet<String>) -
     })
 }
 
+/// Every `--min-score` names a task some candidate was evaluated on, or a category.
+fn check_min_scores(
+    evidence: &RecommendEvidence,
+    asked: &RecommendRequest,
+) -> Result<(), DecideError> {
+    let tasks: BTreeSet<&String> = evidence.scores.values().flat_map(BTreeMap::keys).collect();
+    for (name, value) in &asked.min_scores {
+        if tasks.contains(name) || asked.categories.0.contains_key(name) {
+            continue;
+        }
+        let list = |names: Vec<&String>| {
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names
+                    .into_iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        return Err(DecideError::InvalidInput {
+            what: format!("--min-score {name}={value}"),
+            reason: format!(
+                "no evaluated task or category `{name}`; the categories are {}; the evaluated tasks are {}",
+                list(asked.categories.0.keys().collect()),
+                list(tasks.iter().copied().collect())
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// One candidate per configuration with a measured throughput, and notes on the way.
 pub fn candidates(
     evidence: &RecommendEvidence,
@@ -294,6 +330,13 @@ fn candidate(
         .iter()
         .map(|(task, record)| (format!("score:{task}"), record.value))
         .collect();
+    for category in categories::scores_of(&asked.categories, model_scores) {
+        if let Some(score) = category.score {
+            metrics
+                .entry(format!("score:{}", category.category))
+                .or_insert(score);
+        }
+    }
     if let Some(measure) = accuracy(model_scores, tasks) {
         objectives.insert("accuracy".to_string(), measure);
     }
@@ -371,6 +414,7 @@ pub fn recommend_from(
     evidence: &RecommendEvidence,
     asked: &RecommendRequest,
 ) -> Result<RecommendOutput, DecideError> {
+    check_min_scores(evidence, asked)?;
     let request = request(asked)?;
     let (candidates, notes) = candidates(evidence, &request, asked)?;
     let recommendation = recommend::recommend(&candidates, &request)?;

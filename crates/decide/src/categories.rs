@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bootstrap::Interval;
+use crate::bootstrap::{Estimate, Interval};
+use crate::paired::TaskComparison;
 use crate::DecideError;
 
 const BUILTIN: &str = include_str!("../data/categories.yaml");
@@ -29,7 +30,7 @@ pub struct WeightedTask {
 }
 
 /// Category name → its weighted tasks, in name order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Categories(pub BTreeMap<String, Vec<WeightedTask>>);
 
 impl Categories {
@@ -154,6 +155,98 @@ pub fn category_scores(
         .collect()
 }
 
+/// One category compared between two sides, over the tasks compared on both.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryComparison {
+    pub category: String,
+    /// The weighted mean of the tasks' baseline means.
+    pub baseline: f64,
+    pub candidate: f64,
+    /// `candidate − baseline`: the weighted mean of the tasks' paired differences, with a
+    /// normal 95% interval from their standard errors (tasks are independent samples).
+    pub difference: Estimate,
+    pub tasks_used: Vec<String>,
+    /// Tasks of the category not compared (absent on a side, or refused).
+    pub tasks_missing: Vec<String>,
+}
+
+/// Every category with at least one task among `rows` (a comparison's family rows: top-level
+/// tasks and groups; subtask rows are skipped), compared as [`CategoryComparison`] says.
+/// Descriptive: the tests and their multiplicity correction are the task rows'.
+pub fn compare_categories(
+    categories: &Categories,
+    rows: &[TaskComparison],
+) -> Vec<CategoryComparison> {
+    let family: Vec<&TaskComparison> = rows.iter().filter(|row| row.group.is_none()).collect();
+    categories
+        .0
+        .iter()
+        .filter_map(|(category, tasks)| {
+            let mut used = Vec::new();
+            let mut missing = Vec::new();
+            let (mut weights, mut baseline, mut candidate, mut difference, mut variance) =
+                (0.0, 0.0, 0.0, 0.0, 0.0);
+            for entry in tasks {
+                let Some(row) = family.iter().find(|row| row.task == entry.task) else {
+                    missing.push(entry.task.clone());
+                    continue;
+                };
+                weights += entry.weight;
+                baseline += entry.weight * row.baseline_mean;
+                candidate += entry.weight * row.candidate_mean;
+                difference += entry.weight * row.difference.value;
+                variance += (entry.weight * row.difference.stderr).powi(2);
+                used.push(entry.task.clone());
+            }
+            if used.is_empty() {
+                return None;
+            }
+            let stderr = variance.sqrt() / weights;
+            let value = difference / weights;
+            Some(CategoryComparison {
+                category: category.clone(),
+                baseline: baseline / weights,
+                candidate: candidate / weights,
+                difference: Estimate {
+                    value,
+                    interval: Interval {
+                        low: value - Z_95 * stderr,
+                        high: value + Z_95 * stderr,
+                        level: 0.95,
+                    },
+                    stderr,
+                },
+                tasks_used: used,
+                tasks_missing: missing,
+            })
+        })
+        .collect()
+}
+
+/// Each category's score from a deployment's task records (main metric and its standard
+/// error, by task), for the categories with at least one task present.
+pub fn scores_of(
+    categories: &Categories,
+    records: &BTreeMap<String, yardstick_core::MetricRecord>,
+) -> Vec<CategoryScore> {
+    let scores: BTreeMap<String, TaskScore> = records
+        .iter()
+        .map(|(task, record)| {
+            (
+                task.clone(),
+                TaskScore {
+                    value: record.value,
+                    stderr: record.stderr.unwrap_or(0.0),
+                },
+            )
+        })
+        .collect();
+    category_scores(categories, &scores)
+        .into_iter()
+        .filter(|score| score.score.is_some())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,13 +256,14 @@ mod tests {
     }
 
     #[test]
-    fn the_builtin_categories_parse_and_name_the_five_categories() {
+    fn the_builtin_categories_parse_and_name_the_six_categories() {
         let categories = Categories::builtin().expect("built-in");
         let names: Vec<&str> = categories.0.keys().map(String::as_str).collect();
         assert_eq!(
             names,
             [
                 "coding",
+                "creativity",
                 "instruction_following",
                 "knowledge",
                 "reasoning",

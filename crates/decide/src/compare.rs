@@ -19,6 +19,7 @@ use yardstick_evidence::selection::Sides;
 use yardstick_evidence::{BenchUnit, ComparisonMode, EvalUnit, Latency, Refusal, ServingMetric};
 
 use crate::bootstrap::{percentile_difference, BootstrapSettings, Estimate};
+use crate::categories::{compare_categories, Categories, CategoryComparison};
 use crate::family::compare_families;
 use crate::paired::{summarize, ComparisonSummary, TaskComparison};
 use crate::DecideError;
@@ -50,6 +51,9 @@ pub struct Comparison {
     pub baseline: String,
     pub candidate: String,
     pub tasks: Vec<TaskComparison>,
+    /// Each category with a compared task: weighted means and their difference.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryComparison>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<ComparisonSummary>,
     pub latency: Vec<LatencyComparison>,
@@ -87,6 +91,8 @@ pub struct CompareOptions {
     pub groups: GroupMembership,
     /// Also show each group's subtasks, corrected within their group.
     pub subtasks: bool,
+    /// The categories compared after the tasks (empty: none).
+    pub categories: Categories,
 }
 
 /// The percentiles compared for each latency.
@@ -179,6 +185,7 @@ pub fn compare_evals(
         mode: mode.as_str().to_string(),
         baseline: names.0.clone(),
         candidate: names.1.clone(),
+        categories: compare_categories(&options.categories, &tasks),
         tasks,
         summary,
         latency: Vec::new(),
@@ -232,6 +239,7 @@ pub fn compare_benches(
         baseline: names.0.clone(),
         candidate: names.1.clone(),
         tasks: Vec::new(),
+        categories: Vec::new(),
         summary: None,
         latency,
         throughput,

@@ -7,6 +7,7 @@ mod recommendation;
 
 use yardstick_report::{Block, Row, Table};
 
+use crate::categories::CategoryComparison;
 use crate::compare::{Comparison, LatencyComparison};
 use crate::costing::CostReport;
 use crate::paired::{ComparisonSummary, PairedTest, TaskComparison, Verdict};
@@ -56,6 +57,12 @@ pub fn comparison(comparison: &Comparison, alpha: f64) -> Vec<Block> {
         if let Some(summary) = comparison.summary {
             task_summary(&summary, &comparison.tasks, alpha, &mut blocks);
         }
+    }
+    if !comparison.categories.is_empty() {
+        blocks.push(category_table(&comparison.categories));
+        blocks.push(line(
+            "categories: weighted means of their compared tasks; the interval is normal from the tasks' paired standard errors (descriptive: the task rows carry the tests)".to_string(),
+        ));
     }
     if !comparison.latency.is_empty() {
         blocks.push(latency_table(&comparison.latency));
@@ -114,6 +121,35 @@ fn task_table(tasks: &[TaskComparison]) -> Block {
             "p (Holm)",
             "verdict",
         ],
+        rows,
+    )
+}
+
+/// Per category: both weighted means, the difference with its interval, and the tasks used
+/// (with those missing).
+fn category_table(categories: &[CategoryComparison]) -> Block {
+    let rows = categories
+        .iter()
+        .map(|row| {
+            let mut tasks = row.tasks_used.join(", ");
+            if !row.tasks_missing.is_empty() {
+                tasks.push_str(&format!(" ({} of {})", row.tasks_used.len(), row.tasks_used.len() + row.tasks_missing.len()));
+            }
+            vec![
+                row.category.clone(),
+                format!("{:.4}", row.baseline),
+                format!("{:.4}", row.candidate),
+                format!("{:+.4}", row.difference.value),
+                format!(
+                    "[{:+.4}, {:+.4}]",
+                    row.difference.interval.low, row.difference.interval.high
+                ),
+                tasks,
+            ]
+        })
+        .collect();
+    table(
+        &["category", "baseline", "candidate", "diff", "95% CI", "tasks"],
         rows,
     )
 }

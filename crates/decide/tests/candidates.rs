@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use yardstick_core::{MetricRecord, Unit};
 use yardstick_decide::bootstrap::percentile_stderr;
+use yardstick_decide::categories::Categories;
 use yardstick_decide::candidates::{
     candidates, recommend_from, request, RecommendEvidence, RecommendRequest,
 };
@@ -385,4 +386,38 @@ fn no_configuration_is_an_error() {
     let error =
         recommend_from(&RecommendEvidence::default(), &asked).expect_err("nothing to recommend");
     assert!(error.to_string().starts_with("no bench results"), "{error}");
+}
+
+#[test]
+fn a_min_score_may_name_a_category_and_an_unknown_name_is_refused() {
+    let categories = Categories::from_yaml(
+        "reasoning:\n  - { task: arc_easy, weight: 1 }\n  - { task: hellaswag, weight: 3 }\n",
+        "test",
+    )
+    .expect("categories");
+    let asked = RecommendRequest {
+        min_scores: vec![("reasoning".to_string(), 0.46)],
+        categories,
+        ..flags()
+    };
+    let output = recommend_from(&evidence(), &asked).expect("a recommendation");
+    // a: (0.6 + 3·0.4) / 4 = 0.45 < 0.46 is excluded; b: (0.5 + 3·0.5) / 4 = 0.5 passes.
+    let a = &output.candidates[0];
+    let b = &output.candidates[1];
+    assert!(close(a.metrics["score:reasoning"], 0.45));
+    assert!(close(b.metrics["score:reasoning"], 0.5));
+    assert_eq!(output.recommendation.recommended.as_ref(), Some(&b.name));
+
+    let error = recommend_from(
+        &evidence(),
+        &RecommendRequest {
+            min_scores: vec![("codng".to_string(), 0.2)],
+            ..asked.clone()
+        },
+    )
+    .expect_err("no such task or category");
+    assert_eq!(
+        error.to_string(),
+        "--min-score codng=0.2: no evaluated task or category `codng`; the categories are reasoning; the evaluated tasks are arc_easy, hellaswag, piqa"
+    );
 }

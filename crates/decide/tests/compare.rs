@@ -2,6 +2,7 @@
 //! number is computed by hand in the comment beside it; the bootstrap is seeded.
 
 use yardstick_decide::bootstrap::BootstrapSettings;
+use yardstick_decide::categories::Categories;
 use yardstick_decide::compare::{compare, CompareOptions, Comparison};
 use yardstick_decide::paired::{ComparisonSummary, McNemar, PairedTest, TaskComparison, Verdict};
 use yardstick_evidence::scores::GroupMembership;
@@ -25,6 +26,7 @@ fn options(mode: ComparisonMode, groups: GroupMembership, subtasks: bool) -> Com
         alpha: 0.05,
         groups,
         subtasks,
+        categories: Categories::default(),
     }
 }
 
@@ -483,4 +485,39 @@ fn models_mode_merges_the_evals_and_the_newest_comparable_benches() {
         error.to_string(),
         "--model a --model b: no results to compare"
     );
+}
+
+#[test]
+fn categories_are_compared_as_weighted_means_of_their_compared_tasks() {
+    let categories = Categories::from_yaml(
+        "reasoning:\n  - { task: arc_easy, weight: 1 }\n  - { task: hellaswag, weight: 3 }\n  - { task: winogrande, weight: 1 }\nknowledge:\n  - { task: boolq, weight: 1 }\n",
+        "test",
+    )
+    .expect("categories");
+    let mut options = options(ComparisonMode::Models, GroupMembership::default(), false);
+    options.categories = categories;
+    let comparison = compare(&two_eval_runs(), &options).expect("comparison");
+    // knowledge's only task (boolq) was refused: no row.
+    assert_eq!(comparison.categories.len(), 1);
+    let reasoning = &comparison.categories[0];
+    assert_eq!(reasoning.category, "reasoning");
+    assert_eq!(reasoning.tasks_used, ["arc_easy", "hellaswag"]);
+    assert_eq!(reasoning.tasks_missing, ["winogrande"]);
+    let arc = row(&comparison, "arc_easy");
+    let hellaswag = row(&comparison, "hellaswag");
+    // (1 · 0.5 + 3 · 1) / 4 and (1 · 0.9 + 3 · 2/12) / 4; the difference likewise.
+    assert!(close(reasoning.baseline, 3.5 / 4.0));
+    assert!(close(reasoning.candidate, (0.9 + 0.5) / 4.0));
+    assert!(close(
+        reasoning.difference.value,
+        (arc.difference.value + 3.0 * hellaswag.difference.value) / 4.0
+    ));
+    let stderr = (arc.difference.stderr.powi(2) + (3.0 * hellaswag.difference.stderr).powi(2))
+        .sqrt()
+        / 4.0;
+    assert!(close(reasoning.difference.stderr, stderr));
+    assert!(close(
+        reasoning.difference.interval.high - reasoning.difference.value,
+        1.959_963_984_540_054 * stderr
+    ));
 }

@@ -76,7 +76,7 @@ pub use group::{AggregateMetric, GroupConfig, GroupDefinition};
 pub use loader::Origin;
 pub use metrics::{
     aggregate, score_multiple_choice, AggregateOptions, Aggregation, MetricConfig, MetricKind,
-    MultipleChoiceMetric, MultipleChoiceOutcome, TaskMetric,
+    MultipleChoiceMetric, MultipleChoiceOutcome, TaskMetric, TextEmbedder,
 };
 pub use registry::{
     is_path_spec, list, resolve, resolve_spec, EntryKind, RegistryEntry, Resolved, TaskRegistry,

@@ -12,7 +12,7 @@
 mod aggregate;
 mod per_item;
 
-pub use aggregate::{aggregate, AggregateOptions};
+pub use aggregate::{aggregate, AggregateOptions, TextEmbedder};
 pub(crate) use per_item::score_generation_with;
 pub use per_item::{
     rolling_weight, score_choices, score_generation, score_multiple_choice, ChoiceOutcome,
@@ -92,6 +92,40 @@ pub enum MetricKind {
     PassAtK(u64),
     /// Reported by a `process_results` hook; aggregated as configured.
     Reported,
+    /// generate_until, over all answers ([`crate::scoring::diversity`]): distinct n-grams
+    /// over all n-grams.
+    Distinct(u8),
+    /// Mean BLEU-4 of each answer against the others (lower: more diverse).
+    SelfBleu,
+    /// Bytes over gzip bytes of the answers (lower: more diverse).
+    CompressionRatio,
+    /// Mean pairwise cosine distance of the answers' sentence embeddings.
+    EmbeddingDiversity,
+    /// Mean over items of the best cosine similarity of the answer's sentence embedding with
+    /// a reference's.
+    SemanticSimilarity,
+}
+
+impl MetricKind {
+    /// Whether the metric needs sentence embeddings ([`crate::TextEmbedder`]).
+    pub fn needs_embeddings(self) -> bool {
+        matches!(
+            self,
+            MetricKind::EmbeddingDiversity | MetricKind::SemanticSimilarity
+        )
+    }
+
+    /// Whether the metric is computed over all the task's answers, with no per-item value.
+    pub fn is_corpus_level(self) -> bool {
+        matches!(
+            self,
+            MetricKind::Distinct(_)
+                | MetricKind::SelfBleu
+                | MetricKind::CompressionRatio
+                | MetricKind::EmbeddingDiversity
+                | MetricKind::SemanticSimilarity
+        )
+    }
 }
 
 /// A metric a task reports, with how it is aggregated.
@@ -124,6 +158,7 @@ impl TaskMetric {
             MetricKind::BitsPerByte => (Aggregation::BitsPerByte, false),
             MetricKind::Bleu => (Aggregation::Bleu, true),
             MetricKind::Mcc => (Aggregation::MatthewsCorrcoef, true),
+            MetricKind::SelfBleu | MetricKind::CompressionRatio => (Aggregation::Mean, false),
             _ => (Aggregation::Mean, true),
         };
         TaskMetric {
@@ -206,9 +241,12 @@ impl TaskMetric {
         let mut metric = TaskMetric::new(name, kind);
         if let Some(aggregation) = &entry.aggregation {
             if let Aggregation::Function(function) = aggregation {
-                return Err(format!(
-                    "aggregation `!function {function}` names a Python function, which yardstick cannot run"
-                ));
+                if crate::functions::find_aggregation_function(function).is_none() {
+                    return Err(format!(
+                        "aggregation `!function {function}` names a Python function, which yardstick cannot run; yardstick's own: {}",
+                        crate::functions::known_aggregation_functions()
+                    ));
+                }
             }
             metric.aggregation = aggregation.clone();
         }
@@ -276,6 +314,13 @@ fn kind_for(name: &str, output_type: OutputType) -> Result<MetricKind, String> {
             ("rouge1", MetricKind::Rouge1),
             ("rouge2", MetricKind::Rouge2),
             ("rougeL", MetricKind::RougeL),
+            ("distinct_1", MetricKind::Distinct(1)),
+            ("distinct_2", MetricKind::Distinct(2)),
+            ("distinct_3", MetricKind::Distinct(3)),
+            ("self_bleu", MetricKind::SelfBleu),
+            ("compression_ratio", MetricKind::CompressionRatio),
+            ("embedding_diversity", MetricKind::EmbeddingDiversity),
+            ("semantic_similarity", MetricKind::SemanticSimilarity),
         ],
     };
     valid

@@ -13,7 +13,9 @@
 //! the records of one subject), and may read further files named in `data_files` (PIQA's
 //! labels).
 
+mod advbench;
 mod arc;
+mod bbq;
 mod boolq;
 mod fields;
 mod hellaswag;
@@ -26,7 +28,9 @@ pub use hellaswag::hellaswag_preprocess;
 
 use crate::dataset::RawRecord;
 use crate::error::TaskError;
+use advbench::AdvBench;
 use arc::Arc;
+use bbq::{Bbq, Contexts};
 use boolq::BoolQ;
 use hellaswag::HellaSwag;
 use mbpp::MbppTest;
@@ -162,6 +166,34 @@ pub const HOOKS: &[Hook] = &[
         extra_files: &[],
         on_hub: OnHub::Skip,
         create: |_| Ok(Box::new(MbppTest)),
+    },
+    Hook {
+        name: "advbench",
+        summary: "AdvBench harmful_behaviors.csv (goal, target) or walledai/AdvBench (prompt, target) -> {prompt, target}",
+        extra_files: &[],
+        on_hub: OnHub::Same,
+        create: |_| Ok(Box::new(AdvBench)),
+    },
+    Hook {
+        name: "bbq",
+        summary: "BBQ data/<Category>.jsonl (= oskarvanderwal/bbq) -> lm-eval's bbq process_docs: biased_answers and ans0_groups..ans2_groups from answer_info and the stereotyped groups",
+        extra_files: &[],
+        on_hub: OnHub::Same,
+        create: |_| Ok(Box::new(Bbq { contexts: Contexts::All })),
+    },
+    Hook {
+        name: "bbq_ambig",
+        summary: "lm-eval's bbq process_docs_ambig: the records whose context_condition starts with `amb`, then the bbq hook",
+        extra_files: &[],
+        on_hub: OnHub::Same,
+        create: |_| Ok(Box::new(Bbq { contexts: Contexts::Ambiguous })),
+    },
+    Hook {
+        name: "bbq_disambig",
+        summary: "lm-eval's bbq process_docs_disambig: the records whose context_condition starts with `disamb`, then the bbq hook",
+        extra_files: &[],
+        on_hub: OnHub::Same,
+        create: |_| Ok(Box::new(Bbq { contexts: Contexts::Disambiguated })),
     },
 ];
 

@@ -44,6 +44,8 @@ fn builtin_names() {
         "triviaqa",
         "humaneval",
         "mbpp",
+        "advbench",
+        "xstest",
     ] {
         assert_eq!(kind_of(task), Some(EntryKind::Task), "{task}");
     }
@@ -147,7 +149,7 @@ fn unknown_task_suggests_the_closest_and_lists_valid_names() {
     let text = error_text(resolve("zzzzzzzzzzzz"));
     assert!(
         text.starts_with(
-            "unknown task `zzzzzzzzzzzz`; valid names: ai2_arc, arc_challenge, arc_easy, boolq"
+            "unknown task `zzzzzzzzzzzz`; valid names: advbench, ai2_arc, arc_challenge, arc_easy, "
         ),
         "{text}"
     );

@@ -57,6 +57,17 @@ pub fn qwen_model() -> Option<PathBuf> {
     )
 }
 
+/// Folder of the all-MiniLM-L6-v2 sentence embedder of `yardstick-embed`, installed by
+/// `scripts/setup-embedder.sh` into `$YARDSTICK_HOME/embedders/all-MiniLM-L6-v2` (present
+/// when it holds `model.safetensors`; the embedder itself checks every file's sha256).
+pub fn minilm_embedder() -> Option<PathBuf> {
+    let dir = data_home().map(|home| home.join("embedders").join("all-MiniLM-L6-v2"));
+    require_or_skip(
+        "the all-MiniLM-L6-v2 embedder (scripts/setup-embedder.sh)",
+        dir.filter(|dir| dir.join("model.safetensors").is_file()),
+    )
+}
+
 /// The shared benchmark datasets (`YARDSTICK_DATA`, else `../shared/datasets` relative to
 /// the workspace root).
 pub fn datasets_dir() -> Option<PathBuf> {

@@ -104,9 +104,14 @@ pub struct RecommendArgs {
     pub max_p99_ttft_ms: Option<f64>,
     #[arg(long)]
     pub max_p99_tpot_ms: Option<f64>,
-    /// Minimum main-metric score on a task, TASK=VALUE (repeatable).
-    #[arg(long = "min-score", value_name = "TASK=VALUE")]
+    /// Minimum main-metric score on a task, or category score (reasoning, knowledge,
+    /// coding, instruction_following, safety, creativity), NAME=VALUE (repeatable).
+    #[arg(long = "min-score", value_name = "TASK|CATEGORY=VALUE")]
     pub min_scores: Vec<String>,
+    /// Category definitions (YAML: category → list of `{task, weight}`) replacing the
+    /// built-in ones (crates/decide/data/categories.yaml).
+    #[arg(long)]
+    pub categories: Option<PathBuf>,
     #[arg(long)]
     pub max_memory_gb: Option<f64>,
     /// Most $ per 1M output tokens (needs --usd-per-hour).
@@ -277,6 +282,10 @@ pub struct CompareArgs {
     /// Also show each group's subtasks (mmlu's subjects), corrected within their group.
     #[arg(long)]
     pub subtasks: bool,
+    /// Category definitions (YAML: category → list of `{task, weight}`) replacing the
+    /// built-in ones (crates/decide/data/categories.yaml).
+    #[arg(long)]
+    pub categories: Option<PathBuf>,
     /// Bootstrap resamples.
     #[arg(long, default_value_t = 10_000)]
     pub resamples: usize,

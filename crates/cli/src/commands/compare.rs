@@ -51,6 +51,7 @@ pub async fn run(args: CompareArgs, home: &Home) -> Result<Outcome> {
         alpha: args.alpha,
         groups: GroupMembership::builtin()?,
         subtasks: args.subtasks,
+        categories: super::inputs::categories(args.categories.as_deref())?.0,
     };
     let comparison = compare(&sides, &options)?;
     if args.json {

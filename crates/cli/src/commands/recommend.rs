@@ -75,6 +75,7 @@ fn request(args: &RecommendArgs) -> Result<RecommendRequest> {
             .iter()
             .map(|text| pair("--min-score", text))
             .collect::<Result<_>>()?,
+        categories: super::inputs::categories(args.categories.as_deref())?.0,
         hardware: args.hardware.clone(),
         tasks: args.tasks.clone(),
         usd_per_hour: args.usd_per_hour,

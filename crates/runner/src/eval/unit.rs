@@ -95,6 +95,7 @@ pub(super) async fn run_unit(
     let options = AggregateOptions {
         bootstrap_iters: plan.bootstrap_iters,
         seed: plan.seed,
+        embedder: None,
     };
     let mut records = task.aggregate_with(&results, &options)?;
     let mut summary = records

@@ -5,13 +5,25 @@ use super::{filtered_name, Aggregation, MetricKind, TaskMetric};
 use yardstick_core::stats;
 use yardstick_core::{ItemResult, MetricRecord, Unit};
 
+/// Sentence embeddings for the metrics that need them (embedding diversity, semantic
+/// similarity): a model the caller loads (the runner's `yardstick-embed`), so that this
+/// crate runs no model itself.
+pub trait TextEmbedder: Send + Sync + std::fmt::Debug {
+    /// One vector per text, in order.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String>;
+    /// The model's name, for records and errors.
+    fn name(&self) -> &str;
+}
+
 /// Settings of aggregation: bootstrap resamples for metrics without a closed-form standard
 /// error (lm-eval's `--bootstrap_iters`, default 100000; BLEU is capped at 100 as lm-eval
-/// does) and the bootstrap's seed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// does), the bootstrap's seed, and the sentence embedder of embedding metrics.
+#[derive(Debug, Clone)]
 pub struct AggregateOptions {
     pub bootstrap_iters: u32,
     pub seed: u64,
+    /// Required by a task with an embedding metric; `None` refuses such a metric.
+    pub embedder: Option<std::sync::Arc<dyn TextEmbedder>>,
 }
 
 impl Default for AggregateOptions {
@@ -19,6 +31,7 @@ impl Default for AggregateOptions {
         AggregateOptions {
             bootstrap_iters: 100_000,
             seed: 1234,
+            embedder: None,
         }
     }
 }
@@ -26,8 +39,9 @@ impl Default for AggregateOptions {
 /// A task's records from its items' results, for every metric under every filter: the
 /// aggregate, its standard error (closed form for means, as lm-eval; a seeded bootstrap for
 /// median, perplexity, BLEU, F1 and MCC; none for weighted perplexities and bits per byte,
-/// as lm-eval) and the item count. Metrics that are not scored (code execution) give no
-/// record. Errors (as text) when there are no items or an item lacks a value.
+/// as lm-eval) and the item count. An aggregation function (`!function yardstick.name`)
+/// covers the items that report its metric, without a standard error, and gives no record
+/// when none does (lm-eval: NaN). Errors (as text) when there are no items or an item lacks a value.
 pub fn aggregate(
     task_metrics: &[TaskMetric],
     filters: &[String],
@@ -41,8 +55,9 @@ pub fn aggregate(
     for filter in filters {
         for metric in task_metrics {
             let name = filtered_name(&metric.name, filter);
-            let record = aggregate_one(metric, &name, filter, results, options)?;
-            records.push(record);
+            if let Some(record) = aggregate_one(metric, &name, filter, results, options)? {
+                records.push(record);
+            }
         }
     }
     Ok(records)
@@ -98,7 +113,7 @@ fn aggregate_one(
     filter: &str,
     results: &[ItemResult],
     options: &AggregateOptions,
-) -> Result<MetricRecord, String> {
+) -> Result<Option<MetricRecord>, String> {
     let n = results.len();
     let items = Items {
         results,
@@ -117,11 +132,27 @@ fn aggregate_one(
             classification(metric.kind, &items, iters)?
         }
         (_, MetricKind::Bleu) => bleu(filter, &items, iters)?,
+        (_, kind) if kind.is_corpus_level() => {
+            match corpus_level(kind, name, filter, results, options)? {
+                Some(aggregated) => aggregated,
+                None => return Ok(None),
+            }
+        }
         (Aggregation::WeightedPerplexity, _) => weighted_perplexity(name, results)?,
         (Aggregation::BitsPerByte, _) => bits_per_byte(name, results)?,
         (Aggregation::Perplexity, _) => perplexity(name, &items, iters)?,
         (Aggregation::Median, _) => median(metric, name, &items, iters)?,
         (Aggregation::Mean, _) => mean(metric, name, results)?,
+        (Aggregation::Function(function), _) => {
+            let function = crate::functions::find_aggregation_function(function)
+                .ok_or_else(|| format!("no aggregation function `{function}`"))?;
+            let Some((value, items)) = function.call(name, results)? else {
+                return Ok(None);
+            };
+            let mut record = MetricRecord::new(name, value, function.unit).with_n(items);
+            record.stderr = None;
+            return Ok(Some(record));
+        }
         (other, _) => {
             return Err(format!(
                 "aggregation `{}` does not apply to metric `{name}`",
@@ -131,7 +162,64 @@ fn aggregate_one(
     };
     let mut record = MetricRecord::new(name, value, unit).with_n(n as u64);
     record.stderr = stderr.filter(|stderr| stderr.is_finite());
-    Ok(record)
+    Ok(Some(record))
+}
+
+/// A diversity or embedding metric over the answers under `filter` ([`MetricKind::is_corpus_level`]),
+/// without a standard error; `None` when it is undefined (fewer than two answers, no text).
+fn corpus_level(
+    kind: MetricKind,
+    name: &str,
+    filter: &str,
+    results: &[ItemResult],
+    options: &AggregateOptions,
+) -> Result<Option<Aggregated>, String> {
+    use crate::scoring::diversity;
+    let answers: Vec<&str> = results
+        .iter()
+        .map(|result| result.filtered_answer(filter).unwrap_or_default())
+        .collect();
+    let embedder = || {
+        options
+            .embedder
+            .as_ref()
+            .ok_or_else(|| format!("`{name}` needs a sentence-embedding model and none was loaded"))
+    };
+    let (value, unit) = match kind {
+        MetricKind::Distinct(n) => (diversity::distinct_n(&answers, usize::from(n)), Unit::Ratio),
+        MetricKind::SelfBleu => (diversity::self_bleu(&answers), Unit::Scalar),
+        MetricKind::CompressionRatio => (diversity::compression_ratio(&answers), Unit::Scalar),
+        MetricKind::EmbeddingDiversity => {
+            let vectors = embedder()?.embed(&answers)?;
+            (diversity::embedding_diversity(&vectors), Unit::Scalar)
+        }
+        MetricKind::SemanticSimilarity => {
+            let embedder = embedder()?;
+            let mut total = 0.0;
+            for (result, answer) in results.iter().zip(&answers) {
+                if result.references.is_empty() {
+                    return Err(format!(
+                        "item {} has no reference for `{name}`",
+                        result.item_index
+                    ));
+                }
+                let mut texts = vec![*answer];
+                texts.extend(result.references.iter().map(String::as_str));
+                let vectors = embedder.embed(&texts)?;
+                total += vectors[1..]
+                    .iter()
+                    .map(|reference| diversity::cosine(&vectors[0], reference))
+                    .fold(f64::NEG_INFINITY, f64::max);
+            }
+            (Some(total / results.len() as f64), Unit::Scalar)
+        }
+        _ => return Err(format!("`{name}` is not a corpus-level metric")),
+    };
+    Ok(value.map(|value| Aggregated {
+        value,
+        stderr: None,
+        unit,
+    }))
 }
 
 /// F1 or MCC of a multiple-choice task over the items' (gold, prediction) pairs, with a

@@ -77,6 +77,9 @@ pub(crate) fn score_generation_with(
     answer: &str,
     references: &[String],
 ) -> Result<Option<f64>, String> {
+    if metric.kind.is_corpus_level() {
+        return Ok(None);
+    }
     if references.is_empty()
         && !matches!(metric.kind, MetricKind::PassAtK(_) | MetricKind::Reported)
     {

@@ -12,6 +12,10 @@
 //! - [`classification`]: lm-eval's `f1` and `matthews_corrcoef` aggregations (scikit-learn).
 //! - [`aggregation`]: `median`, `nanmean`, `perplexity`, `weighted_perplexity`,
 //!   `bits_per_byte`, and `loglikelihood_rolling`'s word and byte counts.
+//! - [`diversity`]: distinct-n, self-BLEU, compression ratio and embedding diversity of a
+//!   task's answers (creativity), and the cosine of sentence embeddings.
+//! - [`refusal`]: refusal classifiers of the safety tasks (XSTest's string match, GCG's
+//!   substring match), checked against XSTest's labels by `tests/refusal_classifier.rs`.
 //! - [`stderr`]: lm-eval's choice of standard error, its bootstrap reproduced draw for draw
 //!   (with [`crate::fewshot::PyRandom`]), and a bootstrap seeded by the caller.
 //!
@@ -24,8 +28,10 @@ pub mod aggregation;
 pub mod bleu;
 pub mod bleu_tokenize;
 pub mod classification;
+pub mod diversity;
 pub mod exact_match;
 pub mod python_str;
+pub mod refusal;
 pub mod rouge;
 pub mod squad;
 pub mod stderr;
@@ -40,6 +46,7 @@ pub use bleu::{
 pub use bleu_tokenize::Tokenize;
 pub use classification::{f1_score, matthews_corrcoef};
 pub use exact_match::{exact_match, exact_match_any, ExactMatchOptions, ExactMatcher};
+pub use refusal::{RefusalMethod, GCG_TEST_PREFIXES, XSTEST_REFUSAL_PREFIXES};
 pub use rouge::{
     rouge_l, rouge_lsum, rouge_n, rouge_tokenize, truthfulqa_rouge, RougeKind, RougeScore,
     TruthfulqaRouge,

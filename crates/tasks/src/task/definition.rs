@@ -329,6 +329,12 @@ impl TaskDefinition {
         Ok(self.scoring_plan()?.needs_execution())
     }
 
+    /// Whether the task has a metric that needs a sentence-embedding model (embedding
+    /// diversity, semantic similarity), which the runner then loads.
+    pub fn needs_embeddings(&self) -> Result<bool, TaskError> {
+        Ok(self.scoring_plan()?.needs_embeddings())
+    }
+
     /// The programs to run for a code item, per filter pipeline (see
     /// [`crate::task::ScoringPlan`]): each prediction followed by the item's tests.
     pub fn code_programs(

@@ -7,7 +7,7 @@ use super::item::{ItemKind, TaskItem};
 use crate::config::{OutputType, TaskConfig};
 use crate::error::TaskError;
 use crate::filters::{parse_filter_list, FilterOutput, FilterPipeline};
-use crate::functions::{self, Outcome, ResultsFunction};
+use crate::functions::{self, Outcome, Reported, ResultsFunction};
 use crate::metrics::{self, AggregateOptions, MetricKind, TaskMetric};
 use crate::scoring::ExactMatcher;
 use serde_json::Value;
@@ -120,13 +120,9 @@ impl ScoringPlan {
     }
 
     /// The values the `process_results` hook reports for an item (none without a hook).
-    fn hook_values(
-        &self,
-        item: &TaskItem,
-        outcome: Outcome<'_>,
-    ) -> Result<Vec<(String, f64)>, TaskError> {
+    fn hook_values(&self, item: &TaskItem, outcome: Outcome<'_>) -> Result<Reported, TaskError> {
         let Some(hook) = self.results_hook else {
-            return Ok(Vec::new());
+            return Ok(Reported::default());
         };
         hook.call(&item.doc, outcome)
             .map_err(|message| self.score_error(item.index, message))
@@ -194,7 +190,7 @@ impl ScoringPlan {
             }
         };
         let reported = self.hook_values(item, Outcome::Loglikelihoods(&loglikelihoods))?;
-        merge_reported(&mut result.metrics, reported);
+        merge_reported(&mut result, reported);
         Ok(result)
     }
 
@@ -226,11 +222,17 @@ impl ScoringPlan {
                 }
             }
             let reported = self.hook_values(item, Outcome::Generation(&answer))?;
-            let reported = reported
-                .into_iter()
-                .map(|(name, value)| (metrics::filtered_name(&name, filter.name()), value))
-                .collect();
-            merge_reported(&mut result.metrics, reported);
+            let rename = |pairs: Vec<(String, f64)>| {
+                pairs
+                    .into_iter()
+                    .map(|(name, value)| (metrics::filtered_name(&name, filter.name()), value))
+                    .collect()
+            };
+            let reported = Reported {
+                values: rename(reported.values),
+                weights: rename(reported.weights),
+            };
+            merge_reported(&mut result, reported);
             result.filtered.push((filter.name().to_string(), answer));
         }
         Ok(result)
@@ -239,6 +241,13 @@ impl ScoringPlan {
     /// Whether items are scored by running their generations (a `pass@k` metric).
     pub fn needs_execution(&self) -> bool {
         self.metrics.iter().any(metrics::needs_execution)
+    }
+
+    /// Whether a metric needs sentence embeddings (given through [`AggregateOptions`]).
+    pub fn needs_embeddings(&self) -> bool {
+        self.metrics
+            .iter()
+            .any(|metric| metric.kind.needs_embeddings())
     }
 
     /// The programs to run for an item, per filter pipeline: each prediction the pipeline
@@ -375,14 +384,19 @@ impl ScoringPlan {
     }
 }
 
-/// Values a `process_results` hook reported replace the built-in ones of the same name.
-fn merge_reported(values: &mut Vec<(String, f64)>, reported: Vec<(String, f64)>) {
-    for (name, value) in reported {
-        match values.iter_mut().find(|(existing, _)| *existing == name) {
-            Some(slot) => slot.1 = value,
-            None => values.push((name, value)),
+/// Values (and weights) a `process_results` hook reported replace the built-in ones of the
+/// same name.
+fn merge_reported(result: &mut ItemResult, reported: Reported) {
+    let merge = |pairs: &mut Vec<(String, f64)>, reported: Vec<(String, f64)>| {
+        for (name, value) in reported {
+            match pairs.iter_mut().find(|(existing, _)| *existing == name) {
+                Some(slot) => slot.1 = value,
+                None => pairs.push((name, value)),
+            }
         }
-    }
+    };
+    merge(&mut result.metrics, reported.values);
+    merge(&mut result.weights, reported.weights);
 }
 
 /// A generative item's result before scoring: its identity, generations and references.

@@ -137,7 +137,16 @@ impl TaskDefinition {
     /// files to read (no `data_files`, or a built-in task without a local data directory).
     pub fn reads_hub(&self, data_dir: &Path) -> bool {
         let has_files = !self.config().dataset_kwargs.data_files.is_empty();
-        let local = has_files && (matches!(self.origin(), Origin::File(_)) || data_dir.is_dir());
+        let builtin_only = has_files
+            && self
+                .config()
+                .dataset_kwargs
+                .data_files
+                .values()
+                .flatten()
+                .all(|file| file.starts_with(crate::builtin::BUILTIN_DATA));
+        let local = has_files
+            && (builtin_only || matches!(self.origin(), Origin::File(_)) || data_dir.is_dir());
         !local && self.hub_dataset().is_some()
     }
 
@@ -212,6 +221,11 @@ impl TaskDefinition {
     /// `datasets` (and so lm-eval) resolves it, against the current directory, then next to
     /// the YAML file, then under the data directory.
     fn resolve_file(&self, data_dir: &Path, file: &str) -> Result<PathBuf, TaskError> {
+        if let Some(path) = file.strip_prefix(crate::builtin::BUILTIN_DATA) {
+            return crate::builtin::materialize(path).map_err(|message| {
+                self.config_error("dataset_kwargs.data_files", format!("`{file}`: {message}"))
+            });
+        }
         if let Origin::File(yaml) = self.origin() {
             let mut bases: Vec<PathBuf> = Vec::new();
             if let Ok(current) = std::env::current_dir() {
