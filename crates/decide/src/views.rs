@@ -133,7 +133,11 @@ fn category_table(categories: &[CategoryComparison]) -> Block {
         .map(|row| {
             let mut tasks = row.tasks_used.join(", ");
             if !row.tasks_missing.is_empty() {
-                tasks.push_str(&format!(" ({} of {})", row.tasks_used.len(), row.tasks_used.len() + row.tasks_missing.len()));
+                tasks.push_str(&format!(
+                    " ({} of {})",
+                    row.tasks_used.len(),
+                    row.tasks_used.len() + row.tasks_missing.len()
+                ));
             }
             vec![
                 row.category.clone(),
@@ -149,7 +153,14 @@ fn category_table(categories: &[CategoryComparison]) -> Block {
         })
         .collect();
     table(
-        &["category", "baseline", "candidate", "diff", "95% CI", "tasks"],
+        &[
+            "category",
+            "baseline",
+            "candidate",
+            "diff",
+            "95% CI",
+            "tasks",
+        ],
         rows,
     )
 }

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use yardstick_core::{MetricRecord, Unit};
 use yardstick_decide::bootstrap::percentile_stderr;
-use yardstick_decide::categories::Categories;
 use yardstick_decide::candidates::{
     candidates, recommend_from, request, RecommendEvidence, RecommendRequest,
 };
+use yardstick_decide::categories::Categories;
 use yardstick_decide::recommend::{Candidate, Constraint, Measure};
 use yardstick_evidence::gather::BenchRun;
 use yardstick_test_support::evidence::bench_unit;

@@ -512,9 +512,8 @@ fn categories_are_compared_as_weighted_means_of_their_compared_tasks() {
         reasoning.difference.value,
         (arc.difference.value + 3.0 * hellaswag.difference.value) / 4.0
     ));
-    let stderr = (arc.difference.stderr.powi(2) + (3.0 * hellaswag.difference.stderr).powi(2))
-        .sqrt()
-        / 4.0;
+    let stderr =
+        (arc.difference.stderr.powi(2) + (3.0 * hellaswag.difference.stderr).powi(2)).sqrt() / 4.0;
     assert!(close(reasoning.difference.stderr, stderr));
     assert!(close(
         reasoning.difference.interval.high - reasoning.difference.value,

@@ -212,6 +212,7 @@ async fn run_model(
             Arc::clone(&loaded.backend),
             context,
             prepared.sandbox.as_deref(),
+            prepared.embedder.clone(),
         )
         .await
         {

@@ -26,6 +26,11 @@ impl Home {
         self.root.join("models")
     }
 
+    /// Where the sentence-embedding model of embedding metrics is installed.
+    pub fn embedder_dir(&self) -> PathBuf {
+        yardstick_embed::embedders_dir(&self.root).join(yardstick_embed::MODEL.name)
+    }
+
     pub fn database(&self) -> PathBuf {
         self.root.join("yardstick.db")
     }

@@ -95,6 +95,10 @@ pub struct EvalPlan {
     /// How code tasks' programs run.
     #[serde(default)]
     pub code: CodeSettings,
+    /// Where the sentence-embedding model of embedding metrics is (`None`: its default
+    /// place under the data directory, `yardstick_embed::default_dir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedder_dir: Option<PathBuf>,
 }
 
 fn default_concurrency() -> u32 {

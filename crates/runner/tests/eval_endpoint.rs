@@ -55,6 +55,7 @@ fn plan(data: &Path, settings: EndpointSettings, tasks: &[&str], limit: u64) -> 
         },
         deployment: Default::default(),
         code: Default::default(),
+        embedder_dir: None,
     }
 }
 

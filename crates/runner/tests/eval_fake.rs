@@ -45,6 +45,7 @@ fn plan(data_dir: &Path, tasks: &[&str], limit: u64) -> EvalPlan {
         retry: Default::default(),
         deployment: Default::default(),
         code: Default::default(),
+        embedder_dir: None,
     }
 }
 

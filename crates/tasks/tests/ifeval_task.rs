@@ -80,14 +80,23 @@ fn gpt4_responses_score_as_lm_evals_verdicts_say() {
             .map(|(_, strict, loose)| if pick == 1 { strict } else { loose })
             .collect();
         let all = lists.iter().filter(|list| list.iter().all(|&f| f)).count() as f64;
-        let followed = lists.iter().flat_map(|list| list.iter()).filter(|&&f| f).count() as f64;
+        let followed = lists
+            .iter()
+            .flat_map(|list| list.iter())
+            .filter(|&&f| f)
+            .count() as f64;
         let instructions = lists.iter().map(|list| list.len()).sum::<usize>() as f64;
         assert_eq!(instructions, 834.0);
         let prompt_level = value(&format!("prompt_level_{form}_acc"));
         let instruction_level = value(&format!("inst_level_{form}_acc"));
-        println!("{form}: prompt level {prompt_level:.4}, instruction level {instruction_level:.4}");
+        println!(
+            "{form}: prompt level {prompt_level:.4}, instruction level {instruction_level:.4}"
+        );
         assert!((prompt_level - all / prompts).abs() < 1e-12, "{form}");
-        assert!((instruction_level - followed / instructions).abs() < 1e-12, "{form}");
+        assert!(
+            (instruction_level - followed / instructions).abs() < 1e-12,
+            "{form}"
+        );
     }
     // lm-eval's reported numbers on these responses (docs/parity.md).
     assert!((value("prompt_level_strict_acc") - 0.7708).abs() < 5e-5);
@@ -119,7 +128,13 @@ fn creative_writing_reads_its_builtin_prompts_without_a_data_directory() {
         .collect();
     assert_eq!(
         names,
-        ["distinct_2", "distinct_1", "self_bleu", "compression_ratio", "embedding_diversity"]
+        [
+            "distinct_2",
+            "distinct_1",
+            "self_bleu",
+            "compression_ratio",
+            "embedding_diversity"
+        ]
     );
     assert!(task.needs_embeddings().expect("plan"));
     // Without an embedder the embedding metric is refused, naming itself.

@@ -46,6 +46,12 @@ fn builtin_names() {
         "mbpp",
         "advbench",
         "xstest",
+        "ifeval",
+        "humaneval_instruct",
+        "creative_writing",
+        "bbq",
+        "bbq_ambig",
+        "bbq_disambig",
     ] {
         assert_eq!(kind_of(task), Some(EntryKind::Task), "{task}");
     }
@@ -64,7 +70,7 @@ fn builtin_names() {
             .iter()
             .filter(|entry| entry.kind == EntryKind::Task)
             .count(),
-        6 + 57 + 9
+        6 + 57 + 9 + 8
     );
     // Every key of the built-in configs is one lm-eval defines (no "unknown key" warnings).
     let registry = TaskRegistry::builtin().unwrap_or_else(|error| panic!("{error}"));

@@ -112,6 +112,7 @@ pub async fn run(args: EvalArgs, home: &Home, quiet: bool) -> Result<Outcome> {
             endpoint,
             deployment: args.deployment.flags(),
             code: args.code.settings(),
+            embedder_dir: Some(home.embedder_dir()),
         };
         args.code.warn_if_unsafe();
         run_eval(&plan, &context).await?

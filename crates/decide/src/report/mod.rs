@@ -269,27 +269,36 @@ fn categories_section(
     if rows.is_empty() {
         return None;
     }
-    Some(Section::new(
-        "Categories",
-        vec![
-            Block::Paragraph {
-                text: format!(
-                    "Category scores are weighted means of the tasks' main metrics \
-                     (weights from {}), with standard error \
-                     √(Σ w²·se²)/Σ w and a normal 95% interval; a partial category \
-                     renormalises the weights over the tasks present.",
-                    inputs.categories_source
-                ),
-            },
-            Block::Table(Table {
-                caption: "categories".to_string(),
-                columns: strings(&[
-                    "model", "category", "score", "± s.e.", "95% CI", "tasks", "coverage",
-                ]),
-                rows,
-            }),
-        ],
-    ))
+    let has_safety = rows
+        .iter()
+        .any(|row| row.cells.get(1).is_some_and(|cell| cell == "safety"));
+    let mut blocks = vec![
+        Block::Paragraph {
+            text: format!(
+                "Category scores are weighted means of the tasks' main metrics \
+                 (weights from {}), with standard error \
+                 √(Σ w²·se²)/Σ w and a normal 95% interval; a partial category \
+                 renormalises the weights over the tasks present.",
+                inputs.categories_source
+            ),
+        },
+        Block::Table(Table {
+            caption: "categories".to_string(),
+            columns: strings(&[
+                "model", "category", "score", "± s.e.", "95% CI", "tasks", "coverage",
+            ]),
+            rows,
+        }),
+    ];
+    if has_safety {
+        blocks.push(Block::Paragraph {
+            text: "Toxicity of generated text: not measured. No toxicity classifier that \
+                   runs offline is available to yardstick, and no estimate stands in for \
+                   one; the safety score has no toxicity component."
+                .to_string(),
+        });
+    }
+    Some(Section::new("Categories", blocks))
 }
 
 fn serving_section(rows: Vec<Row>) -> Section {

@@ -11,7 +11,7 @@ use crate::RunnerError;
 use yardstick_backend::Need;
 use yardstick_core::{Deployment, Fingerprint, PromptFormat, RunFingerprint, TaskFingerprint};
 use yardstick_store::StoredDeployment;
-use yardstick_tasks::{GroupDefinition, OutputType, TaskDefinition};
+use yardstick_tasks::{GroupDefinition, OutputType, TaskDefinition, TextEmbedder};
 
 pub(super) struct Prepared {
     pub(super) tasks: Vec<(TaskDefinition, TaskFingerprint)>,
@@ -21,6 +21,8 @@ pub(super) struct Prepared {
     pub(super) deployments: Vec<(String, StoredDeployment)>,
     /// Where code tasks' programs run; `None` when no task runs code.
     pub(super) sandbox: Option<std::sync::Arc<yardstick_sandbox::Sandbox>>,
+    /// The sentence-embedding model of embedding metrics; `None` when no task has one.
+    pub(super) embedder: Option<std::sync::Arc<dyn TextEmbedder>>,
 }
 
 /// Resolves tasks, reads and hashes every selected item once, and builds the fingerprints.
@@ -67,6 +69,7 @@ pub(super) async fn prepare(
     let facts = context.loader.engine_facts(&plan.engine);
     refuse_what_cannot_be_scored(plan, &facts, &tasks)?;
     let sandbox = code_sandbox(plan, &tasks)?;
+    let embedder = embedder(plan, &tasks).await?;
     let deployments = deployments(plan, &facts, context.store).await?;
     let fingerprint = run_fingerprint(plan, facts, &tasks);
     Ok(Prepared {
@@ -75,7 +78,62 @@ pub(super) async fn prepare(
         fingerprint,
         deployments,
         sandbox,
+        embedder,
     })
+}
+
+/// all-MiniLM-L6-v2 as the tasks' [`TextEmbedder`].
+struct SentenceEmbedder(yardstick_embed::Embedder);
+
+impl std::fmt::Debug for SentenceEmbedder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(yardstick_embed::MODEL.name)
+    }
+}
+
+impl TextEmbedder for SentenceEmbedder {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String> {
+        self.0.embed(texts).map_err(|error| error.to_string())
+    }
+
+    fn name(&self) -> &str {
+        yardstick_embed::MODEL.name
+    }
+}
+
+/// The sentence-embedding model, loaded (and its files checked) before anything runs when
+/// a task has an embedding metric; a missing model refuses the eval, saying how to
+/// install it. `None` when no task needs one.
+async fn embedder(
+    plan: &EvalPlan,
+    tasks: &[(TaskDefinition, TaskFingerprint)],
+) -> Result<Option<std::sync::Arc<dyn TextEmbedder>>, RunnerError> {
+    let mut first = None;
+    for (task, _) in tasks {
+        if task.needs_embeddings()? {
+            first = Some(task.name().to_string());
+            break;
+        }
+    }
+    let Some(task) = first else {
+        return Ok(None);
+    };
+    let dir = match &plan.embedder_dir {
+        Some(dir) => dir.clone(),
+        None => yardstick_embed::default_dir()
+            .map_err(|error| RunnerError::Plan(format!("{task}: {error}")))?,
+    };
+    let shown = dir.display().to_string();
+    let loaded = tokio::task::spawn_blocking(move || yardstick_embed::Embedder::load(&dir))
+        .await
+        .map_err(|error| RunnerError::Worker(error.to_string()))?
+        .map_err(|error| {
+            RunnerError::Plan(format!(
+                "{task} needs the sentence-embedding model {} in {shown}: {error}; install it with scripts/setup-embedder.sh",
+                yardstick_embed::MODEL.name
+            ))
+        })?;
+    Ok(Some(std::sync::Arc::new(SentenceEmbedder(loaded))))
 }
 
 /// A code task with several generations per problem: pass@k for the k they can estimate;

@@ -13,7 +13,7 @@ use std::time::Instant;
 use yardstick_backend::Backend;
 use yardstick_core::{MetricRecord, Unit};
 use yardstick_store::{RunUnit, Status};
-use yardstick_tasks::{AggregateOptions, TaskDefinition};
+use yardstick_tasks::{AggregateOptions, TaskDefinition, TextEmbedder};
 
 /// How a unit (or a model's units) ended, when it did not fail.
 pub(super) enum UnitEnd {
@@ -30,6 +30,7 @@ pub(super) async fn run_unit(
     backend: Arc<dyn Backend>,
     context: &EvalContext<'_>,
     sandbox: Option<&yardstick_sandbox::Sandbox>,
+    embedder: Option<Arc<dyn TextEmbedder>>,
 ) -> Result<UnitEnd, RunnerError> {
     let store = context.store;
     let done = store.completed_item_indices(unit.unit_id).await?;
@@ -95,16 +96,23 @@ pub(super) async fn run_unit(
     let options = AggregateOptions {
         bootstrap_iters: plan.bootstrap_iters,
         seed: plan.seed,
-        embedder: None,
+        embedder,
     };
-    let mut records = task.aggregate_with(&results, &options)?;
+    let stored = results.len();
+    // Embedding metrics run the embedding model: off the async threads.
+    let task_for_aggregation = task.clone();
+    let mut records = tokio::task::spawn_blocking(move || {
+        task_for_aggregation.aggregate_with(&results, &options)
+    })
+    .await
+    .map_err(|error| RunnerError::Worker(error.to_string()))??;
     let mut summary = records
         .iter()
         .map(|record| format!("{} {:.4}", record.name, record.value))
         .collect::<Vec<_>>()
         .join(", ");
     if summary.is_empty() {
-        summary = format!("{} generations stored, not scored", results.len());
+        summary = format!("{stored} generations stored, not scored");
     }
     if scored > 0 && elapsed > 0.0 {
         records.push(
