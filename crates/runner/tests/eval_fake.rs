@@ -442,3 +442,70 @@ async fn sampled_code_generations_report_pass_at_1_and_pass_at_10() {
     assert_eq!(items[0].generations.len(), 10);
     assert_eq!(items[0].executions.len(), 10);
 }
+
+#[tokio::test]
+async fn an_embedding_metric_without_its_model_refuses_the_eval_before_anything_is_stored() {
+    let store = Store::open_in_memory().await.expect("store");
+    let backend = Arc::new(FakeBackend::new());
+    let loader = loader(Arc::clone(&backend));
+    let context = context(&store, &loader);
+    let empty = tempfile::tempdir().expect("temp dir");
+    let mut plan = plan(empty.path(), &["creative_writing"], 3);
+    plan.embedder_dir = Some(empty.path().join("all-MiniLM-L6-v2"));
+    let error = run_eval(&plan, &context)
+        .await
+        .expect_err("no embedding model");
+    let text = error.to_string();
+    assert!(
+        text.contains("creative_writing needs the sentence-embedding model all-MiniLM-L6-v2")
+            && text.contains("scripts/setup-embedder.sh"),
+        "{text}"
+    );
+    assert!(store.list_runs().await.expect("runs").is_empty());
+    assert_eq!(backend.calls(), 0);
+}
+
+#[tokio::test]
+async fn creative_writing_reports_diversity_with_the_real_embedding_model() {
+    let dir = yardstick_embed::default_dir().expect("the data directory");
+    if !dir.join("model.safetensors").is_file() {
+        let required = std::env::var("YARDSTICK_REQUIRE_MODELS").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "the embedding model is required in CI: run scripts/setup-embedder.sh"
+        );
+        eprintln!("skipped: no embedding model in {}", dir.display());
+        return;
+    }
+    let store = Store::open_in_memory().await.expect("store");
+    let backend = Arc::new(FakeBackend::new());
+    let loader = loader(Arc::clone(&backend));
+    let context = context(&store, &loader);
+    // creative_writing's prompts are built in: no data directory needed.
+    let mut plan = plan(Path::new("/nonexistent/data"), &["creative_writing"], 4);
+    plan.embedder_dir = Some(dir);
+    let outcome = run_eval(&plan, &context).await.expect("eval");
+    assert_eq!(outcome.status, "complete", "{:?}", outcome.failures);
+    let value = |name: &str| {
+        outcome
+            .results
+            .iter()
+            .find(|row| row.metric == name)
+            .unwrap_or_else(|| panic!("no {name} in {:?}", outcome.results))
+            .value
+    };
+    // The fake answers " fake" × 256 to every prompt: one distinct word, identical stories.
+    assert!((value("distinct_1") - 1.0 / (4.0 * 256.0)).abs() < 1e-12);
+    assert!((value("self_bleu") - 1.0).abs() < 1e-12);
+    assert!(
+        value("compression_ratio") > 20.0,
+        "{}",
+        value("compression_ratio")
+    );
+    // Identical texts embed identically: no diversity.
+    assert!(
+        value("embedding_diversity").abs() < 1e-5,
+        "{}",
+        value("embedding_diversity")
+    );
+}
