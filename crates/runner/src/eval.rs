@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use unit::{run_unit, UnitEnd};
+use unit::{run_unit, Scorers, UnitEnd};
 use yardstick_core::{MetricRecord, RunFingerprint, Unit};
 use yardstick_store::{NewRun, NewRunUnit, RunKind, RunUnit, Status, Store};
 use yardstick_tasks::{GroupDefinition, TaskDefinition};
@@ -211,8 +211,10 @@ async fn run_model(
             &unit,
             Arc::clone(&loaded.backend),
             context,
-            prepared.sandbox.as_deref(),
-            prepared.embedder.clone(),
+            Scorers {
+                sandbox: prepared.sandbox.as_deref(),
+                embedder: prepared.embedder.clone(),
+            },
         )
         .await
         {

@@ -21,6 +21,13 @@ pub(super) enum UnitEnd {
     Interrupted,
 }
 
+/// What scores need besides the model: the sandbox code tasks run their programs in, and the
+/// sentence-embedding model of embedding metrics (each `None` when no task needs it).
+pub(super) struct Scorers<'a> {
+    pub(super) sandbox: Option<&'a yardstick_sandbox::Sandbox>,
+    pub(super) embedder: Option<Arc<dyn TextEmbedder>>,
+}
+
 /// Scores the items of one unit that are not stored yet, then its metric records.
 pub(super) async fn run_unit(
     plan: &EvalPlan,
@@ -29,9 +36,9 @@ pub(super) async fn run_unit(
     unit: &RunUnit,
     backend: Arc<dyn Backend>,
     context: &EvalContext<'_>,
-    sandbox: Option<&yardstick_sandbox::Sandbox>,
-    embedder: Option<Arc<dyn TextEmbedder>>,
+    scorers: Scorers<'_>,
 ) -> Result<UnitEnd, RunnerError> {
+    let Scorers { sandbox, embedder } = scorers;
     let store = context.store;
     let done = store.completed_item_indices(unit.unit_id).await?;
     context.progress.unit_started(
