@@ -36,11 +36,12 @@ fn booleans(value: &Value, number: usize) -> Vec<bool> {
 }
 
 fn read_fixture() -> Vec<Case> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/ifeval_gpt4_verdicts.jsonl"
-    );
-    let text = std::fs::read_to_string(path).expect("the fixture is readable");
+    read_fixture_named("ifeval_gpt4_verdicts.jsonl")
+}
+
+fn read_fixture_named(name: &str) -> Vec<Case> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the fixture is readable");
     text.lines()
         .enumerate()
         .map(|(index, line)| {
@@ -97,10 +98,32 @@ fn every_verdict_equals_lm_evals() {
     assert_eq!(cases.len(), 541, "IFEval has 541 prompts");
     let instruction_count: usize = cases.iter().map(|case| case.instructions.len()).sum();
     assert_eq!(instruction_count, 834, "IFEval has 834 instructions");
+    assert_eq!(disagreements(&cases), 2 * 834);
+}
 
+/// The bundled models' own responses (yardstick eval, greedy: Qwen2.5-Coder-0.5B-Instruct with
+/// its chat template on the first 23 prompts, Gemma-3-270M base on the first 13; exported
+/// with `yardstick export --items` and checked by `scripts/parity/ifeval_verdicts.py
+/// --responses`): every verdict equals lm-eval's too.
+#[test]
+fn the_bundled_models_responses_get_lm_evals_verdicts() {
+    for (name, prompts) in [
+        ("ifeval_qwen_verdicts.jsonl", 23),
+        ("ifeval_gemma_verdicts.jsonl", 13),
+    ] {
+        let cases = read_fixture_named(name);
+        assert_eq!(cases.len(), prompts, "{name}");
+        let instructions: usize = cases.iter().map(|case| case.instructions.len()).sum();
+        assert_eq!(disagreements(&cases), 2 * instructions, "{name}");
+    }
+}
+
+/// Compares every verdict of `cases` with yardstick's; panics listing the disagreements,
+/// else returns how many verdicts were compared.
+fn disagreements(cases: &[Case]) -> usize {
     let mut disagreements = Vec::new();
     let mut compared = 0;
-    for case in &cases {
+    for case in cases {
         assert_eq!(
             case.strict.len(),
             case.instructions.len(),
@@ -135,13 +158,13 @@ fn every_verdict_equals_lm_evals() {
             }
         }
     }
-    assert_eq!(compared, 2 * 834);
     assert!(
         disagreements.is_empty(),
         "{} of {compared} verdicts differ from lm-eval's:\n{}",
         disagreements.len(),
         disagreements.join("\n")
     );
+    compared
 }
 
 #[test]
