@@ -131,3 +131,46 @@ fn an_mbpp_program_is_each_generation_then_the_three_tests() {
     assert_eq!(programs[0].1.len(), 2);
     assert_eq!(programs[0].1[1], format!("x = 1\n{}", tests.join("\n")));
 }
+
+#[test]
+fn humaneval_instruct_asks_in_chat_and_continues_the_opened_function() {
+    let task = task("humaneval_instruct");
+    assert!(task.needs_execution().expect("plan"));
+    let Some(item) = first_item(&task) else {
+        return;
+    };
+    let prompt = item.doc["prompt"].as_str().expect("prompt");
+    // One user turn with the request, then the assistant turn opened by gen_prefix, which the
+    // template continues (no generation prompt).
+    let (turns, generation_prompt) = item.chat_turns();
+    assert!(!generation_prompt);
+    let contents: Vec<(String, String)> = turns[0]
+        .iter()
+        .map(|turn| (turn.role.to_string(), turn.content.clone()))
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            (
+                "user".to_string(),
+                format!(
+                    "Write a solution to the following problem and make sure that it passes the tests:\n```python\n{prompt}\n```\n"
+                )
+            ),
+            (
+                "assistant".to_string(),
+                format!("Here is the completed function:\n```python\n{prompt}\n")
+            ),
+        ]
+    );
+    // The program: the prompt, the answer up to its closing fence, then the tests.
+    let programs = task
+        .code_programs(&item, &["    return 1\n```\nExplanation.".to_string()])
+        .expect("programs");
+    assert_eq!(programs[0].0, "create_test");
+    assert!(
+        programs[0].1[0].starts_with(&format!("{prompt}    return 1\n\n")),
+        "{}",
+        programs[0].1[0]
+    );
+}
