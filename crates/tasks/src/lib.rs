@@ -20,12 +20,15 @@
 //!
 //! `arc_easy`, `arc_challenge`, `hellaswag`, `piqa`, `openbookqa`, `boolq`, `winogrande`,
 //! `truthfulqa_mc1`, `truthfulqa_mc2`, `truthfulqa_gen`, `gsm8k`, `gsm8k_cot`, `triviaqa`,
-//! `humaneval`, `mbpp`, and the group `mmlu` (groups `mmlu_stem`, `mmlu_humanities`,
-//! `mmlu_social_sciences`, `mmlu_other` of the 57 `mmlu_<subject>` tasks; 5-shot with the dev
-//! split through `num_fewshot`). Their YAML files live in `crates/tasks/tasks/` and are
-//! lm-eval's with the templates unchanged. `humaneval` and `mbpp` store generations; their
-//! `pass@k` needs code execution and is reported as not scored.
-//!
+//! `humaneval`, `humaneval_instruct`, `mbpp`, `ifeval`, `bbq` (`bbq_ambig`, `bbq_disambig`),
+//! `advbench`, `xstest`, yardstick's `creative_writing`, and the group `mmlu` (groups
+//! `mmlu_stem`, `mmlu_humanities`, `mmlu_social_sciences`, `mmlu_other` of the 57
+//! `mmlu_<subject>` tasks; 5-shot with the dev split through `num_fewshot`). Their YAML files
+//! live in `crates/tasks/tasks/` and are lm-eval's with the templates unchanged (advbench,
+//! xstest and creative_writing are yardstick's own, in the same format). Code tasks report
+//! pass@k from runs of their programs, which the runner makes in a sandbox
+//! ([`TaskDefinition::code_programs`], [`TaskDefinition::score_code`]).
+
 //! # Data
 //!
 //! `dataset_kwargs.data_files` maps split names to files relative to the data directory
