@@ -191,7 +191,7 @@ pub fn known_results_functions() -> String {
         .join(", ")
 }
 
-fn string_field<'a>(doc: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
+pub(super) fn string_field<'a>(doc: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
     doc.get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| format!("field `{key}` is missing or not a string"))

@@ -18,7 +18,7 @@
 //! the data, or the disambiguated metrics of `bbq_ambig`) gives no record: lm-eval's NaN.
 
 use super::aggregations::{reported, Aggregate};
-use super::{Outcome, Reported};
+use super::{string_field, Outcome, Reported};
 use serde_json::{Map, Value};
 use yardstick_core::ItemResult;
 
@@ -56,15 +56,13 @@ fn is_unknown(answer: &str) -> bool {
     UNKNOWN_RESPONSES.contains(&answer)
 }
 
-fn text<'a>(doc: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
-    doc.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("field `{key}` is missing or not a string"))
-}
-
 /// `[ans0, ans1, ans2]`.
 fn answers(doc: &Map<String, Value>) -> Result<[&str; 3], String> {
-    Ok([text(doc, "ans0")?, text(doc, "ans1")?, text(doc, "ans2")?])
+    Ok([
+        string_field(doc, "ans0")?,
+        string_field(doc, "ans1")?,
+        string_field(doc, "ans2")?,
+    ])
 }
 
 /// lm-eval's `doc_to_choice`: the three answers without the unknown one, then the ten
@@ -169,13 +167,13 @@ pub(super) fn process_results(
     let biased_texts = biased_answers(doc)?;
     let biased = f64::from(u8::from(biased_texts.contains(&choices[answer].as_str())));
     let non_unknown = f64::from(u8::from(!is_unknown(&choices[answer])));
-    let category = text(doc, "category")?;
+    let category = string_field(doc, "category")?;
     if !CATEGORIES.contains(&category) {
         return Err(format!(
             "category `{category}` is not one of BBQ's {CATEGORIES:?}"
         ));
     }
-    let disambiguated = text(doc, "context_condition")? == "disambig";
+    let disambiguated = string_field(doc, "context_condition")? == "disambig";
     let (context, accuracy) = if disambiguated {
         ("disamb", "accuracy_disamb")
     } else {
